@@ -1,0 +1,16 @@
+//! The engine-agnostic inference core: turns, engines, middlewares, tools, sessions and events.
+//!
+//! Nothing here knows about JavaScript: JS-backed engines, middlewares and tools implement these
+//! traits in `bridge/` by sending messages to the runtime owner.
+
+pub mod context;
+pub mod engine;
+pub mod error;
+pub mod event;
+pub mod turn;
+
+pub use context::RunContext;
+pub use engine::{Engine, EngineTools, ToolChoice, ToolDefinition};
+pub use error::InferenceError;
+pub use event::{Event, EventKind, EventSink};
+pub use turn::{Block, BlockKind, JsonMap, Turn};
