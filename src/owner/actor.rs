@@ -1,0 +1,527 @@
+//! The owner thread: builds the runtime, serves the mailbox, runs JS jobs and timers, pumps
+//! nested waits, and answers every caller at shutdown.
+
+use std::cell::{Cell, RefCell};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::ptr::NonNull;
+use std::rc::Rc;
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
+
+use rquickjs::{Context, Ctx, Runtime};
+use tracing::field::Empty;
+
+use super::callbacks::CallbackTable;
+use super::error::{InterruptReason, OwnerError};
+use super::frame::Frame;
+use super::handle::Inner;
+use super::lifecycle::{Lifecycle, OwnerState};
+use super::mailbox::{Envelope, Message};
+use super::options::OwnerOptions;
+use super::timers::Timers;
+
+thread_local! {
+    /// The owner served by this thread, if this is an owner thread.
+    static LOCAL: RefCell<Option<Rc<OwnerLocal>>> = const { RefCell::new(None) };
+    /// Id of the owner served by this thread (0: none). The O(1) reentrancy check.
+    static OWNER_ID: Cell<u64> = const { Cell::new(0) };
+}
+
+/// The id of the owner whose thread this is (0 when this is not an owner thread).
+pub(crate) fn current_owner_id() -> u64 {
+    OWNER_ID.with(Cell::get)
+}
+
+/// The owner state of this thread, when this is an owner thread.
+pub(crate) fn current_local() -> Option<Rc<OwnerLocal>> {
+    LOCAL.with(|local| local.borrow().clone())
+}
+
+/// Everything the owner thread keeps for itself. Never leaves the thread.
+pub(crate) struct OwnerLocal {
+    pub(crate) name: Arc<str>,
+    ctx: Cell<Option<NonNull<rquickjs::qjs::JSContext>>>,
+    rx: flume::Receiver<Message>,
+    pub(crate) wake: flume::WeakSender<Message>,
+    pub(crate) lifecycle: Arc<Lifecycle>,
+    pub(crate) handle: Weak<Inner>,
+    frames: RefCell<Vec<Rc<Frame>>>,
+    pub(crate) timers: RefCell<Timers>,
+    pub(crate) callbacks: RefCell<CallbackTable>,
+    depth: Cell<usize>,
+    max_nesting: usize,
+    cpu_budget: Option<Duration>,
+    pub(crate) tokio: tokio::runtime::Handle,
+}
+
+/// What the thread needs to start.
+pub(crate) struct Startup {
+    pub(crate) id: u64,
+    pub(crate) name: Arc<str>,
+    pub(crate) rx: flume::Receiver<Message>,
+    pub(crate) wake: flume::WeakSender<Message>,
+    pub(crate) lifecycle: Arc<Lifecycle>,
+    pub(crate) handle: Weak<Inner>,
+    pub(crate) tokio: tokio::runtime::Handle,
+    pub(crate) options: OwnerOptions,
+    pub(crate) ready: std::sync::mpsc::SyncSender<Result<(), String>>,
+}
+
+/// The body of an owner thread.
+pub(crate) fn run_owner_thread(startup: Startup) {
+    let Startup {
+        id,
+        name,
+        rx,
+        wake,
+        lifecycle,
+        handle,
+        tokio,
+        mut options,
+        ready,
+    } = startup;
+    let runtime = match Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            let _ = ready.send(Err(format!("cannot create runtime: {error}")));
+            lifecycle.set_state(OwnerState::Stopped);
+            return;
+        }
+    };
+    if let Some(limit) = options.memory_limit {
+        runtime.set_memory_limit(limit);
+    }
+    if let Some(limit) = options.max_stack_size {
+        runtime.set_max_stack_size(limit);
+    }
+    if let Some(setup) = options.setup_runtime.take() {
+        setup(&runtime);
+    }
+    let context = match Context::full(&runtime) {
+        Ok(context) => context,
+        Err(error) => {
+            let _ = ready.send(Err(format!("cannot create context: {error}")));
+            lifecycle.set_state(OwnerState::Stopped);
+            return;
+        }
+    };
+    let local = Rc::new(OwnerLocal {
+        name,
+        ctx: Cell::new(None),
+        rx,
+        wake,
+        lifecycle: lifecycle.clone(),
+        handle,
+        frames: RefCell::new(Vec::new()),
+        timers: RefCell::new(Timers::default()),
+        callbacks: RefCell::new(CallbackTable::default()),
+        depth: Cell::new(0),
+        max_nesting: options.max_nesting,
+        cpu_budget: options.cpu_budget,
+        tokio,
+    });
+    let interrupt_local = Rc::downgrade(&local);
+    runtime.set_interrupt_handler(Some(Box::new(move || {
+        interrupt_local
+            .upgrade()
+            .is_some_and(|local| local.should_interrupt())
+    })));
+    LOCAL.with(|slot| *slot.borrow_mut() = Some(local.clone()));
+    OWNER_ID.with(|slot| slot.set(id));
+
+    context.with(|ctx| {
+        local.ctx.set(Some(ctx.as_raw()));
+        if let Some(setup) = options.setup_context.take() {
+            let setup_result = catch_unwind(AssertUnwindSafe(|| setup(&ctx)));
+            let failure = match setup_result {
+                Ok(Ok(())) => None,
+                Ok(Err(error)) => Some(js_error_text(&ctx, error)),
+                Err(panic) => Some(format!("setup panicked: {}", panic_text(&*panic))),
+            };
+            if let Some(failure) = failure {
+                let _ = ready.send(Err(failure));
+                local.finish();
+                return;
+            }
+        }
+        lifecycle.set_state(OwnerState::Running);
+        let _ = ready.send(Ok(()));
+        local.serve(&ctx);
+        local.finish();
+    });
+    local.ctx.set(None);
+    runtime.set_interrupt_handler(None);
+    LOCAL.with(|slot| slot.borrow_mut().take());
+    OWNER_ID.with(|slot| slot.set(0));
+    drop(local);
+    drop(context);
+    drop(runtime);
+    lifecycle.set_state(OwnerState::Stopped);
+}
+
+impl OwnerLocal {
+    /// The main loop: serve the mailbox, jobs and timers until shutdown.
+    fn serve(&self, ctx: &Ctx<'_>) {
+        loop {
+            self.run_ready(ctx);
+            if self.lifecycle.abort_requested() {
+                return;
+            }
+            if self.lifecycle.state() == OwnerState::Stopping && self.rx.is_empty() {
+                return;
+            }
+            match self.receive() {
+                Ok(Some(message)) => {
+                    self.dispatch(ctx, message);
+                    self.signal_if_idle();
+                }
+                Ok(None) => {}
+                Err(()) => return,
+            }
+        }
+    }
+
+    /// After the loop: refuse new work, drop (and so answer with `Closed`) everything queued, and
+    /// release every JS value while the runtime still exists.
+    fn finish(&self) {
+        self.lifecycle.begin_stopping();
+        self.lifecycle.set_state(OwnerState::Stopped);
+        loop {
+            while self.rx.try_recv().is_ok() {}
+            if self.lifecycle.senders_in_flight() == 0 {
+                while self.rx.try_recv().is_ok() {}
+                break;
+            }
+            std::thread::yield_now();
+        }
+        self.timers.borrow_mut().clear();
+        self.callbacks.borrow_mut().clear();
+    }
+
+    /// Waits for the next message, or for the next timer. `Ok(None)`: a timer is due.
+    fn receive(&self) -> Result<Option<Message>, ()> {
+        let next_due = self.timers.borrow_mut().next_due();
+        let received = match next_due {
+            Some(due) => self.rx.recv_deadline(due),
+            None => self.rx.recv().map_err(|_| flume::RecvTimeoutError::Disconnected),
+        };
+        match received {
+            Ok(message) => Ok(Some(message)),
+            Err(flume::RecvTimeoutError::Timeout) => Ok(None),
+            Err(flume::RecvTimeoutError::Disconnected) => Err(()),
+        }
+    }
+
+    fn signal_if_idle(&self) {
+        if self.depth.get() == 0 && self.rx.is_empty() {
+            self.lifecycle.signal_idle();
+        }
+    }
+
+    /// Runs pending promise jobs and due timers until neither is left.
+    pub(crate) fn run_ready(&self, ctx: &Ctx<'_>) {
+        loop {
+            let mut ran = false;
+            let frame = Rc::new(Frame::new("promise-jobs", None, None, self.cpu_budget));
+            self.frames.borrow_mut().push(frame);
+            while ctx.execute_pending_job() {
+                ran = true;
+            }
+            self.frames.borrow_mut().pop();
+            let due = self.timers.borrow_mut().pop_due(Instant::now());
+            if let Some(callback) = due {
+                ran = true;
+                let frame = Rc::new(Frame::new("timer", None, None, self.cpu_budget));
+                self.frames.borrow_mut().push(frame);
+                let result = catch_unwind(AssertUnwindSafe(|| callback(ctx)));
+                self.frames.borrow_mut().pop();
+                if let Err(panic) = result {
+                    tracing::error!(target: "geppetto::owner", owner = %self.name, "timer callback panicked: {}", panic_text(&*panic));
+                }
+            }
+            if !ran {
+                return;
+            }
+        }
+    }
+
+    fn dispatch(&self, ctx: &Ctx<'_>, message: Message) {
+        match message {
+            Message::Work(envelope) => self.execute(ctx, envelope),
+            Message::Wake => {}
+        }
+    }
+
+    /// Runs one item under a frame, inside its trace span, and records its stats.
+    pub(crate) fn execute(&self, ctx: &Ctx<'_>, envelope: Envelope) {
+        let Envelope {
+            op,
+            job,
+            cancel,
+            deadline,
+            cpu_budget,
+            session_id,
+            inference_id,
+            enqueued,
+        } = envelope;
+        let queue_wait = enqueued.elapsed();
+        self.lifecycle.stats.observe_depth(self.rx.len() + 1);
+        let span = tracing::debug_span!(
+            target: "geppetto::owner",
+            "owner_item",
+            owner = %self.name,
+            op,
+            session_id = session_id.as_deref(),
+            inference_id = inference_id.as_deref(),
+            queue_wait_us = queue_wait.as_micros() as u64,
+            exec_us = Empty,
+            outcome = Empty,
+        );
+        let _entered = span.enter();
+        let frame = Rc::new(Frame::new(
+            op,
+            cancel,
+            deadline,
+            cpu_budget.unwrap_or(self.cpu_budget),
+        ));
+        self.frames.borrow_mut().push(frame.clone());
+        let started = Instant::now();
+        let outcome = job(ctx, &frame);
+        let exec = started.elapsed();
+        self.frames.borrow_mut().pop();
+        span.record("exec_us", exec.as_micros() as u64);
+        span.record("outcome", outcome.as_str());
+        self.lifecycle.stats.record(op, outcome, queue_wait, exec);
+    }
+
+    /// The interrupt handler: stops the innermost frame's JS when it is cancelled, past its
+    /// deadline or over its CPU budget, or when the owner aborts.
+    fn should_interrupt(&self) -> bool {
+        let Ok(frames) = self.frames.try_borrow() else {
+            return false;
+        };
+        let Some(frame) = frames.last() else {
+            return false;
+        };
+        match frame.stop_reason(self.lifecycle.abort_requested()) {
+            Some(reason) => {
+                frame.interrupted.set(Some(reason));
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The innermost frame (the item now executing).
+    pub(crate) fn top_frame(&self) -> Option<Rc<Frame>> {
+        self.frames.borrow().last().cloned()
+    }
+
+    /// The context of this owner. Only valid while the owner thread is inside its context.
+    pub(crate) fn ctx_ptr(&self) -> Option<NonNull<rquickjs::qjs::JSContext>> {
+        self.ctx.get()
+    }
+
+    /// Serves the mailbox, jobs and timers until `done()` holds (nested pumping). Fails with
+    /// `NestingTooDeep` beyond the nesting limit, `Closed` when the owner aborts, and with the
+    /// pumping frame's cancellation or deadline when those fire first.
+    pub(crate) fn pump_until(
+        &self,
+        ctx: &Ctx<'_>,
+        op: &'static str,
+        mut done: impl FnMut() -> bool,
+    ) -> Result<(), OwnerError> {
+        let depth = self.depth.get();
+        if depth >= self.max_nesting {
+            return Err(OwnerError::NestingTooDeep {
+                owner: self.name.clone(),
+                op,
+                limit: self.max_nesting,
+            });
+        }
+        self.depth.set(depth + 1);
+        let frame = self.top_frame();
+        let started = Instant::now();
+        let result = loop {
+            self.run_ready(ctx);
+            if done() {
+                break Ok(());
+            }
+            if self.lifecycle.abort_requested() {
+                break Err(OwnerError::Closed {
+                    owner: self.name.clone(),
+                    op,
+                });
+            }
+            if let Some(reason) = frame.as_ref().and_then(|frame| frame.stop_reason(false)) {
+                break Err(self.stop_error(op, reason));
+            }
+            let next_due = self.timers.borrow_mut().next_due();
+            let frame_deadline = frame.as_ref().and_then(|frame| frame.deadline);
+            let wake_at = match (next_due, frame_deadline) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            let received = match wake_at {
+                Some(at) => self.rx.recv_deadline(at),
+                None => self
+                    .rx
+                    .recv()
+                    .map_err(|_| flume::RecvTimeoutError::Disconnected),
+            };
+            match received {
+                Ok(message) => self.dispatch(ctx, message),
+                Err(flume::RecvTimeoutError::Timeout) => {}
+                Err(flume::RecvTimeoutError::Disconnected) => {
+                    break Err(OwnerError::Closed {
+                        owner: self.name.clone(),
+                        op,
+                    });
+                }
+            }
+        };
+        if let Some(frame) = frame {
+            frame.exclude(started.elapsed());
+        }
+        self.depth.set(depth);
+        result
+    }
+
+    fn stop_error(&self, op: &'static str, reason: InterruptReason) -> OwnerError {
+        match reason {
+            InterruptReason::Canceled => OwnerError::Canceled {
+                owner: self.name.clone(),
+                op,
+            },
+            InterruptReason::Deadline => OwnerError::Timeout {
+                owner: self.name.clone(),
+                op,
+            },
+            reason => OwnerError::Interrupted {
+                owner: self.name.clone(),
+                op,
+                reason,
+            },
+        }
+    }
+
+    /// Whether the owner has nothing left to do for a script: no pending job, no timer, no
+    /// keep-alive held by outstanding native work.
+    pub(crate) fn is_quiescent(&self) -> bool {
+        self.timers.borrow().len() == 0 && self.lifecycle.keepalive_count() == 0
+    }
+
+    /// Runs `f` as an item of this owner under a frame, turning JS exceptions, interrupts and
+    /// panics into `OwnerError` values.
+    pub(crate) fn run_guarded<'js, T>(
+        &self,
+        ctx: &Ctx<'js>,
+        frame: &Frame,
+        f: impl FnOnce(&Ctx<'js>) -> rquickjs::Result<T>,
+    ) -> Result<T, OwnerError> {
+        if let Some(reason) = frame.stop_reason(false) {
+            return Err(self.stop_error(frame.op, reason));
+        }
+        match catch_unwind(AssertUnwindSafe(|| f(ctx))) {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(error)) => Err(self.convert_error(ctx, frame, error)),
+            Err(panic) => {
+                // A panic may leave an exception pending; clear it so the next item starts clean.
+                let _ = ctx.catch();
+                Err(OwnerError::Panicked {
+                    owner: self.name.clone(),
+                    op: frame.op,
+                    message: panic_text(&*panic),
+                })
+            }
+        }
+    }
+
+    fn convert_error(&self, ctx: &Ctx<'_>, frame: &Frame, error: rquickjs::Error) -> OwnerError {
+        let owner = self.name.clone();
+        let op = frame.op;
+        let thrown = JsThrown::take(ctx, &error);
+        if let Some(reason) = frame.interrupted.take() {
+            return OwnerError::Interrupted { owner, op, reason };
+        }
+        if matches!(error, rquickjs::Error::Allocation) || thrown.message == "out of memory" {
+            return OwnerError::OutOfMemory { owner, op };
+        }
+        OwnerError::Js {
+            owner,
+            op,
+            message: thrown.message,
+            stack: thrown.stack,
+        }
+    }
+}
+
+/// A thrown JS value taken off the context: its message and stack.
+pub(crate) struct JsThrown {
+    /// `Error.message`, or the thrown value as text.
+    pub(crate) message: String,
+    /// `Error.stack`, when present and not empty.
+    pub(crate) stack: Option<String>,
+}
+
+impl JsThrown {
+    /// Takes the pending exception for `error` (or describes `error` when it is not an exception).
+    pub(crate) fn take(ctx: &Ctx<'_>, error: &rquickjs::Error) -> JsThrown {
+        if !matches!(error, rquickjs::Error::Exception) {
+            return JsThrown {
+                message: error.to_string(),
+                stack: None,
+            };
+        }
+        let value = ctx.catch();
+        JsThrown::from_value(&value)
+    }
+
+    /// Describes a thrown value.
+    pub(crate) fn from_value(value: &rquickjs::Value<'_>) -> JsThrown {
+        if let Some(object) = value.as_object() {
+            let message = object.get::<_, Option<String>>("message").ok().flatten();
+            let stack = object
+                .get::<_, Option<String>>("stack")
+                .ok()
+                .flatten()
+                .filter(|stack| !stack.trim().is_empty());
+            if let Some(message) = message {
+                return JsThrown { message, stack };
+            }
+        }
+        let message = match value.as_string() {
+            Some(text) => text.to_string().unwrap_or_default(),
+            None => value
+                .ctx()
+                .json_stringify(value.clone())
+                .ok()
+                .flatten()
+                .and_then(|text| text.to_string().ok())
+                .unwrap_or_else(|| format!("{value:?}")),
+        };
+        JsThrown {
+            message,
+            stack: None,
+        }
+    }
+}
+
+fn js_error_text(ctx: &Ctx<'_>, error: rquickjs::Error) -> String {
+    let thrown = JsThrown::take(ctx, &error);
+    match thrown.stack {
+        Some(stack) => format!("{}\n{stack}", thrown.message),
+        None => thrown.message,
+    }
+}
+
+/// The text of a panic payload.
+pub(crate) fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(text) = payload.downcast_ref::<&str>() {
+        (*text).to_string()
+    } else if let Some(text) = payload.downcast_ref::<String>() {
+        text.clone()
+    } else {
+        "unknown panic payload".into()
+    }
+}

@@ -1,0 +1,165 @@
+//! Lifecycle state shared between handles and the owner thread: state, the send gate, the abort
+//! flag, the keep-alive count and the "stopped" signal.
+
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
+
+use tokio::sync::watch;
+
+use super::stats::StatsCells;
+
+/// Lifecycle of an owner: `Created → Running → Stopping → Stopped`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OwnerState {
+    /// The thread is starting and building its runtime.
+    Created,
+    /// Accepting and running work.
+    Running,
+    /// Shutdown was requested; no new work is accepted.
+    Stopping,
+    /// The thread has finished; every call returns `Closed`.
+    Stopped,
+}
+
+impl OwnerState {
+    fn from_u8(value: u8) -> OwnerState {
+        match value {
+            0 => OwnerState::Created,
+            1 => OwnerState::Running,
+            2 => OwnerState::Stopping,
+            _ => OwnerState::Stopped,
+        }
+    }
+}
+
+/// How to stop an owner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShutdownMode {
+    /// Stop accepting work, run what is queued, then stop.
+    Drain,
+    /// Interrupt running JS and answer everything queued with `Closed` at once.
+    Abort,
+}
+
+/// State every handle and the owner thread share. Senders announce themselves in `senders_in_flight`
+/// before checking `state`, and the owner sets `Stopped` before waiting for that count to reach
+/// zero: so every message is either refused up front or drained by the owner (no caller can be left
+/// waiting on a message nobody will read).
+pub(crate) struct Lifecycle {
+    state: AtomicU8,
+    senders_in_flight: AtomicUsize,
+    abort: AtomicBool,
+    keepalive: AtomicUsize,
+    stopped_tx: watch::Sender<bool>,
+    idle_tx: watch::Sender<u64>,
+    pub(crate) stats: StatsCells,
+}
+
+impl Lifecycle {
+    pub(crate) fn new() -> Lifecycle {
+        Lifecycle {
+            state: AtomicU8::new(OwnerState::Created as u8),
+            senders_in_flight: AtomicUsize::new(0),
+            abort: AtomicBool::new(false),
+            keepalive: AtomicUsize::new(0),
+            stopped_tx: watch::channel(false).0,
+            idle_tx: watch::channel(0).0,
+            stats: StatsCells::new(),
+        }
+    }
+
+    pub(crate) fn state(&self) -> OwnerState {
+        OwnerState::from_u8(self.state.load(Ordering::SeqCst))
+    }
+
+    pub(crate) fn set_state(&self, state: OwnerState) {
+        self.state.store(state as u8, Ordering::SeqCst);
+        if state == OwnerState::Stopped {
+            self.stopped_tx.send_replace(true);
+        }
+    }
+
+    /// Moves `Created|Running → Stopping`; returns false when already stopping or stopped.
+    pub(crate) fn begin_stopping(&self) -> bool {
+        let mut current = self.state.load(Ordering::SeqCst);
+        loop {
+            if current >= OwnerState::Stopping as u8 {
+                return false;
+            }
+            match self.state.compare_exchange(
+                current,
+                OwnerState::Stopping as u8,
+                Ordering::SeqCst,
+                Ordering::SeqCst,
+            ) {
+                Ok(_) => return true,
+                Err(now) => current = now,
+            }
+        }
+    }
+
+    /// Registers a sender; `None` when the owner no longer accepts public work.
+    pub(crate) fn enter_send(&self, internal: bool) -> Option<SendGuard<'_>> {
+        self.senders_in_flight.fetch_add(1, Ordering::SeqCst);
+        let guard = SendGuard { lifecycle: self };
+        let state = self.state();
+        let open = match state {
+            OwnerState::Created | OwnerState::Running => true,
+            OwnerState::Stopping => internal,
+            OwnerState::Stopped => false,
+        };
+        open.then_some(guard)
+    }
+
+    pub(crate) fn senders_in_flight(&self) -> usize {
+        self.senders_in_flight.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn request_abort(&self) {
+        self.abort.store(true, Ordering::SeqCst);
+    }
+
+    pub(crate) fn abort_requested(&self) -> bool {
+        self.abort.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn keepalive_count(&self) -> usize {
+        self.keepalive.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn keepalive_add(&self) {
+        self.keepalive.fetch_add(1, Ordering::SeqCst);
+    }
+
+    pub(crate) fn keepalive_sub(&self) {
+        self.keepalive.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    /// Tells `wait_idle` callers that the mailbox is empty and nothing runs (only when someone
+    /// waits, so the hot path pays one load).
+    pub(crate) fn signal_idle(&self) {
+        if self.idle_tx.receiver_count() > 0 {
+            self.idle_tx.send_modify(|generation| *generation += 1);
+        }
+    }
+
+    pub(crate) fn idle(&self) -> watch::Receiver<u64> {
+        self.idle_tx.subscribe()
+    }
+
+    pub(crate) fn stopped(&self) -> watch::Receiver<bool> {
+        self.stopped_tx.subscribe()
+    }
+}
+
+/// Held while a sender is between "state checked" and "message enqueued".
+pub(crate) struct SendGuard<'a> {
+    lifecycle: &'a Lifecycle,
+}
+
+impl Drop for SendGuard<'_> {
+    fn drop(&mut self) {
+        self.lifecycle
+            .senders_in_flight
+            .fetch_sub(1, Ordering::SeqCst);
+    }
+}

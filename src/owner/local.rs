@@ -1,0 +1,172 @@
+//! The owner-thread API: what native functions running on an owner thread may do with it.
+//!
+//! Every function here must be called on an owner thread (from a job, a native function JS
+//! called, a timer or a promise job). Off an owner thread they return `None`/errors.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
+use rquickjs::{Ctx, Value};
+
+use super::actor::{self, OwnerLocal};
+use super::callbacks::CallbackId;
+use super::error::OwnerError;
+use super::handle::{OwnerHandle, WeakOwnerHandle};
+use super::lifecycle::Lifecycle;
+use super::mailbox::Message;
+use super::timers::{TimerCallback, TimerId};
+
+fn local(op: &'static str) -> Result<std::rc::Rc<OwnerLocal>, OwnerError> {
+    actor::current_local().ok_or(OwnerError::Closed {
+        owner: Arc::from("none"),
+        op,
+    })
+}
+
+/// A weak handle to the owner of this thread.
+pub fn weak_handle() -> Option<WeakOwnerHandle> {
+    let local = actor::current_local()?;
+    Some(OwnerHandle::from_inner(local.handle.upgrade()?).downgrade())
+}
+
+/// The name of the owner of this thread.
+pub fn owner_name() -> Option<Arc<str>> {
+    actor::current_local().map(|local| local.name.clone())
+}
+
+/// The tokio runtime this owner hands work to.
+pub fn tokio_handle() -> Option<tokio::runtime::Handle> {
+    actor::current_local().map(|local| local.tokio.clone())
+}
+
+/// Runs `future` on tokio and, while it runs, keeps serving this owner's mailbox, jobs and timers
+/// with `ctx` (nested pumping), so work the future sends back to this owner gets done. Fails with
+/// `NestingTooDeep` beyond the nesting limit, and with `Canceled`/`Timeout` when the current
+/// item's token or deadline fires first (the future is then dropped).
+pub fn block_on<'js, F>(ctx: &Ctx<'js>, op: &'static str, future: F) -> Result<F::Output, OwnerError>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let local = local(op)?;
+    let slot: Arc<Mutex<Option<F::Output>>> = Arc::new(Mutex::new(None));
+    let frame = local.top_frame();
+    let cancel = frame.as_ref().and_then(|frame| frame.cancel.clone());
+    let task_slot = slot.clone();
+    let wake = local.wake.clone();
+    let task = local.tokio.spawn(async move {
+        let canceled = async {
+            match &cancel {
+                Some(token) => token.cancelled().await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            output = future => { *task_slot.lock() = Some(output); }
+            _ = canceled => {}
+        }
+        if let Some(sender) = wake.upgrade() {
+            let _ = sender.send_async(Message::Wake).await;
+        }
+    });
+    let pumped = local.pump_until(ctx, op, || slot.lock().is_some());
+    let output = slot.lock().take();
+    match (pumped, output) {
+        (_, Some(output)) => Ok(output),
+        (Err(error), None) => {
+            task.abort();
+            Err(error)
+        }
+        (Ok(()), None) => Err(OwnerError::Closed {
+            owner: local.name.clone(),
+            op,
+        }),
+    }
+}
+
+/// Serves the mailbox, promise jobs and timers until nothing is left for a script to wait on: no
+/// pending job, no timer, no [`KeepAlive`] outstanding.
+pub fn run_until_idle(ctx: &Ctx<'_>, op: &'static str) -> Result<(), OwnerError> {
+    let local = local(op)?;
+    local.pump_until(ctx, op, || local.is_quiescent())
+}
+
+/// Runs all pending promise jobs and due timers now, without waiting for anything.
+pub fn run_ready(ctx: &Ctx<'_>) {
+    if let Some(local) = actor::current_local() {
+        local.run_ready(ctx);
+    }
+}
+
+/// Schedules `callback` to run on this owner after `delay`.
+pub fn set_timeout(delay: Duration, callback: TimerCallback) -> Option<TimerId> {
+    let local = actor::current_local()?;
+    let id = local
+        .timers
+        .borrow_mut()
+        .insert(Instant::now() + delay, callback);
+    Some(id)
+}
+
+/// Cancels a pending timer; returns whether it was pending.
+pub fn clear_timeout(id: TimerId) -> bool {
+    actor::current_local().is_some_and(|local| local.timers.borrow_mut().remove(id))
+}
+
+/// Keeps `value` alive in this owner's callback table and returns its `Send` id.
+pub fn register_callback<'js>(ctx: &Ctx<'js>, value: Value<'js>) -> Option<CallbackId> {
+    let local = actor::current_local()?;
+    let id = local.callbacks.borrow_mut().insert(ctx, value);
+    Some(id)
+}
+
+/// The value stored under `id`, if it is still registered.
+pub fn callback<'js>(ctx: &Ctx<'js>, id: CallbackId) -> Option<Value<'js>> {
+    let local = actor::current_local()?;
+    let callbacks = local.callbacks.borrow();
+    callbacks.get(ctx, id)
+}
+
+/// Drops the value stored under `id`; returns whether it was registered.
+pub fn release_callback(id: CallbackId) -> bool {
+    actor::current_local().is_some_and(|local| local.callbacks.borrow_mut().remove(id))
+}
+
+/// Number of values in this owner's callback table.
+pub fn callback_count() -> usize {
+    actor::current_local().map_or(0, |local| local.callbacks.borrow().len())
+}
+
+/// Takes a keep-alive on this owner: [`run_until_idle`] does not return while one is held.
+pub fn keep_alive() -> Option<KeepAlive> {
+    let local = actor::current_local()?;
+    local.lifecycle.keepalive_add();
+    Some(KeepAlive {
+        lifecycle: local.lifecycle.clone(),
+        wake: local.wake.clone(),
+    })
+}
+
+/// Outstanding native work that a script waits for (for example an async run). `Send`: it is
+/// usually dropped on a tokio task when the work completes; dropping it wakes the owner.
+pub struct KeepAlive {
+    lifecycle: Arc<Lifecycle>,
+    wake: flume::WeakSender<Message>,
+}
+
+impl std::fmt::Debug for KeepAlive {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeepAlive").finish_non_exhaustive()
+    }
+}
+
+impl Drop for KeepAlive {
+    fn drop(&mut self) {
+        self.lifecycle.keepalive_sub();
+        if let Some(sender) = self.wake.upgrade() {
+            let _ = sender.try_send(Message::Wake);
+        }
+    }
+}

@@ -1,0 +1,82 @@
+//! Options of an owner and of a single call.
+
+use std::time::{Duration, Instant};
+
+use rquickjs::{Ctx, Runtime};
+use tokio_util::sync::CancellationToken;
+
+/// Runs once on the owner thread to prepare the runtime (before the context exists).
+pub type RuntimeSetup = Box<dyn FnOnce(&Runtime) + Send>;
+/// Runs once on the owner thread to prepare the context (globals, modules, ...).
+pub type ContextSetup = Box<dyn for<'js> FnOnce(&Ctx<'js>) -> rquickjs::Result<()> + Send>;
+
+/// How to build an owner. `Default` gives the documented defaults.
+pub struct OwnerOptions {
+    /// Name of the owner; the thread is named `js-owner-<name>`.
+    pub name: String,
+    /// Mailbox capacity. 1024 (the default) absorbs bursts of events from many concurrent runs
+    /// while keeping memory bounded; a full mailbox makes senders wait (backpressure).
+    pub mailbox_capacity: usize,
+    /// Runtime memory limit in bytes; `None` (the default) means unlimited.
+    pub memory_limit: Option<usize>,
+    /// Maximum JS stack size in bytes; `None` keeps QuickJS's default (256 KiB in rquickjs).
+    pub max_stack_size: Option<usize>,
+    /// CPU budget of one call, checked by the interrupt handler. The default is 30 s: generous
+    /// for any real callback, short enough that a runaway `while(true){}` does not hang a service.
+    /// `None` disables it.
+    pub cpu_budget: Option<Duration>,
+    /// How deep nested pumping may go (default 32) before calls fail with `NestingTooDeep`.
+    pub max_nesting: usize,
+    /// Tokio runtime used by [`block_on`](super::local::block_on); defaults to the runtime current
+    /// when `Owner::spawn` is called, if any.
+    pub tokio: Option<tokio::runtime::Handle>,
+    /// Prepares the runtime before the context is created.
+    pub setup_runtime: Option<RuntimeSetup>,
+    /// Prepares the context before the owner starts serving its mailbox.
+    pub setup_context: Option<ContextSetup>,
+}
+
+impl Default for OwnerOptions {
+    fn default() -> OwnerOptions {
+        OwnerOptions {
+            name: "main".into(),
+            mailbox_capacity: 1024,
+            memory_limit: None,
+            max_stack_size: None,
+            cpu_budget: Some(Duration::from_secs(30)),
+            max_nesting: 32,
+            tokio: None,
+            setup_runtime: None,
+            setup_context: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for OwnerOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OwnerOptions")
+            .field("name", &self.name)
+            .field("mailbox_capacity", &self.mailbox_capacity)
+            .field("memory_limit", &self.memory_limit)
+            .field("max_stack_size", &self.max_stack_size)
+            .field("cpu_budget", &self.cpu_budget)
+            .field("max_nesting", &self.max_nesting)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Per-call options for [`OwnerHandle::call_with`](super::OwnerHandle::call_with).
+#[derive(Debug, Clone, Default)]
+pub struct CallOptions {
+    /// Cancels the call: before it starts it never runs; while JS runs, JS is interrupted; the
+    /// caller stops waiting at once.
+    pub cancel: Option<CancellationToken>,
+    /// Like `cancel`, at a point in time.
+    pub deadline: Option<Instant>,
+    /// Overrides the owner's CPU budget for this call (`Some(None)` disables it).
+    pub cpu_budget: Option<Option<Duration>>,
+    /// Session id for the trace span.
+    pub session_id: Option<String>,
+    /// Inference id for the trace span.
+    pub inference_id: Option<String>,
+}
