@@ -2,6 +2,7 @@
 //! nested waits, and answers every caller at shutdown.
 
 use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::ptr::NonNull;
 use std::rc::Rc;
@@ -18,7 +19,7 @@ use super::handle::Inner;
 use super::lifecycle::{Lifecycle, OwnerState};
 use super::mailbox::{Envelope, Message};
 use super::options::OwnerOptions;
-use super::timers::Timers;
+use super::timers::{TimerCallback, Timers};
 
 thread_local! {
     /// The owner served by this thread, if this is an owner thread.
@@ -49,6 +50,11 @@ pub(crate) struct OwnerLocal {
     pub(crate) timers: RefCell<Timers>,
     pub(crate) callbacks: RefCell<CallbackTable>,
     depth: Cell<usize>,
+    /// How many pumps are waiting in the middle of a JS turn (a blocking native call). While it is
+    /// non-zero, timers and top-level work are held back so a JS turn is never split by them.
+    mid_turn: Cell<usize>,
+    /// Work that must run between JS turns (event deliveries, promise settlements), in order.
+    top_level: RefCell<VecDeque<TimerCallback>>,
     max_nesting: usize,
     cpu_budget: Option<Duration>,
     pub(crate) tokio: tokio::runtime::Handle,
@@ -116,6 +122,8 @@ pub(crate) fn run_owner_thread(startup: Startup) {
         timers: RefCell::new(Timers::default()),
         callbacks: RefCell::new(CallbackTable::default()),
         depth: Cell::new(0),
+        mid_turn: Cell::new(0),
+        top_level: RefCell::new(VecDeque::new()),
         max_nesting: options.max_nesting,
         cpu_budget: options.cpu_budget,
         tokio,
@@ -195,6 +203,7 @@ impl OwnerLocal {
             std::thread::yield_now();
         }
         self.timers.borrow_mut().clear();
+        self.top_level.borrow_mut().clear();
         self.callbacks.borrow_mut().clear();
     }
 
@@ -218,30 +227,57 @@ impl OwnerLocal {
         }
     }
 
-    /// Runs pending promise jobs and due timers until neither is left.
+    /// Runs pending promise jobs, and (between JS turns only) queued top-level work and due
+    /// timers, until none is left.
     pub(crate) fn run_ready(&self, ctx: &Ctx<'_>) {
         loop {
-            let mut ran = false;
-            let frame = Rc::new(Frame::new("promise-jobs", None, None, self.cpu_budget));
-            self.frames.borrow_mut().push(frame);
-            while ctx.execute_pending_job() {
-                ran = true;
-            }
-            self.frames.borrow_mut().pop();
-            let due = self.timers.borrow_mut().pop_due(Instant::now());
-            if let Some(callback) = due {
-                ran = true;
-                let frame = Rc::new(Frame::new("timer", None, None, self.cpu_budget));
-                self.frames.borrow_mut().push(frame);
-                let result = catch_unwind(AssertUnwindSafe(|| callback(ctx)));
-                self.frames.borrow_mut().pop();
-                if let Err(panic) = result {
-                    tracing::error!(target: "geppetto::owner", owner = %self.name, "timer callback panicked: {}", panic_text(&*panic));
+            let mut ran = self.run_jobs(ctx);
+            if self.mid_turn.get() == 0 {
+                let next = self.top_level.borrow_mut().pop_front();
+                if let Some(work) = next {
+                    ran = true;
+                    self.run_local("top-level", ctx, work);
+                }
+                let due = self.timers.borrow_mut().pop_due(Instant::now());
+                if let Some(callback) = due {
+                    ran = true;
+                    self.run_local("timer", ctx, callback);
                 }
             }
             if !ran {
                 return;
             }
+        }
+    }
+
+    fn run_jobs(&self, ctx: &Ctx<'_>) -> bool {
+        let frame = Rc::new(Frame::new("promise-jobs", None, None, self.cpu_budget));
+        self.frames.borrow_mut().push(frame);
+        let mut ran = false;
+        while ctx.execute_pending_job() {
+            ran = true;
+        }
+        self.frames.borrow_mut().pop();
+        ran
+    }
+
+    fn run_local(&self, op: &'static str, ctx: &Ctx<'_>, work: TimerCallback) {
+        let frame = Rc::new(Frame::new(op, None, None, self.cpu_budget));
+        self.frames.borrow_mut().push(frame);
+        let result = catch_unwind(AssertUnwindSafe(|| work(ctx)));
+        self.frames.borrow_mut().pop();
+        if let Err(panic) = result {
+            tracing::error!(target: "geppetto::owner", owner = %self.name, op, "owner-local work panicked: {}", panic_text(&*panic));
+        }
+    }
+
+    /// Runs `work` now when no JS turn is in progress and nothing is queued before it; otherwise
+    /// queues it to run, in order, as soon as the current JS turn has ended.
+    pub(crate) fn run_at_top_level(&self, ctx: &Ctx<'_>, work: TimerCallback) {
+        if self.mid_turn.get() == 0 && self.top_level.borrow().is_empty() {
+            self.run_local("top-level", ctx, work);
+        } else {
+            self.top_level.borrow_mut().push_back(work);
         }
     }
 
@@ -322,13 +358,16 @@ impl OwnerLocal {
         self.ctx.get()
     }
 
-    /// Serves the mailbox, jobs and timers until `done()` holds (nested pumping). Fails with
+    /// Serves the mailbox and promise jobs (and, unless `mid_turn`, timers and top-level work)
+    /// until `done()` holds (nested pumping). `mid_turn` says the caller is a native function in
+    /// the middle of a JS turn. Fails with
     /// `NestingTooDeep` beyond the nesting limit, `Closed` when the owner aborts, and with the
     /// pumping frame's cancellation or deadline when those fire first.
     pub(crate) fn pump_until(
         &self,
         ctx: &Ctx<'_>,
         op: &'static str,
+        mid_turn: bool,
         mut done: impl FnMut() -> bool,
     ) -> Result<(), OwnerError> {
         let depth = self.depth.get();
@@ -340,6 +379,9 @@ impl OwnerLocal {
             });
         }
         self.depth.set(depth + 1);
+        if mid_turn {
+            self.mid_turn.set(self.mid_turn.get() + 1);
+        }
         let frame = self.top_frame();
         let started = Instant::now();
         let result = loop {
@@ -356,7 +398,11 @@ impl OwnerLocal {
             if let Some(reason) = frame.as_ref().and_then(|frame| frame.stop_reason(false)) {
                 break Err(self.stop_error(op, reason));
             }
-            let next_due = self.timers.borrow_mut().next_due();
+            let next_due = if self.mid_turn.get() == 0 {
+                self.timers.borrow_mut().next_due()
+            } else {
+                None
+            };
             let frame_deadline = frame.as_ref().and_then(|frame| frame.deadline);
             let wake_at = match (next_due, frame_deadline) {
                 (Some(a), Some(b)) => Some(a.min(b)),
@@ -384,6 +430,9 @@ impl OwnerLocal {
             frame.exclude(started.elapsed());
         }
         self.depth.set(depth);
+        if mid_turn {
+            self.mid_turn.set(self.mid_turn.get() - 1);
+        }
         result
     }
 
@@ -408,7 +457,9 @@ impl OwnerLocal {
     /// Whether the owner has nothing left to do for a script: no pending job, no timer, no
     /// keep-alive held by outstanding native work.
     pub(crate) fn is_quiescent(&self) -> bool {
-        self.timers.borrow().len() == 0 && self.lifecycle.keepalive_count() == 0
+        self.timers.borrow().len() == 0
+            && self.top_level.borrow().is_empty()
+            && self.lifecycle.keepalive_count() == 0
     }
 
     /// Runs `f` as an item of this owner under a frame, turning JS exceptions, interrupts and

@@ -41,8 +41,9 @@ pub fn tokio_handle() -> Option<tokio::runtime::Handle> {
     actor::current_local().map(|local| local.tokio.clone())
 }
 
-/// Runs `future` on tokio and, while it runs, keeps serving this owner's mailbox, jobs and timers
-/// with `ctx` (nested pumping), so work the future sends back to this owner gets done. Fails with
+/// Runs `future` on tokio and, while it runs, keeps serving this owner's mailbox and promise jobs
+/// with `ctx` (nested pumping), so work the future sends back to this owner gets done. Timers and
+/// top-level work wait until the current JS turn ends. Fails with
 /// `NestingTooDeep` beyond the nesting limit, and with `Canceled`/`Timeout` when the current
 /// item's token or deadline fires first (the future is then dropped).
 pub fn block_on<'js, F>(ctx: &Ctx<'js>, op: &'static str, future: F) -> Result<F::Output, OwnerError>
@@ -71,7 +72,7 @@ where
             let _ = sender.send_async(Message::Wake).await;
         }
     });
-    let pumped = local.pump_until(ctx, op, || slot.lock().is_some());
+    let pumped = local.pump_until(ctx, op, true, || slot.lock().is_some());
     let output = slot.lock().take();
     match (pumped, output) {
         (_, Some(output)) => Ok(output),
@@ -90,7 +91,16 @@ where
 /// pending job, no timer, no [`KeepAlive`] outstanding.
 pub fn run_until_idle(ctx: &Ctx<'_>, op: &'static str) -> Result<(), OwnerError> {
     let local = local(op)?;
-    local.pump_until(ctx, op, || local.is_quiescent())
+    local.pump_until(ctx, op, false, || local.is_quiescent())
+}
+
+/// Runs `work` between JS turns: now, when no JS turn is in progress (no [`block_on`] waiting) and
+/// no earlier top-level work is queued; otherwise as soon as the current JS turn ends, in the order
+/// queued. Event deliveries and promise settlements use it so a JS turn is never split by them.
+pub fn run_at_top_level(ctx: &Ctx<'_>, work: TimerCallback) {
+    if let Some(local) = actor::current_local() {
+        local.run_at_top_level(ctx, work);
+    }
 }
 
 /// Runs all pending promise jobs and due timers now, without waiting for anything.
