@@ -5,6 +5,11 @@
 //!   bounded mailbox; everything else talks to it with `Send` closures, plain data and ids.
 //! - [`inference`]: the engine-agnostic core (turns, engines, middlewares, tools, sessions, events),
 //!   with no JavaScript in it.
+//! - [`runtime`]: what runs on the owner thread for scripts: module registry and `require`, the
+//!   harness globals, the script runner.
 
+pub mod cli;
+pub mod host;
 pub mod inference;
 pub mod owner;
+pub mod runtime;

@@ -1,1 +1,5 @@
-fn main() {}
+//! The `geppetto` command.
+
+fn main() -> std::process::ExitCode {
+    geppetto::cli::main()
+}

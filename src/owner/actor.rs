@@ -86,6 +86,8 @@ pub(crate) fn run_owner_thread(startup: Startup) {
         mut options,
         ready,
     } = startup;
+    // Futures built on this thread (timers in `block_on`, for example) use the owner's runtime.
+    let _tokio_context = tokio.enter();
     let runtime = match Runtime::new() {
         Ok(runtime) => runtime,
         Err(error) => {

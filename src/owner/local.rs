@@ -90,8 +90,24 @@ where
 /// Serves the mailbox, promise jobs and timers until nothing is left for a script to wait on: no
 /// pending job, no timer, no [`KeepAlive`] outstanding.
 pub fn run_until_idle(ctx: &Ctx<'_>, op: &'static str) -> Result<(), OwnerError> {
+    run_until_idle_or(ctx, op, || false)
+}
+
+/// Like [`run_until_idle`], returning early as soon as `stop()` holds (checked whenever no job is
+/// pending).
+pub fn run_until_idle_or(
+    ctx: &Ctx<'_>,
+    op: &'static str,
+    mut stop: impl FnMut() -> bool,
+) -> Result<(), OwnerError> {
     let local = local(op)?;
-    local.pump_until(ctx, op, false, || local.is_quiescent())
+    local.pump_until(ctx, op, false, || stop() || local.is_quiescent())
+}
+
+/// Describes a thrown JS value: its message (`Error.message` or the value as text) and stack.
+pub fn describe_thrown(value: &Value<'_>) -> (String, Option<String>) {
+    let thrown = actor::JsThrown::from_value(value);
+    (thrown.message, thrown.stack)
 }
 
 /// Runs `work` between JS turns: now, when no JS turn is in progress (no [`block_on`] waiting) and

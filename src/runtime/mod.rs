@@ -1,0 +1,50 @@
+//! What runs on the owner thread for scripts: runtime setup, the module registry and `require`,
+//! the script-harness globals, and running a script to completion.
+
+pub mod globals;
+pub mod modules;
+pub mod rejections;
+pub mod script;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+pub use modules::{ModuleRegistry, NativeModule};
+pub use rejections::ScriptFailure;
+pub use script::{ScriptKind, run_to_completion};
+
+use crate::owner::OwnerOptions;
+
+/// Everything a script runtime needs besides the owner's own options.
+#[derive(Debug, Clone, Default)]
+pub struct ScriptHost {
+    /// Built-in modules offered to `require`/`import`.
+    pub modules: ModuleRegistry,
+    /// The `ENV` global's contents (the library never reads the process environment itself).
+    pub env: BTreeMap<String, String>,
+}
+
+impl ScriptHost {
+    /// Adds a module.
+    pub fn with_module(mut self, module: Arc<dyn NativeModule>) -> ScriptHost {
+        self.modules = self.modules.with(module);
+        self
+    }
+
+    /// Fills `options.setup_runtime`/`setup_context` so the owner's runtime gets the module
+    /// loader, the rejection tracker, `require` and the harness globals.
+    pub fn configure(self, mut options: OwnerOptions) -> OwnerOptions {
+        let loader_modules = self.modules.clone();
+        options.setup_runtime = Some(Box::new(move |runtime: &rquickjs::Runtime| {
+            let (resolver, loader) = loader_modules.loader();
+            runtime.set_loader(resolver, loader);
+            runtime.set_host_promise_rejection_tracker(Some(Box::new(rejections::track)));
+        }));
+        let ScriptHost { modules, env } = self;
+        options.setup_context = Some(Box::new(move |ctx: &rquickjs::Ctx<'_>| {
+            modules.install(ctx)?;
+            globals::install(ctx, &env)
+        }));
+        options
+    }
+}

@@ -1,0 +1,105 @@
+//! Running a script file to completion: evaluate it (classic or ES module), then serve promises,
+//! timers and native work until nothing is left, reporting the first failure.
+
+use std::path::Path;
+
+use rquickjs::context::EvalOptions;
+use rquickjs::promise::PromiseState;
+use rquickjs::{Ctx, Module, Promise};
+
+use super::rejections::{self, ScriptFailure};
+use crate::owner::local;
+
+/// How to evaluate a script.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScriptKind {
+    /// A classic script in sloppy mode (as Node evaluates CommonJS files).
+    Classic,
+    /// An ES module (strict; top-level `await` works).
+    Module,
+}
+
+impl ScriptKind {
+    /// `.mjs` files are modules, everything else is a classic script.
+    pub fn for_path(path: &Path) -> ScriptKind {
+        match path.extension().and_then(|ext| ext.to_str()) {
+            Some("mjs") => ScriptKind::Module,
+            _ => ScriptKind::Classic,
+        }
+    }
+}
+
+/// Evaluates `source` (named `name`) and runs until it is done: no pending job, timer, run or
+/// other native work. Returns the first uncaught exception or unhandled rejection.
+pub fn run_to_completion(
+    ctx: &Ctx<'_>,
+    name: &str,
+    source: &str,
+    kind: ScriptKind,
+) -> Result<(), ScriptFailure> {
+    let module_promise = evaluate(ctx, name, source, kind)?;
+    local::run_until_idle_or(ctx, "script", rejections::has_failure)
+        .map_err(|error| ScriptFailure {
+            message: error.message(),
+            stack: None,
+        })?;
+    if let Some(failure) = rejections::take_failure() {
+        return Err(failure);
+    }
+    if let Some(promise) = module_promise {
+        match promise.state() {
+            PromiseState::Rejected => {
+                let reason = promise
+                    .result::<rquickjs::Value>()
+                    .and_then(Result::err)
+                    .map(|_| ctx.catch());
+                return Err(match reason {
+                    Some(reason) => ScriptFailure::from_value(&reason),
+                    None => ScriptFailure {
+                        message: "module evaluation failed".into(),
+                        stack: None,
+                    },
+                });
+            }
+            PromiseState::Pending => {
+                return Err(ScriptFailure {
+                    message: "top-level await never settled".into(),
+                    stack: None,
+                });
+            }
+            PromiseState::Resolved => {}
+        }
+    }
+    Ok(())
+}
+
+fn evaluate<'js>(
+    ctx: &Ctx<'js>,
+    name: &str,
+    source: &str,
+    kind: ScriptKind,
+) -> Result<Option<Promise<'js>>, ScriptFailure> {
+    let thrown = |error: rquickjs::Error| match error {
+        rquickjs::Error::Exception => ScriptFailure::from_value(&ctx.catch()),
+        other => ScriptFailure {
+            message: other.to_string(),
+            stack: None,
+        },
+    };
+    match kind {
+        ScriptKind::Classic => {
+            let mut options = EvalOptions::default();
+            options.global = true;
+            options.strict = false;
+            options.filename = Some(name.to_string());
+            ctx.eval_with_options::<(), _>(source, options)
+                .map_err(thrown)?;
+            Ok(None)
+        }
+        ScriptKind::Module => {
+            let module = Module::declare(ctx.clone(), name, source).map_err(thrown)?;
+            let (_module, promise) = module.eval().map_err(thrown)?;
+            Ok(Some(promise))
+        }
+    }
+}
