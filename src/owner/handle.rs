@@ -1,7 +1,7 @@
 //! `Owner::spawn` and `OwnerHandle`: the `Send` face of an owner.
 
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, Weak};
 use std::time::Instant;
 
@@ -11,7 +11,7 @@ use rquickjs::Ctx;
 use tokio_util::sync::CancellationToken;
 
 use super::actor::{self, Startup};
-use super::error::{OwnerError, Outcome};
+use super::error::{InterruptReason, OwnerError, Outcome};
 use super::frame::Frame;
 use super::lifecycle::{Lifecycle, OwnerState, ShutdownMode};
 use super::mailbox::{Envelope, Job, Message};
@@ -370,7 +370,12 @@ impl OwnerHandle {
                 op,
             });
         }
-        let (job, reply) = self.reply_job(f);
+        let started = Arc::new(AtomicBool::new(false));
+        let started_flag = started.clone();
+        let (job, reply) = self.reply_job(move |ctx: &Ctx<'_>| {
+            started_flag.store(true, Ordering::SeqCst);
+            f(ctx)
+        });
         let envelope = self.envelope(options, op, job);
         let answer = async {
             self.send(envelope, false, cancel.as_ref()).await?;
@@ -388,10 +393,23 @@ impl OwnerHandle {
                 None => std::future::pending().await,
             }
         };
+        // The caller stops waiting the moment its token fires or its deadline passes. When the
+        // closure was already running, the interrupt handler stops its JS at the next check, so
+        // the answer is `Interrupted`; otherwise the closure never runs.
+        let owner = self.inner.name.clone();
+        let stopped = |reason: InterruptReason| {
+            if started.load(Ordering::SeqCst) {
+                OwnerError::Interrupted { owner: owner.clone(), op, reason }
+            } else if reason == InterruptReason::Deadline {
+                OwnerError::Timeout { owner: owner.clone(), op }
+            } else {
+                OwnerError::Canceled { owner: owner.clone(), op }
+            }
+        };
         tokio::select! {
             result = answer => result,
-            _ = canceled => Err(OwnerError::Canceled { owner: self.inner.name.clone(), op }),
-            _ = expired => Err(OwnerError::Timeout { owner: self.inner.name.clone(), op }),
+            _ = canceled => Err(stopped(InterruptReason::Canceled)),
+            _ = expired => Err(stopped(InterruptReason::Deadline)),
         }
     }
 
