@@ -6,5 +6,7 @@
 //! - [`inference`]: the engine-agnostic core (turns, engines, middlewares, tools, sessions, events),
 //!   with no JavaScript in it.
 
+pub mod codegen;
+pub mod generated;
 pub mod inference;
 pub mod owner;
