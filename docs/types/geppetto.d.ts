@@ -32,11 +32,13 @@ declare module "geppetto" {
             | "auto"
             | "none"
             | "required";
+
         /** What the tool loop does when a tool call fails (tool loop setting `toolErrorHandling`). */
         export type ToolErrorHandling =
             | "continue"
             | "abort"
             | "retry";
+
         /** The kind of a block within a turn. */
         export type BlockKind =
             | "user"
@@ -46,11 +48,13 @@ declare module "geppetto" {
             | "system"
             | "reasoning"
             | "other";
+
         /** Actions a tool hook callback may return as `{action}`. */
         export type HookAction =
             | "abort"
             | "retry"
             | "continue";
+
         /** Well-known keys of `turn.metadata`. */
         export type MetadataKeys =
             | "provider"
@@ -61,6 +65,7 @@ declare module "geppetto" {
             | "usage"
             | "stop_reason"
             | "model";
+
         /** Event types of a run, for `RunHandle.on(type, cb)` and `event.type`. */
         export type EventType =
             | "start"

@@ -17,6 +17,7 @@ declare module "geppetto/turns" {
         | "system"
         | "reasoning"
         | "other";
+
     /** Names of the BlockKind constants (as in `src/generated/consts.rs`). */
     export interface BlockKindNames {
         /** Text written by the user. */

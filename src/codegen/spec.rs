@@ -383,19 +383,25 @@ fn snake_case(name: &str) -> String {
 mod tests {
     use super::*;
 
-    /// Parses `yaml` as a JS API spec and compares the outcome with `expected` (`Ok` or the error
-    /// message).
-    fn check(yaml: &str, expected: Result<(), &str>) {
-        let got = JsApiSpec::parse(yaml)
-            .map(|_| ())
-            .map_err(|err| err.to_string());
-        assert_eq!(
-            got.as_ref().map_err(String::as_str),
-            expected,
-            "spec:\n{yaml}"
-        );
+    /// Parses `js` (a JS API spec) and `turns` (a turns spec), each unless empty, checks their
+    /// consistency when both are given, and compares the outcome with `expected` (`Ok` or the
+    /// error message).
+    fn check(js: &str, turns: &str, expected: Result<(), String>) {
+        let outcome = || -> Result<(), SpecError> {
+            let js_spec = (!js.is_empty()).then(|| JsApiSpec::parse(js)).transpose()?;
+            let turns_spec = (!turns.is_empty())
+                .then(|| TurnsSpec::parse(turns))
+                .transpose()?;
+            if let (Some(js_spec), Some(turns_spec)) = (js_spec, turns_spec) {
+                check_consistency(&js_spec, &turns_spec)?;
+            }
+            Ok(())
+        };
+        let got = outcome().map_err(|err| err.to_string());
+        assert_eq!(got, expected, "js:\n{js}\nturns:\n{turns}");
     }
 
+    /// One group as YAML list items (indented for `enums:`).
     fn group(name: &str, values: &[(&str, &str)]) -> String {
         let mut yaml = format!("  - name: {name}\n    doc: Some doc.\n    values:\n");
         for (value_name, value) in values {
@@ -406,79 +412,155 @@ mod tests {
         yaml
     }
 
-    fn spec(groups: &[String]) -> String {
+    /// A JS API spec with these groups.
+    fn js(groups: &[String]) -> String {
         format!("enums:\n{}", groups.concat())
     }
 
+    /// A turns spec with block kinds `{USER: user}` and the given key groups.
+    fn turns(namespace: &str, key_groups: &str) -> String {
+        format!(
+            "namespace: {namespace}\n\
+             block_kinds:\n  name: BlockKind\n  doc: Kinds.\n  values:\n    - {{name: USER, value: user, doc: User.}}\n\
+             key_groups:\n{key_groups}"
+        )
+    }
+
+    /// A key group with `map: <map>` and the given keys.
+    fn key_group(name: &str, map: &str, values: &[(&str, &str)]) -> String {
+        group(name, values).replacen("\n", &format!("\n    map: {map}\n"), 1)
+    }
+
+    const INVALID_ENUM: &str = "expected UpperCamelCase ([A-Z][A-Za-z0-9]*), not a Rust keyword";
+    const INVALID_VALUE: &str = "expected SCREAMING_SNAKE_CASE ([A-Z][A-Z0-9_]*), not `ALL`";
+
     #[test]
-    fn accepts_and_rejects_specs() {
+    fn validates_js_api_specs() {
         let ok = group("ToolChoice", &[("AUTO", "auto"), ("NONE", "none")]);
-        let table: Vec<(String, Result<(), &str>)> = vec![
-            (spec(&[ok.clone()]), Ok(())),
-            ("enums: []\n".into(), Err("no enums defined")),
-            ("{}\n".into(), Err("no enums defined")),
+        let table: Vec<(String, Result<(), String>)> = vec![
+            (js(std::slice::from_ref(&ok)), Ok(())),
+            ("enums: []\n".into(), Err("no enums defined".into())),
+            ("{}\n".into(), Err("no enums defined".into())),
             (
-                spec(&[ok.clone(), ok.clone()]),
-                Err("duplicate enum name `ToolChoice`"),
+                js(&[ok.clone(), ok.clone()]),
+                Err("duplicate enum name `ToolChoice`".into()),
             ),
             (
-                spec(&[group("Kind", &[("A", "a"), ("A", "b")])]),
-                Err("enum `Kind`: duplicate value name `A`"),
+                js(&[group("Kind", &[("A", "a"), ("A", "b")])]),
+                Err("enum `Kind`: duplicate value name `A`".into()),
             ),
             (
-                spec(&[group("Kind", &[("A", "a"), ("B", "a")])]),
-                Err("enum `Kind`: duplicate value \"a\" (`A` and `B`)"),
+                js(&[group("Kind", &[("A", "a"), ("B", "a")])]),
+                Err("enum `Kind`: duplicate value \"a\" (`A` and `B`)".into()),
             ),
             (
-                spec(&[group("tool_choice", &[("A", "a")])]),
-                Err(
-                    "invalid enum name `tool_choice`: expected UpperCamelCase ([A-Z][A-Za-z0-9]*), not a Rust keyword",
-                ),
+                js(&[group("tool_choice", &[("A", "a")])]),
+                Err(format!("invalid enum name `tool_choice`: {INVALID_ENUM}")),
             ),
             (
-                spec(&[group("Type", &[("A", "a")])]),
-                Err(
-                    "invalid enum name `Type`: expected UpperCamelCase ([A-Z][A-Za-z0-9]*), not a Rust keyword",
-                ),
+                js(&[group("Type", &[("A", "a")])]),
+                Err(format!("invalid enum name `Type`: {INVALID_ENUM}")),
             ),
             (
-                spec(&[group("Kind", &[("a-b", "a")])]),
-                Err(
-                    "enum `Kind`: invalid value name `a-b`: expected SCREAMING_SNAKE_CASE ([A-Z][A-Z0-9_]*), not `ALL`",
-                ),
+                js(&[group("Kind", &[("a-b", "a")])]),
+                Err(format!(
+                    "enum `Kind`: invalid value name `a-b`: {INVALID_VALUE}"
+                )),
             ),
             (
-                spec(&[group("Kind", &[("ALL", "a")])]),
-                Err(
-                    "enum `Kind`: invalid value name `ALL`: expected SCREAMING_SNAKE_CASE ([A-Z][A-Z0-9_]*), not `ALL`",
-                ),
+                js(&[group("Kind", &[("ALL", "a")])]),
+                Err(format!(
+                    "enum `Kind`: invalid value name `ALL`: {INVALID_VALUE}"
+                )),
             ),
             (
-                spec(&[group("Kind", &[("A", "")])]),
-                Err("enum `Kind`: value `A` is empty"),
+                js(&[group("Kind", &[("A", "")])]),
+                Err("enum `Kind`: value `A` is empty".into()),
             ),
-            (spec(&[group("Kind", &[])]), Err("enum `Kind`: no values")),
+            (
+                js(&[group("Kind", &[])]),
+                Err("enum `Kind`: no values".into()),
+            ),
             (
                 "enums:\n  - name: Kind\n    values: [{name: A, value: a, doc: x}]\n".into(),
-                Err("enum `Kind`: missing doc"),
+                Err("enum `Kind`: missing doc".into()),
             ),
             (
                 "enums:\n  - name: Kind\n    doc: x\n    values: [{name: A, value: a}]\n".into(),
-                Err("enum `Kind`: value `A` has no doc"),
+                Err("enum `Kind`: value `A` has no doc".into()),
+            ),
+            (
+                "enums: []\nextra: 1\n".into(),
+                Err(
+                    "invalid YAML: unknown field `extra`, expected `enums` at line 2 column 1"
+                        .into(),
+                ),
             ),
         ];
         for (yaml, expected) in table {
-            check(&yaml, expected);
+            check(&yaml, "", expected);
         }
     }
 
     #[test]
-    fn rejects_unknown_fields_as_yaml_errors() {
-        let got = JsApiSpec::parse("enums: []\nextra: 1\n").unwrap_err();
-        assert!(
-            matches!(got, SpecError::Yaml(ref message) if message.contains("extra")),
-            "{got}"
+    fn validates_turns_specs() {
+        let keys = key_group(
+            "TurnDataKeys",
+            "TurnData",
+            &[("TOOL_CONFIG", "tool_config")],
         );
+        let table: Vec<(String, Result<(), String>)> = vec![
+            (turns("geppetto", &keys), Ok(())),
+            (turns("Geppetto", &keys), Err("invalid namespace `Geppetto`: expected [a-z][a-z0-9_]*".into())),
+            (
+                turns("geppetto", &key_group("TurnData", "TurnData", &[("A", "a")])),
+                Err("key group `TurnData`: name must end with `Keys`".into()),
+            ),
+            (
+                turns("geppetto", &key_group("DataKeys", "turn_data", &[("A", "a")])),
+                Err("key group `DataKeys`: invalid map type name `turn_data`: expected UpperCamelCase".into()),
+            ),
+            (
+                turns("geppetto", &key_group("BlockKind", "Data", &[("A", "a")])),
+                Err("duplicate enum name `BlockKind`".into()),
+            ),
+            (
+                turns("geppetto", &key_group("DataKeys", "Data", &[("A", "a"), ("B", "a")])),
+                Err("enum `DataKeys`: duplicate value \"a\" (`A` and `B`)".into()),
+            ),
+        ];
+        for (yaml, expected) in table {
+            check("", &yaml, expected);
+        }
+    }
+
+    #[test]
+    fn checks_consistency_between_specs() {
+        let meta = key_group("TurnMetadataKeys", "TurnMetadata", &[("MODEL", "model")]);
+        let turns = turns("geppetto", &meta);
+        let kinds = group("BlockKind", &[("USER", "user")]);
+        let table: Vec<(String, Result<(), String>)> = vec![
+            (js(&[kinds.clone(), group("MetadataKeys", &[("MODEL", "model")])]), Ok(())),
+            (
+                js(&[group("ToolChoice", &[("AUTO", "auto")])]),
+                Err("enum `BlockKind` of turns_codegen.yaml is missing from js_api_codegen.yaml".into()),
+            ),
+            (
+                js(&[group("BlockKind", &[("USER", "usr")])]),
+                Err("enum `BlockKind` differs between js_api_codegen.yaml and turns_codegen.yaml".into()),
+            ),
+            (
+                js(&[kinds.clone(), group("MetadataKeys", &[("USAGE", "usage")])]),
+                Err("enum `MetadataKeys`: value `USAGE` (\"usage\") is not in `TurnMetadataKeys` of turns_codegen.yaml".into()),
+            ),
+            (
+                js(&[kinds.clone(), group("TurnMetadataKeys", &[("MODEL", "model")])]),
+                Err("duplicate enum name `TurnMetadataKeys`".into()),
+            ),
+        ];
+        for (yaml, expected) in table {
+            check(&yaml, &turns, expected);
+        }
     }
 
     #[test]

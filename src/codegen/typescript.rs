@@ -13,6 +13,9 @@ pub(crate) fn geppetto_dts(header: &str, template: &str, js: &JsApiSpec) -> Resu
     let mut types = String::new();
     let mut groups = String::new();
     for group in &js.enums {
+        if !types.is_empty() {
+            types.push('\n');
+        }
         union_type(&mut types, group, &group.name);
         let _ = writeln!(groups, "/** {} */", ts_doc(&group.doc));
         let _ = writeln!(groups, "readonly {}: {{", group.name);
@@ -45,6 +48,7 @@ pub(crate) fn turns_dts(header: &str, template: &str, turns: &TurnsSpec) -> Resu
     );
     let mut kinds = String::new();
     union_type(&mut kinds, &turns.block_kinds, &turns.block_kinds.name);
+    kinds.push('\n');
     key_names(&mut kinds, &turns.block_kinds);
     let mut keys = String::new();
     for (index, key_group) in turns.key_groups.iter().enumerate() {
