@@ -320,13 +320,16 @@ declare module "geppetto" {
         /** A JS middleware reference (`middlewares.fromJS`). */
         export interface JsMiddleware {
             readonly type: "js";
+            /** The name used in error messages (default `"js-middleware"`). */
             readonly name: string;
         }
 
         /** A host (native) middleware reference (`middlewares.go`). */
         export interface HostMiddleware {
             readonly type: "go";
+            /** The host middleware name (`systemPrompt`, `reorderToolResults`, `turnLogging`). */
             readonly name: string;
+            /** The options given to `middlewares.go`. */
             readonly options?: Record<string, unknown>;
         }
 
@@ -394,9 +397,13 @@ declare module "geppetto" {
 
         /** A registered tool as `ToolRegistry.list` describes it. */
         export interface ToolInfo {
+            /** The tool name. */
             name: string;
+            /** What the tool does. */
             description: string;
+            /** The tool version. */
             version: string;
+            /** Tags of the tool. */
             tags: string[];
         }
 
@@ -450,8 +457,11 @@ declare module "geppetto" {
 
         /** A tool call as hooks see it. */
         export interface ToolCall {
+            /** The call id. */
             id: string;
+            /** The tool name. */
             name: string;
+            /** The arguments (parsed JSON). */
             args: any;
         }
 
@@ -470,6 +480,7 @@ declare module "geppetto" {
         /** Payload of `beforeToolCall`. */
         export interface BeforeToolCallPayload extends HookPayloadBase {
             phase: "beforeToolCall";
+            /** The call about to run. */
             call: ToolCall;
         }
 
@@ -486,45 +497,64 @@ declare module "geppetto" {
         /** Payload of `afterToolCall`. */
         export interface AfterToolCallPayload extends HookPayloadBase {
             phase: "afterToolCall";
+            /** The call that ran. */
             call: ToolCall;
+            /** Its outcome. */
             result: ToolCallOutcome;
         }
 
         /** Payload of `onToolError` (per failed attempt, from 0). */
         export interface OnToolErrorPayload extends HookPayloadBase {
             phase: "onToolError";
+            /** The failed attempt, from 0. */
             attempt: number;
+            /** The call that failed. */
             call: ToolCall;
+            /** The error message. */
             error: string;
+            /** Whether the loop would retry without a decision. */
             defaultRetry: boolean;
+            /** The backoff the loop would use without a decision. */
             defaultBackoffMs: number;
         }
 
         /** `{action:"abort"}` or `{abort:true}` ends the call with `error` (or a default error). */
         export interface AbortDecision {
+            /** `"abort"` ends the call. */
             action?: HookAction | (string & {});
+            /** `true` ends the call. */
             abort?: boolean;
+            /** The error recorded for the call (`""` clears it in `afterToolCall`). */
             error?: string;
         }
 
         /** What `beforeToolCall` may return: abort, or rewrite the call (`call` or top-level keys). */
         export interface BeforeToolCallDecision extends AbortDecision {
+            /** Rewrites the call. */
             call?: Partial<ToolCall>;
+            /** Rewrites the call id. */
             id?: string;
+            /** Rewrites the tool name. */
             name?: string;
+            /** Rewrites the arguments. */
             args?: unknown;
         }
 
         /** What `afterToolCall` may return: replace `result`, set `error` (`""` clears), or abort. */
         export interface AfterToolCallDecision extends AbortDecision {
+            /** Replaces the result. */
             result?: unknown;
         }
 
         /** What `onToolError` may return: retry (with `backoffMs`) or stop. */
         export interface OnToolErrorDecision {
+            /** `"retry"` retries; `"abort"` or `"continue"` stops. */
             action?: HookAction | (string & {});
+            /** `true` retries, `false` stops. */
             retry?: boolean;
+            /** `true` stops. */
             abort?: boolean;
+            /** Wait before the retry, in milliseconds. */
             backoffMs?: number;
         }
 
@@ -579,11 +609,17 @@ declare module "geppetto" {
 
         /** A chainable session builder. */
         export interface Builder {
+            /** Sets the engine. */
             withEngine(engine: Engine): Builder;
+            /** Adds a middleware (a reference or a `MiddlewareFunction`); the first is outermost. */
             useMiddleware(mw: Middleware | MiddlewareFunction): Builder;
+            /** Adds a host middleware by name. */
             useGoMiddleware(name: string, opts?: Record<string, unknown>): Builder;
+            /** Attaches a tool registry and tool loop settings. */
             withTools(registry: ToolRegistry, settings?: ToolLoopSettings): Builder;
+            /** Sets the tool loop settings. */
             withToolLoop(settings: ToolLoopSettings): Builder;
+            /** Sets the tool hooks. */
             withToolHooks(hooks: ToolHooks): Builder;
             /** The session; throws `builder has no engine configured` without an engine. */
             buildSession(): Session;
@@ -595,12 +631,15 @@ declare module "geppetto" {
             append(turn: Turn): Turn;
             /** The last turn, or `null`. */
             latest(): Turn | null;
+            /** The number of turns. */
             turnCount(): number;
+            /** All turns. */
             turns(): Turn[];
             /** The turn at `index`, or `null` when out of range. */
             getTurn(index: number): Turn | null;
             /** Turns from `start` to `end` (exclusive), clamped. */
             turnsRange(start?: number, end?: number): Turn[];
+            /** Whether a run is active. */
             isRunning(): boolean;
             /** Cancels the active run; throws `session has no active inference` without one. */
             cancelActive(): void;
@@ -614,26 +653,37 @@ declare module "geppetto" {
 
         /** Fields of every run event. */
         export interface EventBase {
+            /** The event type. */
             type: EventType;
             /** Emission time, milliseconds since the Unix epoch. */
             timestampMs: number;
+            /** The session of the run. */
             sessionId: string;
+            /** The inference of the run. */
             inferenceId: string;
+            /** The turn being processed, when known. */
             turnId?: string;
+            /** The run. */
             runId: string;
+            /** Extra provider-specific metadata. */
             metaExtra?: Record<string, unknown>;
         }
 
         /** A tool call in an event; `input` is the arguments as compact JSON. */
         export interface EventToolCall {
+            /** The call id. */
             id: string;
+            /** The tool name. */
             name: string;
+            /** The arguments as compact JSON. */
             input: string;
         }
 
         /** A tool result in an event. */
         export interface EventToolResult {
+            /** The call id. */
             id: string;
+            /** The result text. */
             result: string;
         }
 
@@ -718,8 +768,11 @@ declare module "geppetto" {
             /** Subscribes to events of `type` (`"*"` or `""`: all); returns this handle. */
             on<K extends keyof EventMap>(type: K, cb: (event: EventMap[K]) => void): RunHandle;
             on(type: string, cb: (event: RunEvent) => void): RunHandle;
+            /** The run id. */
             readonly runId: string;
+            /** The session id. */
             readonly sessionId: string;
+            /** The inference id of the run. */
             readonly inferenceId: string;
         }
 

@@ -24,7 +24,7 @@ pub enum SpecError {
         "invalid enum name `{0}`: expected UpperCamelCase ([A-Z][A-Za-z0-9]*), not a Rust keyword"
     )]
     InvalidEnumName(String),
-    /// An enum (or its doc) is empty.
+    /// An enum has no values.
     #[error("enum `{0}`: no values")]
     NoValues(String),
     /// An enum has no doc.
