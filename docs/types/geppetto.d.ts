@@ -162,7 +162,7 @@ declare module "geppetto" {
                 readonly ERROR: "error";
                 /** The tool loop is about to execute a call ({toolCall}). */
                 readonly TOOL_CALL_EXECUTE: "tool-call-execute";
-                /** The tool loop executed a call ({toolResult}; result is JSON or "Error: <message>"). */
+                /** The tool loop executed a call ({toolResult}; result is JSON or `Error: <message>`). */
                 readonly TOOL_CALL_EXECUTION_RESULT: "tool-call-execution-result";
                 /** An inference step was cancelled ({text}). */
                 readonly INTERRUPT: "interrupt";

@@ -129,7 +129,7 @@ pub mod event_type {
     pub const ERROR: &str = "error";
     /// The tool loop is about to execute a call ({toolCall}).
     pub const TOOL_CALL_EXECUTE: &str = "tool-call-execute";
-    /// The tool loop executed a call ({toolResult}; result is JSON or "Error: <message>").
+    /// The tool loop executed a call ({toolResult}; result is JSON or `Error: <message>`).
     pub const TOOL_CALL_EXECUTION_RESULT: &str = "tool-call-execution-result";
     /// An inference step was cancelled ({text}).
     pub const INTERRUPT: &str = "interrupt";
