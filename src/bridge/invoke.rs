@@ -1,0 +1,135 @@
+//! Calling a JS callback from tokio: a message to the owner carrying the callback's id and JSON
+//! arguments; a returned Promise is awaited without blocking the owner.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use rquickjs::function::{Args, This};
+use rquickjs::{Ctx, Function, Value};
+use serde_json::Value as Json;
+
+use super::codec::{js_to_json, json_to_js};
+use crate::owner::{CallOptions, CallbackId, OwnerError, WeakOwnerHandle, local};
+
+/// Why invoking a JS callback failed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum InvokeError {
+    /// The callback threw (or its Promise rejected) with this message.
+    Thrown(String),
+    /// The call was cancelled, interrupted or timed out before it finished.
+    Stopped(String),
+    /// The runtime is gone.
+    Closed,
+}
+
+impl InvokeError {
+    fn from_owner(error: OwnerError) -> InvokeError {
+        match error {
+            OwnerError::Js { message, .. } => InvokeError::Thrown(message),
+            OwnerError::Closed { .. } => InvokeError::Closed,
+            OwnerError::Canceled { .. }
+            | OwnerError::Interrupted { .. }
+            | OwnerError::Timeout { .. } => InvokeError::Stopped(error.message()),
+            other => InvokeError::Thrown(other.message()),
+        }
+    }
+
+    /// The message to report.
+    pub fn message(&self) -> String {
+        match self {
+            InvokeError::Thrown(message) | InvokeError::Stopped(message) => message.clone(),
+            InvokeError::Closed => "runtime closed".into(),
+        }
+    }
+}
+
+enum Answer {
+    Ready(Json),
+    Pending(tokio::sync::oneshot::Receiver<Result<Json, String>>),
+}
+
+/// Calls the JS function `callback` with `args` on its owner and returns its JSON result; a
+/// returned Promise is awaited. `options.cancel` stops the wait (and interrupts running JS).
+pub async fn invoke_json(
+    owner: &WeakOwnerHandle,
+    options: CallOptions,
+    op: &'static str,
+    callback: CallbackId,
+    args: Vec<Json>,
+) -> Result<Json, InvokeError> {
+    let owner = owner.upgrade().ok_or(InvokeError::Closed)?;
+    let cancel = options.cancel.clone();
+    let answer = owner
+        .call_with(options, op, move |ctx| call_callback(ctx, callback, &args))
+        .await
+        .map_err(InvokeError::from_owner)?;
+    match answer {
+        Answer::Ready(value) => Ok(value),
+        Answer::Pending(receiver) => {
+            let canceled = async {
+                match &cancel {
+                    Some(token) => token.cancelled().await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                settled = receiver => match settled {
+                    Ok(Ok(value)) => Ok(value),
+                    Ok(Err(message)) => Err(InvokeError::Thrown(message)),
+                    Err(_) => Err(InvokeError::Closed),
+                },
+                _ = canceled => Err(InvokeError::Stopped("canceled".into())),
+            }
+        }
+    }
+}
+
+/// The JS function registered under `id`.
+pub fn callback_function<'js>(ctx: &Ctx<'js>, id: CallbackId) -> rquickjs::Result<Function<'js>> {
+    local::callback(ctx, id)
+        .and_then(|value| value.into_function())
+        .ok_or_else(|| rquickjs::Exception::throw_internal(ctx, "callback is no longer registered"))
+}
+
+fn call_callback<'js>(ctx: &Ctx<'js>, id: CallbackId, args: &[Json]) -> rquickjs::Result<Answer> {
+    let function = callback_function(ctx, id)?;
+    let mut call_args = Args::new(ctx.clone(), args.len());
+    for arg in args {
+        call_args.push_arg(json_to_js(ctx, arg)?)?;
+    }
+    let result: Value = function.call_arg(call_args)?;
+    match result.as_promise() {
+        Some(promise) => Ok(Answer::Pending(await_promise(ctx, promise.clone())?)),
+        None => Ok(Answer::Ready(js_to_json(ctx, result)?)),
+    }
+}
+
+/// Attaches handlers to `promise` that send its JSON outcome to the returned receiver.
+fn await_promise<'js>(
+    ctx: &Ctx<'js>,
+    promise: rquickjs::Promise<'js>,
+) -> rquickjs::Result<tokio::sync::oneshot::Receiver<Result<Json, String>>> {
+    let (sender, receiver) = tokio::sync::oneshot::channel();
+    let sender = Rc::new(RefCell::new(Some(sender)));
+    let on_ok = {
+        let sender = sender.clone();
+        Function::new(ctx.clone(), move |ctx: Ctx<'js>, value: Value<'js>| {
+            let outcome = js_to_json(&ctx, value).map_err(|_| {
+                let thrown = local::describe_thrown(&ctx.catch());
+                thrown.0
+            });
+            if let Some(sender) = sender.borrow_mut().take() {
+                let _ = sender.send(outcome);
+            }
+        })?
+    };
+    let on_err = Function::new(ctx.clone(), move |reason: Value<'js>| {
+        let message = local::describe_thrown(&reason).0;
+        if let Some(sender) = sender.borrow_mut().take() {
+            let _ = sender.send(Err(message));
+        }
+    })?;
+    let then: Function = promise.get("then")?;
+    then.call::<_, Value>((This(promise), on_ok, on_err))?;
+    Ok(receiver)
+}

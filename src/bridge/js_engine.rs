@@ -1,0 +1,70 @@
+//! `engines.fromFunction`: an engine whose inference step is a JS function.
+
+use futures_util::future::BoxFuture;
+
+use super::codec::{decode_turn, encode_turn};
+use super::invoke::{InvokeError, invoke_json};
+use crate::inference::{Engine, EventKind, InferenceError, RunContext, Turn};
+use crate::owner::{CallOptions, CallbackId, WeakOwnerHandle};
+
+/// An engine backed by a JS function `fn(turn)`: a returned turn replaces the input, `undefined`/
+/// `null` keeps it; a throw fails with `js engine callback: <message>`.
+pub struct JsFunctionEngine {
+    /// The JS function in the owner's callback table.
+    pub callback: CallbackId,
+    /// The owner holding it.
+    pub owner: WeakOwnerHandle,
+}
+
+impl Engine for JsFunctionEngine {
+    fn name(&self) -> &str {
+        "jsFunction"
+    }
+
+    fn run_inference<'a>(
+        &'a self,
+        ctx: &'a RunContext,
+        turn: Turn,
+    ) -> BoxFuture<'a, Result<Turn, InferenceError>> {
+        Box::pin(async move {
+            ctx.check_canceled()?;
+            ctx.emit(EventKind::Start);
+            let options = call_options(ctx);
+            let args = vec![encode_turn(&turn, false)];
+            let result = invoke_json(&self.owner, options, "invoke-engine", self.callback, args).await;
+            let outcome = match result {
+                Ok(serde_json::Value::Null) => Ok(turn),
+                Ok(value) => decode_turn(&value)
+                    .map_err(|error| InferenceError::failed(format!("js engine callback: {error}"))),
+                Err(InvokeError::Stopped(_)) => Err(ctx.cancellation_error()),
+                Err(error) => Err(InferenceError::failed(format!(
+                    "js engine callback: {}",
+                    error.message()
+                ))),
+            };
+            match &outcome {
+                Ok(output) => ctx.emit(EventKind::Final {
+                    text: output.last_assistant_text().unwrap_or_default().to_string(),
+                }),
+                Err(error) if error.is_cancellation() => ctx.emit(EventKind::Interrupt {
+                    text: String::new(),
+                }),
+                Err(error) => ctx.emit(EventKind::Error {
+                    error: error.to_string(),
+                }),
+            }
+            outcome
+        })
+    }
+}
+
+/// Call options tying a JS callback to its run: cancellation, deadline and trace ids.
+pub fn call_options(ctx: &RunContext) -> CallOptions {
+    CallOptions {
+        cancel: Some(ctx.cancel.clone()),
+        deadline: ctx.deadline,
+        cpu_budget: None,
+        session_id: Some(ctx.session_id.clone()),
+        inference_id: Some(ctx.inference_id.clone()),
+    }
+}

@@ -1,0 +1,139 @@
+//! `middlewares.fromJS`: a middleware whose step is a JS function `fn(turn, next, ctx)`.
+
+use std::sync::Arc;
+
+use futures_util::future::BoxFuture;
+use parking_lot::Mutex;
+use rquickjs::function::Opt;
+use rquickjs::{Ctx, Function, Value};
+use serde_json::{Map, Value as Json};
+
+use super::codec::{decode_turn, encode_turn, js_to_json, json_to_js, turn_from_js, turn_to_js};
+use super::invoke::callback_function;
+use super::js_engine::call_options;
+use crate::inference::{InferenceError, Middleware, Next, RunContext, Turn};
+use crate::owner::{CallbackId, OwnerError, WeakOwnerHandle, local};
+
+/// A middleware backed by a JS function. `next(turn?)` runs the rest of the chain synchronously
+/// (nested pumping) and returns its output turn; errors from below are thrown into JS.
+pub struct JsMiddleware {
+    /// The JS function in the owner's callback table.
+    pub callback: CallbackId,
+    /// The middleware's name (`js-middleware` by default).
+    pub name: String,
+    /// The owner holding the function.
+    pub owner: WeakOwnerHandle,
+}
+
+impl Middleware for JsMiddleware {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn handle(
+        &self,
+        ctx: RunContext,
+        turn: Turn,
+        next: Next,
+    ) -> BoxFuture<'static, Result<Turn, InferenceError>> {
+        let owner = self.owner.clone();
+        let callback = self.callback;
+        let name = self.name.clone();
+        Box::pin(async move {
+            let owner = owner
+                .upgrade()
+                .ok_or_else(|| InferenceError::failed(format!("{name}: runtime closed")))?;
+            let below: Arc<Mutex<Option<InferenceError>>> = Arc::new(Mutex::new(None));
+            let context = context_json(&ctx, &name);
+            let options = call_options(&ctx);
+            let job_below = below.clone();
+            let job_ctx = ctx.clone();
+            let result = owner
+                .call_with(options, "invoke-middleware", move |js| {
+                    run_middleware(js, callback, turn, next, job_ctx, context, job_below)
+                })
+                .await;
+            match result {
+                Ok(turn) => Ok(turn),
+                Err(OwnerError::Js { message, .. }) => {
+                    let from_below = below.lock().take();
+                    match from_below {
+                        Some(error) if error.to_string() == message => Err(error),
+                        _ => Err(InferenceError::failed(format!("{name}: {message}"))),
+                    }
+                }
+                Err(
+                    OwnerError::Canceled { .. }
+                    | OwnerError::Interrupted { .. }
+                    | OwnerError::Timeout { .. },
+                ) if ctx.cancel.is_cancelled() || ctx.deadline.is_some() => {
+                    Err(ctx.cancellation_error())
+                }
+                Err(error) => Err(InferenceError::failed(format!("{name}: {}", error.message()))),
+            }
+        })
+    }
+}
+
+fn run_middleware<'js>(
+    js: &Ctx<'js>,
+    callback: CallbackId,
+    turn: Turn,
+    next: Next,
+    run_ctx: RunContext,
+    context: Json,
+    below: Arc<Mutex<Option<InferenceError>>>,
+) -> rquickjs::Result<Turn> {
+    let function = callback_function(js, callback)?;
+    let incoming = turn.clone();
+    let next_fn = Function::new(js.clone(), move |js: Ctx<'js>, arg: Opt<Value<'js>>| {
+        let input = match arg.0 {
+            Some(value) if !value.is_undefined() && !value.is_null() => turn_from_js(&js, value)?,
+            _ => turn.clone(),
+        };
+        match local::block_on(&js, "middleware-next", next.run(run_ctx.clone(), input)) {
+            Ok(Ok(output)) => turn_to_js(&js, &output),
+            Ok(Err(error)) => {
+                let message = error.to_string();
+                *below.lock() = Some(error);
+                Err(rquickjs::Exception::throw_message(&js, &message))
+            }
+            Err(error) => Err(rquickjs::Exception::throw_message(&js, &error.message())),
+        }
+    })?
+    .with_name("next")?;
+    let turn_value = json_to_js(js, &encode_turn(&incoming, false))?;
+    let context_value = json_to_js(js, &context)?;
+    let returned: Value = function.call((turn_value, next_fn, context_value))?;
+    if returned.is_undefined() || returned.is_null() {
+        return Ok(incoming);
+    }
+    let json = js_to_json(js, returned)?;
+    decode_turn(&json).map_err(|error| rquickjs::Exception::throw_type(js, &error))
+}
+
+/// The middleware `ctx` object: `{middlewareName, timestampMs, turnId?, sessionId?, inferenceId?,
+/// traceId?, tags?, deadlineMs?}`; missing fields are absent.
+fn context_json(ctx: &RunContext, name: &str) -> Json {
+    let mut object = Map::new();
+    object.insert("middlewareName".into(), Json::String(name.into()));
+    object.insert(
+        "timestampMs".into(),
+        Json::from(crate::inference::event::now_ms()),
+    );
+    let mut put = |key: &str, value: &str| {
+        if !value.is_empty() {
+            object.insert(key.into(), Json::String(value.into()));
+        }
+    };
+    put("turnId", ctx.turn_id.as_deref().unwrap_or_default());
+    put("sessionId", &ctx.session_id);
+    put("inferenceId", &ctx.inference_id);
+    if let Some(tags) = &ctx.tags {
+        object.insert("tags".into(), tags.clone());
+    }
+    if let Some(deadline) = ctx.deadline_ms {
+        object.insert("deadlineMs".into(), Json::from(deadline));
+    }
+    Json::Object(object)
+}

@@ -1,0 +1,161 @@
+//! JS tool handlers and JS tool hooks, as inference-core `Tool`s and `ToolHooks`.
+
+use futures_util::future::BoxFuture;
+use serde_json::{Map, Value as Json};
+
+use super::invoke::{InvokeError, invoke_json};
+use crate::inference::ToolDefinition;
+use crate::inference::hooks::{
+    AfterDecision, AfterToolCallPayload, BeforeDecision, BeforeToolCallPayload, HookPhase,
+    HookPolicy, ToolErrorDecision, ToolErrorPayload,
+};
+use crate::inference::{Tool, ToolContext, ToolHooks};
+use crate::owner::{CallOptions, CallbackId, WeakOwnerHandle};
+
+/// A tool whose handler is a JS function `handler(args, ctx)`; a returned Promise is awaited; a
+/// throw is the tool error `js tool <name>: <message>`.
+pub struct JsTool {
+    /// Name, description and parameter schema.
+    pub definition: ToolDefinition,
+    /// The handler in the owner's callback table.
+    pub callback: CallbackId,
+    /// The owner holding it.
+    pub owner: WeakOwnerHandle,
+}
+
+impl Tool for JsTool {
+    fn definition(&self) -> &ToolDefinition {
+        &self.definition
+    }
+
+    fn call(&self, args: Json, ctx: ToolContext) -> BoxFuture<'static, Result<Json, String>> {
+        let owner = self.owner.clone();
+        let callback = self.callback;
+        let name = self.definition.name.clone();
+        Box::pin(async move {
+            let options = CallOptions {
+                cancel: Some(ctx.cancel.clone()),
+                session_id: ctx.session_id.clone(),
+                inference_id: ctx.inference_id.clone(),
+                ..CallOptions::default()
+            };
+            let context = tool_context_json(&ctx);
+            invoke_json(&owner, options, "invoke-tool", callback, vec![args, context])
+                .await
+                .map_err(|error| format!("js tool {name}: {}", error.message()))
+        })
+    }
+}
+
+/// The handler `ctx`: `{toolName, timestampMs, sessionId?, inferenceId?, tags?, callId?, callName?,
+/// deadlineMs?}`.
+fn tool_context_json(ctx: &ToolContext) -> Json {
+    let mut object = Map::new();
+    object.insert("toolName".into(), Json::String(ctx.tool_name.clone()));
+    object.insert("timestampMs".into(), Json::from(ctx.timestamp_ms));
+    let optional = [
+        ("sessionId", &ctx.session_id),
+        ("inferenceId", &ctx.inference_id),
+        ("callId", &ctx.call_id),
+        ("callName", &ctx.call_name),
+    ];
+    for (key, value) in optional {
+        if let Some(value) = value {
+            object.insert(key.into(), Json::String(value.clone()));
+        }
+    }
+    if let Some(tags) = &ctx.tags {
+        object.insert("tags".into(), tags.clone());
+    }
+    if let Some(deadline) = ctx.deadline_ms {
+        object.insert("deadlineMs".into(), Json::from(deadline));
+    }
+    Json::Object(object)
+}
+
+/// Tool hooks written in JS (`beforeToolCall`, `afterToolCall`, `onToolError`).
+pub struct JsHooks {
+    /// `beforeToolCall`, when given.
+    pub before: Option<CallbackId>,
+    /// `afterToolCall`, when given.
+    pub after: Option<CallbackId>,
+    /// `onToolError`, when given.
+    pub on_error: Option<CallbackId>,
+    /// Fail-open/closed and retry limits.
+    pub policy: HookPolicy,
+    /// The owner holding the functions.
+    pub owner: WeakOwnerHandle,
+}
+
+impl JsHooks {
+    fn invoke(
+        &self,
+        callback: Option<CallbackId>,
+        payload: Json,
+    ) -> BoxFuture<'static, Result<Option<Json>, String>> {
+        let owner = self.owner.clone();
+        Box::pin(async move {
+            let Some(callback) = callback else {
+                return Ok(None);
+            };
+            match invoke_json(&owner, CallOptions::default(), "invoke-hook", callback, vec![payload]).await {
+                Ok(value) => Ok(Some(value)),
+                Err(InvokeError::Thrown(message) | InvokeError::Stopped(message)) => Err(message),
+                Err(InvokeError::Closed) => Err("runtime closed".into()),
+            }
+        })
+    }
+}
+
+impl ToolHooks for JsHooks {
+    fn handles(&self, phase: HookPhase) -> bool {
+        match phase {
+            HookPhase::BeforeToolCall => self.before.is_some(),
+            HookPhase::AfterToolCall => self.after.is_some(),
+            HookPhase::OnToolError => self.on_error.is_some(),
+        }
+    }
+
+    fn policy(&self) -> HookPolicy {
+        self.policy.clone()
+    }
+
+    fn before_tool_call(
+        &self,
+        payload: BeforeToolCallPayload,
+    ) -> BoxFuture<'static, Result<BeforeDecision, String>> {
+        let answer = self.invoke(self.before, payload.to_json());
+        Box::pin(async move {
+            Ok(match answer.await? {
+                Some(value) => BeforeDecision::from_json(&value),
+                None => BeforeDecision::Continue,
+            })
+        })
+    }
+
+    fn after_tool_call(
+        &self,
+        payload: AfterToolCallPayload,
+    ) -> BoxFuture<'static, Result<AfterDecision, String>> {
+        let answer = self.invoke(self.after, payload.to_json());
+        Box::pin(async move {
+            Ok(match answer.await? {
+                Some(value) => AfterDecision::from_json(&value),
+                None => AfterDecision::default(),
+            })
+        })
+    }
+
+    fn on_tool_error(
+        &self,
+        payload: ToolErrorPayload,
+    ) -> BoxFuture<'static, Result<ToolErrorDecision, String>> {
+        let answer = self.invoke(self.on_error, payload.to_json());
+        Box::pin(async move {
+            Ok(match answer.await? {
+                Some(value) => ToolErrorDecision::from_json(&value),
+                None => ToolErrorDecision::Default,
+            })
+        })
+    }
+}

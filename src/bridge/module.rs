@@ -1,0 +1,513 @@
+//! The `geppetto` module: the native ops behind `js/geppetto.js`, and the module definition.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use rquickjs::function::Opt;
+use rquickjs::{Array, Ctx, Exception, Function, Object, Value};
+use serde_json::Value as Json;
+
+use super::codec::{decode_block, encode_turn, js_to_json, json_to_js, turn_from_js, turn_to_js};
+use super::js_engine::JsFunctionEngine;
+use super::js_middleware::JsMiddleware;
+use super::js_tools::{JsHooks, JsTool};
+use super::{runs, table};
+use crate::generated::consts::JS_CONST_GROUPS;
+use crate::inference::engines::EchoEngine;
+use crate::inference::hooks::HookPolicy;
+use crate::inference::session::RunOptions;
+use crate::inference::{
+    Engine, Middleware, Session, SessionConfig, ToolContext, ToolDefinition, ToolLoopSettings,
+    ToolRegistry, Turn,
+};
+use crate::owner::{WeakOwnerHandle, local};
+use crate::runtime::NativeModule;
+
+/// Builds a provider engine from JS options (`fromConfig`), or from a profile name and options
+/// (`fromProfile`); returns the engine and its name.
+pub type ProviderFactory =
+    Arc<dyn Fn(ProviderRequest<'_>) -> Result<(Arc<dyn Engine>, String), String> + Send + Sync>;
+
+/// What a [`ProviderFactory`] is asked for.
+#[derive(Debug)]
+pub enum ProviderRequest<'a> {
+    /// `engines.fromConfig(opts)`.
+    Config(&'a Json),
+    /// `engines.fromProfile(profile, opts)` (`profile` empty when not given).
+    Profile(&'a str, &'a Json),
+}
+
+/// The `geppetto` module with its host configuration.
+#[derive(Clone, Default)]
+pub struct GeppettoModule {
+    /// Host tools scripts can import with `useGoTools`; `None`: `no go tool registry configured`.
+    pub host_tools: Option<ToolRegistry>,
+    /// Provider engines for `fromConfig`/`fromProfile`.
+    pub providers: Option<ProviderFactory>,
+    /// Environment for provider resolution (API keys, `PINOCCHIO_PROFILE`).
+    pub env: BTreeMap<String, String>,
+}
+
+impl std::fmt::Debug for GeppettoModule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GeppettoModule")
+            .field("host_tools", &self.host_tools)
+            .field("providers", &self.providers.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl NativeModule for GeppettoModule {
+    fn name(&self) -> &'static str {
+        "geppetto"
+    }
+
+    fn exports<'js>(&self, ctx: &Ctx<'js>) -> rquickjs::Result<Object<'js>> {
+        let native = self.native_ops(ctx)?;
+        let glue: Function = ctx.eval(include_str!("../../js/geppetto.js"))?;
+        glue.call((native,))
+    }
+}
+
+fn error(ctx: &Ctx<'_>, message: &str) -> rquickjs::Error {
+    Exception::throw_message(ctx, message)
+}
+
+fn type_error(ctx: &Ctx<'_>, message: &str) -> rquickjs::Error {
+    Exception::throw_type(ctx, message)
+}
+
+fn owner(ctx: &Ctx<'_>) -> rquickjs::Result<WeakOwnerHandle> {
+    local::weak_handle().ok_or_else(|| error(ctx, "the geppetto module needs an owner thread"))
+}
+
+fn register(ctx: &Ctx<'_>, function: Function<'_>) -> rquickjs::Result<crate::owner::CallbackId> {
+    local::register_callback(ctx, function.into_value())
+        .ok_or_else(|| error(ctx, "the geppetto module needs an owner thread"))
+}
+
+fn session_of(ctx: &Ctx<'_>, id: f64) -> rquickjs::Result<Session> {
+    table::session(id as u64).ok_or_else(|| type_error(ctx, "expected session reference"))
+}
+
+fn registry_of(ctx: &Ctx<'_>, id: f64) -> rquickjs::Result<ToolRegistry> {
+    table::registry(id as u64).ok_or_else(|| type_error(ctx, "expected tool registry reference"))
+}
+
+fn optional_turn<'js>(ctx: &Ctx<'js>, value: Value<'js>) -> rquickjs::Result<Option<Turn>> {
+    if value.is_undefined() || value.is_null() {
+        Ok(None)
+    } else {
+        turn_from_js(ctx, value).map(Some)
+    }
+}
+
+fn run_options<'js>(ctx: &Ctx<'js>, value: Value<'js>) -> rquickjs::Result<RunOptions> {
+    if !(value.is_undefined() || value.is_null()) && (!value.is_object() || value.is_array()) {
+        return Err(type_error(ctx, "run options must be an object"));
+    }
+    let json = js_to_json(ctx, value)?;
+    RunOptions::from_json(&json).map_err(|message| type_error(ctx, &message))
+}
+
+fn turns_to_js<'js>(ctx: &Ctx<'js>, turns: &[Turn]) -> rquickjs::Result<Value<'js>> {
+    let array = Array::new(ctx.clone())?;
+    for (index, turn) in turns.iter().enumerate() {
+        array.set(index, turn_to_js(ctx, turn)?)?;
+    }
+    Ok(array.into_value())
+}
+
+fn optional_turn_to_js<'js>(ctx: &Ctx<'js>, turn: Option<Turn>) -> rquickjs::Result<Value<'js>> {
+    match turn {
+        Some(turn) => turn_to_js(ctx, &turn),
+        None => Ok(Value::new_null(ctx.clone())),
+    }
+}
+
+impl GeppettoModule {
+    fn native_ops<'js>(&self, ctx: &Ctx<'js>) -> rquickjs::Result<Object<'js>> {
+        let native = Object::new(ctx.clone())?;
+        native.set("version", env!("CARGO_PKG_VERSION"))?;
+        native.set("consts", consts(ctx)?)?;
+        self.turn_ops(ctx, &native)?;
+        self.engine_ops(ctx, &native)?;
+        self.tool_ops(ctx, &native)?;
+        self.session_ops(ctx, &native)?;
+        Ok(native)
+    }
+
+    fn turn_ops<'js>(&self, ctx: &Ctx<'js>, native: &Object<'js>) -> rquickjs::Result<()> {
+        native.set(
+            "normalizeTurn",
+            Function::new(ctx.clone(), |ctx: Ctx<'js>, turn: Value<'js>, full: Opt<bool>| {
+                let decoded = turn_from_js(&ctx, turn)?;
+                json_to_js(&ctx, &encode_turn(&decoded, full.0.unwrap_or(false)))
+            })?,
+        )?;
+        native.set(
+            "appendBlock",
+            Function::new(ctx.clone(), |ctx: Ctx<'js>, turn: Value<'js>, block: Value<'js>| {
+                let mut decoded = turn_from_js(&ctx, turn)?;
+                if !block.is_object() || block.is_array() {
+                    return Err(type_error(&ctx, "block must be an object"));
+                }
+                let block = decode_block(&js_to_json(&ctx, block)?)
+                    .map_err(|message| type_error(&ctx, &message))?;
+                decoded.blocks.push(block);
+                turn_to_js(&ctx, &decoded)
+            })?,
+        )?;
+        native.set(
+            "newId",
+            Function::new(ctx.clone(), crate::inference::turn::new_id)?,
+        )?;
+        Ok(())
+    }
+
+    fn engine_ops<'js>(&self, ctx: &Ctx<'js>, native: &Object<'js>) -> rquickjs::Result<()> {
+        native.set(
+            "echoEngine",
+            Function::new(ctx.clone(), |reply: String| {
+                table::add_engine(Arc::new(EchoEngine::new(&reply))) as f64
+            })?,
+        )?;
+        native.set(
+            "functionEngine",
+            Function::new(ctx.clone(), |ctx: Ctx<'js>, function: Function<'js>| {
+                let engine = JsFunctionEngine {
+                    callback: register(&ctx, function)?,
+                    owner: owner(&ctx)?,
+                };
+                Ok::<_, rquickjs::Error>(table::add_engine(Arc::new(engine)) as f64)
+            })?,
+        )?;
+        let providers = self.providers.clone();
+        native.set(
+            "configEngine",
+            Function::new(ctx.clone(), move |ctx: Ctx<'js>, options: Value<'js>| {
+                let options = js_to_json(&ctx, options)?;
+                provider_engine(&ctx, providers.as_ref(), ProviderRequest::Config(&options))
+            })?,
+        )?;
+        let providers = self.providers.clone();
+        native.set(
+            "profileEngine",
+            Function::new(
+                ctx.clone(),
+                move |ctx: Ctx<'js>, profile: String, options: Value<'js>| {
+                    let options = js_to_json(&ctx, options)?;
+                    provider_engine(
+                        &ctx,
+                        providers.as_ref(),
+                        ProviderRequest::Profile(&profile, &options),
+                    )
+                },
+            )?,
+        )?;
+        native.set(
+            "jsMiddleware",
+            Function::new(ctx.clone(), |ctx: Ctx<'js>, function: Function<'js>, name: String| {
+                let middleware: Arc<dyn Middleware> = Arc::new(JsMiddleware {
+                    callback: register(&ctx, function)?,
+                    name,
+                    owner: owner(&ctx)?,
+                });
+                Ok::<_, rquickjs::Error>(table::add_middleware(middleware) as f64)
+            })?,
+        )?;
+        Ok(())
+    }
+
+    fn tool_ops<'js>(&self, ctx: &Ctx<'js>, native: &Object<'js>) -> rquickjs::Result<()> {
+        native.set(
+            "newRegistry",
+            Function::new(ctx.clone(), || table::add_registry(ToolRegistry::new()) as f64)?,
+        )?;
+        native.set(
+            "registerTool",
+            Function::new(
+                ctx.clone(),
+                |ctx: Ctx<'js>, id: f64, name: String, description: String, parameters: Value<'js>, handler: Function<'js>| {
+                    let registry = registry_of(&ctx, id)?;
+                    let parameters = match js_to_json(&ctx, parameters)? {
+                        Json::Null => serde_json::json!({"type": "object", "properties": {}}),
+                        schema => schema,
+                    };
+                    let tool = JsTool {
+                        definition: ToolDefinition {
+                            name,
+                            description,
+                            parameters,
+                        },
+                        callback: register(&ctx, handler)?,
+                        owner: owner(&ctx)?,
+                    };
+                    registry.register(Arc::new(tool));
+                    Ok::<_, rquickjs::Error>(())
+                },
+            )?,
+        )?;
+        let host_tools = self.host_tools.clone();
+        native.set(
+            "useHostTools",
+            Function::new(ctx.clone(), move |ctx: Ctx<'js>, id: f64, names: Option<Vec<String>>| {
+                let registry = registry_of(&ctx, id)?;
+                let Some(host) = &host_tools else {
+                    return Err(error(&ctx, "no go tool registry configured"));
+                };
+                let names = names.unwrap_or_else(|| host.names());
+                registry
+                    .import(host, &names)
+                    .map_err(|message| error(&ctx, &message))
+            })?,
+        )?;
+        native.set(
+            "listTools",
+            Function::new(ctx.clone(), |ctx: Ctx<'js>, id: f64| {
+                let registry = registry_of(&ctx, id)?;
+                let listing: Vec<Json> = registry
+                    .list()
+                    .into_iter()
+                    .map(|tool| {
+                        serde_json::json!({
+                            "name": tool.name,
+                            "description": tool.description,
+                            "version": tool.version,
+                            "tags": tool.tags,
+                        })
+                    })
+                    .collect();
+                json_to_js(&ctx, &Json::Array(listing))
+            })?,
+        )?;
+        native.set(
+            "callTool",
+            Function::new(ctx.clone(), |ctx: Ctx<'js>, id: f64, name: String, args: Value<'js>| {
+                let registry = registry_of(&ctx, id)?;
+                let args = js_to_json(&ctx, args)?;
+                let context = ToolContext::detached(&name);
+                let call = registry.call(&name, args, context);
+                match local::block_on(&ctx, "tool-call", call) {
+                    Ok(Ok(value)) => json_to_js(&ctx, &value),
+                    Ok(Err(message)) => Err(error(&ctx, &message)),
+                    Err(failure) => Err(error(&ctx, &failure.message())),
+                }
+            })?,
+        )?;
+        native.set(
+            "validateToolLoop",
+            Function::new(ctx.clone(), |ctx: Ctx<'js>, settings: Value<'js>| {
+                let settings = js_to_json(&ctx, settings)?;
+                ToolLoopSettings::from_json(&settings)
+                    .map(|_| ())
+                    .map_err(|message| type_error(&ctx, &message))
+            })?,
+        )?;
+        native.set(
+            "logListenerError",
+            Function::new(ctx.clone(), |message: String| {
+                tracing::warn!(target: "geppetto::bridge", "run event listener threw: {message}");
+            })?,
+        )?;
+        Ok(())
+    }
+
+    fn session_ops<'js>(&self, ctx: &Ctx<'js>, native: &Object<'js>) -> rquickjs::Result<()> {
+        native.set(
+            "createSession",
+            Function::new(
+                ctx.clone(),
+                |ctx: Ctx<'js>, engine: f64, middlewares: Vec<Array<'js>>, tools: Option<f64>, settings: Value<'js>, hooks: Value<'js>| {
+                    create_session(&ctx, engine, middlewares, tools, settings, hooks)
+                },
+            )?,
+        )?;
+        native.set(
+            "sessionAppend",
+            Function::new(ctx.clone(), |ctx: Ctx<'js>, id: f64, turn: Value<'js>| {
+                let session = session_of(&ctx, id)?;
+                let turn = turn_from_js(&ctx, turn)?;
+                turn_to_js(&ctx, &session.append(turn))
+            })?,
+        )?;
+        native.set(
+            "sessionLatest",
+            Function::new(ctx.clone(), |ctx: Ctx<'js>, id: f64| {
+                let session = session_of(&ctx, id)?;
+                optional_turn_to_js(&ctx, session.latest())
+            })?,
+        )?;
+        native.set(
+            "sessionTurnCount",
+            Function::new(ctx.clone(), |ctx: Ctx<'js>, id: f64| {
+                session_of(&ctx, id).map(|session| session.turn_count() as f64)
+            })?,
+        )?;
+        native.set(
+            "sessionTurns",
+            Function::new(ctx.clone(), |ctx: Ctx<'js>, id: f64| {
+                let session = session_of(&ctx, id)?;
+                turns_to_js(&ctx, &session.turns())
+            })?,
+        )?;
+        native.set(
+            "sessionGetTurn",
+            Function::new(ctx.clone(), |ctx: Ctx<'js>, id: f64, index: f64| {
+                let session = session_of(&ctx, id)?;
+                let turn = (index.is_finite() && index >= 0.0 && index.fract() == 0.0)
+                    .then(|| session.get_turn(index as usize))
+                    .flatten();
+                optional_turn_to_js(&ctx, turn)
+            })?,
+        )?;
+        native.set(
+            "sessionTurnsRange",
+            Function::new(
+                ctx.clone(),
+                |ctx: Ctx<'js>, id: f64, start: Option<f64>, end: Option<f64>| {
+                    let session = session_of(&ctx, id)?;
+                    let clamp = |value: Option<f64>| {
+                        value.filter(|value| !value.is_nan()).map(|value| value.clamp(-1e15, 1e15) as i64)
+                    };
+                    turns_to_js(&ctx, &session.turns_range(clamp(start), clamp(end)))
+                },
+            )?,
+        )?;
+        native.set(
+            "sessionIsRunning",
+            Function::new(ctx.clone(), |ctx: Ctx<'js>, id: f64| {
+                session_of(&ctx, id).map(|session| session.is_running())
+            })?,
+        )?;
+        native.set(
+            "sessionCancelActive",
+            Function::new(ctx.clone(), |ctx: Ctx<'js>, id: f64| {
+                let session = session_of(&ctx, id)?;
+                session
+                    .cancel_active()
+                    .map_err(|failure| error(&ctx, &failure.to_string()))
+            })?,
+        )?;
+        native.set(
+            "sessionRun",
+            Function::new(
+                ctx.clone(),
+                |ctx: Ctx<'js>, id: f64, seed: Value<'js>, options: Value<'js>| {
+                    let session = session_of(&ctx, id)?;
+                    let options = run_options(&ctx, options)?;
+                    let seed = optional_turn(&ctx, seed)?;
+                    runs::run_sync(&ctx, &session, seed, options)
+                },
+            )?,
+        )?;
+        native.set(
+            "sessionStart",
+            Function::new(
+                ctx.clone(),
+                |ctx: Ctx<'js>, id: f64, seed: Value<'js>, options: Value<'js>, deliver: Function<'js>, settle: Function<'js>| {
+                    let session = session_of(&ctx, id)?;
+                    let options = run_options(&ctx, options)?;
+                    let seed = optional_turn(&ctx, seed)?;
+                    let started = runs::start(&ctx, &session, seed, options, deliver, settle)?;
+                    let ids = Array::new(ctx.clone())?;
+                    ids.set(0, started.run_id)?;
+                    ids.set(1, started.session_id)?;
+                    ids.set(2, started.inference_id)?;
+                    ids.set(3, started.cancel_id as f64)?;
+                    Ok::<_, rquickjs::Error>(ids)
+                },
+            )?,
+        )?;
+        native.set(
+            "cancelRun",
+            Function::new(ctx.clone(), |id: f64| {
+                if let Some(token) = table::run(id as u64) {
+                    token.cancel();
+                }
+            })?,
+        )?;
+        Ok(())
+    }
+}
+
+fn provider_engine<'js>(
+    ctx: &Ctx<'js>,
+    providers: Option<&ProviderFactory>,
+    request: ProviderRequest<'_>,
+) -> rquickjs::Result<Array<'js>> {
+    let Some(providers) = providers else {
+        return Err(error(ctx, "no provider engines configured in this runtime"));
+    };
+    let (engine, name) = providers(request).map_err(|message| error(ctx, &message))?;
+    let made = Array::new(ctx.clone())?;
+    made.set(0, table::add_engine(engine) as f64)?;
+    made.set(1, name)?;
+    Ok(made)
+}
+
+fn create_session<'js>(
+    ctx: &Ctx<'js>,
+    engine: f64,
+    middleware_specs: Vec<Array<'js>>,
+    tools: Option<f64>,
+    settings: Value<'js>,
+    hooks: Value<'js>,
+) -> rquickjs::Result<f64> {
+    let engine = table::engine(engine as u64).ok_or_else(|| type_error(ctx, "expected engine reference"))?;
+    let mut config = SessionConfig::new(engine);
+    for spec in middleware_specs {
+        let kind: String = spec.get(0)?;
+        let middleware = if kind == "go" {
+            let name: String = spec.get(1)?;
+            let options = js_to_json(ctx, spec.get(2)?)?;
+            let options = (!options.is_null()).then_some(options);
+            crate::inference::middlewares::host_middleware(&name, options.as_ref())
+                .map_err(|message| error(ctx, &message))?
+        } else {
+            let id: f64 = spec.get(1)?;
+            table::middleware(id as u64).ok_or_else(|| type_error(ctx, "unsupported middleware specification"))?
+        };
+        config.middlewares.push(middleware);
+    }
+    if let Some(tools) = tools {
+        config.tools = Some(registry_of(ctx, tools)?);
+    }
+    if !settings.is_undefined() && !settings.is_null() {
+        let json = js_to_json(ctx, settings)?;
+        config.tool_loop =
+            Some(ToolLoopSettings::from_json(&json).map_err(|message| type_error(ctx, &message))?);
+    }
+    if let Some(hooks) = hooks.as_object() {
+        let function = |name: &str| -> rquickjs::Result<Option<crate::owner::CallbackId>> {
+            match hooks.get::<_, Value>(name)?.into_function() {
+                Some(function) => register(ctx, function).map(Some),
+                None => Ok(None),
+            }
+        };
+        let policy = HookPolicy::from_json(&js_to_json(ctx, hooks.clone().into_value())?);
+        config.hooks = Some(Arc::new(JsHooks {
+            before: function("beforeToolCall")?,
+            after: function("afterToolCall")?,
+            on_error: function("onToolError")?,
+            policy,
+            owner: owner(ctx)?,
+        }));
+    }
+    Ok(table::add_session(Session::new(config)) as f64)
+}
+
+/// The frozen `consts` object, built from the generated groups.
+fn consts<'js>(ctx: &Ctx<'js>) -> rquickjs::Result<Object<'js>> {
+    let freeze: Function = ctx.globals().get::<_, Object>("Object")?.get("freeze")?;
+    let consts = Object::new(ctx.clone())?;
+    for (group, values) in JS_CONST_GROUPS {
+        let object = Object::new(ctx.clone())?;
+        for (name, value) in values.iter() {
+            object.set(*name, *value)?;
+        }
+        consts.set(*group, freeze.call::<_, Object>((object,))?)?;
+    }
+    freeze.call((consts,))
+}
+

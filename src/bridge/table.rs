@@ -1,0 +1,93 @@
+//! The owner-local handle table: the Rust objects behind the JS handles' hidden
+//! `__geppetto_ref` ids. Thread-local, so it lives on (and only on) the owner thread.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::inference::{Engine, Middleware, Session, ToolRegistry};
+
+#[derive(Default)]
+struct Tables {
+    next_id: u64,
+    engines: HashMap<u64, Arc<dyn Engine>>,
+    middlewares: HashMap<u64, Arc<dyn Middleware>>,
+    registries: HashMap<u64, ToolRegistry>,
+    sessions: HashMap<u64, Session>,
+    runs: HashMap<u64, CancellationToken>,
+}
+
+thread_local! {
+    static TABLES: RefCell<Tables> = RefCell::new(Tables::default());
+}
+
+fn insert<T>(pick: impl FnOnce(&mut Tables) -> &mut HashMap<u64, T>, value: T) -> u64 {
+    TABLES.with(|tables| {
+        let mut tables = tables.borrow_mut();
+        tables.next_id += 1;
+        let id = tables.next_id;
+        pick(&mut tables).insert(id, value);
+        id
+    })
+}
+
+fn get<T: Clone>(pick: impl FnOnce(&Tables) -> &HashMap<u64, T>, id: u64) -> Option<T> {
+    TABLES.with(|tables| pick(&tables.borrow()).get(&id).cloned())
+}
+
+/// Stores an engine; returns its id.
+pub fn add_engine(engine: Arc<dyn Engine>) -> u64 {
+    insert(|t| &mut t.engines, engine)
+}
+
+/// The engine with that id.
+pub fn engine(id: u64) -> Option<Arc<dyn Engine>> {
+    get(|t| &t.engines, id)
+}
+
+/// Stores a middleware; returns its id.
+pub fn add_middleware(middleware: Arc<dyn Middleware>) -> u64 {
+    insert(|t| &mut t.middlewares, middleware)
+}
+
+/// The middleware with that id.
+pub fn middleware(id: u64) -> Option<Arc<dyn Middleware>> {
+    get(|t| &t.middlewares, id)
+}
+
+/// Stores a tool registry; returns its id.
+pub fn add_registry(registry: ToolRegistry) -> u64 {
+    insert(|t| &mut t.registries, registry)
+}
+
+/// The registry with that id.
+pub fn registry(id: u64) -> Option<ToolRegistry> {
+    get(|t| &t.registries, id)
+}
+
+/// Stores a session; returns its id.
+pub fn add_session(session: Session) -> u64 {
+    insert(|t| &mut t.sessions, session)
+}
+
+/// The session with that id.
+pub fn session(id: u64) -> Option<Session> {
+    get(|t| &t.sessions, id)
+}
+
+/// Stores the cancellation token of a started run; returns its id.
+pub fn add_run(token: CancellationToken) -> u64 {
+    insert(|t| &mut t.runs, token)
+}
+
+/// The token of a started run that has not settled yet.
+pub fn run(id: u64) -> Option<CancellationToken> {
+    get(|t| &t.runs, id)
+}
+
+/// Forgets a settled run.
+pub fn remove_run(id: u64) {
+    TABLES.with(|tables| tables.borrow_mut().runs.remove(&id));
+}
