@@ -5,12 +5,18 @@
 
 pub mod context;
 pub mod engine;
+pub mod engines;
 pub mod error;
 pub mod event;
+pub mod middleware;
+pub mod middlewares;
+pub mod tools;
 pub mod turn;
 
 pub use context::RunContext;
 pub use engine::{Engine, EngineTools, ToolChoice, ToolDefinition};
 pub use error::InferenceError;
 pub use event::{Event, EventKind, EventSink};
+pub use middleware::{Middleware, Next, chain};
+pub use tools::{Tool, ToolContext, ToolRegistry};
 pub use turn::{Block, BlockKind, JsonMap, Turn};
