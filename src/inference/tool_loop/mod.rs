@@ -127,3 +127,6 @@ impl ToolLoop {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
