@@ -75,10 +75,10 @@ impl HookPolicy {
         if let Some(fail_open) = hooks.get("failOpen").and_then(Value::as_bool) {
             policy.fail_open = fail_open;
         }
-        if let Some(limit) = hooks.get("maxHookRetries").and_then(json_int) {
-            if limit > 0 {
-                policy.max_hook_retries = u32::try_from(limit).unwrap_or(u32::MAX);
-            }
+        if let Some(limit) = hooks.get("maxHookRetries").and_then(json_int)
+            && limit > 0
+        {
+            policy.max_hook_retries = u32::try_from(limit).unwrap_or(u32::MAX);
         }
         policy
     }
@@ -432,10 +432,8 @@ impl AfterDecision {
         };
         let aborted = asks_abort(object);
         let mut error = aborted.then(|| abort_error(object, ABORTED_BY_AFTER));
-        if !aborted {
-            if let Some(text) = object.get("error").and_then(Value::as_str) {
-                error = Some(text.to_string());
-            }
+        if !aborted && let Some(text) = object.get("error").and_then(Value::as_str) {
+            error = Some(text.to_string());
         }
         AfterDecision {
             result: object.get("result").cloned(),

@@ -121,10 +121,10 @@ impl ToolLoopSettings {
         if let Some(enabled) = settings.get("enabled").and_then(Value::as_bool) {
             parsed.enabled = enabled;
         }
-        if let Some(max) = int("maxIterations") {
-            if max > 0 {
-                parsed.max_iterations = u32::try_from(max).unwrap_or(u32::MAX);
-            }
+        if let Some(max) = int("maxIterations")
+            && max > 0
+        {
+            parsed.max_iterations = u32::try_from(max).unwrap_or(u32::MAX);
         }
         if let Some(parallel) = int("maxParallelTools") {
             parsed.max_parallel_tools = usize::try_from(parallel.max(1)).unwrap_or(usize::MAX);
@@ -141,15 +141,15 @@ impl ToolLoopSettings {
         if let Some(retries) = int("retryMaxRetries") {
             parsed.retry_max_retries = u32::try_from(retries.max(0)).unwrap_or(u32::MAX);
         }
-        if let Some(backoff) = int("retryBackoffMs") {
-            if backoff > 0 {
-                parsed.retry_backoff_ms = backoff as u64;
-            }
+        if let Some(backoff) = int("retryBackoffMs")
+            && backoff > 0
+        {
+            parsed.retry_backoff_ms = backoff as u64;
         }
-        if let Some(factor) = settings.get("retryBackoffFactor").and_then(Value::as_f64) {
-            if factor > 0.0 {
-                parsed.retry_backoff_factor = factor;
-            }
+        if let Some(factor) = settings.get("retryBackoffFactor").and_then(Value::as_f64)
+            && factor > 0.0
+        {
+            parsed.retry_backoff_factor = factor;
         }
         if let Some(allowed) = settings.get("allowedTools").and_then(Value::as_array) {
             let names: Vec<String> = allowed

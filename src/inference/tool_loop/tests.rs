@@ -442,6 +442,14 @@ async fn run_with_hooks(
     Ok((result, error))
 }
 
+/// `(name, hooks, toolErrorHandling, expected)` of [`hook_table`].
+type HookCase = (
+    &'static str,
+    Arc<JsonHooks>,
+    ToolErrorHandling,
+    Result<(Value, String), String>,
+);
+
 #[tokio::test]
 async fn hook_table() {
     use ToolErrorHandling::{Abort, Continue};
@@ -451,12 +459,7 @@ async fn hook_table() {
         fail_open: true,
         ..HookPolicy::default()
     };
-    let cases: Vec<(
-        &str,
-        Arc<JsonHooks>,
-        ToolErrorHandling,
-        Result<(Value, String), String>,
-    )> = vec![
+    let cases: Vec<HookCase> = vec![
         (
             "no answer",
             hooks(|h| h.before = Some(Ok(Value::Null))),

@@ -174,7 +174,11 @@ mod tests {
 
     #[test]
     fn import_table() {
-        let cases: [(&[&str], Result<&[&str], &str>); 3] = [
+        type Case = (
+            &'static [&'static str],
+            Result<&'static [&'static str], &'static str>,
+        );
+        let cases: [Case; 3] = [
             (&[], Ok(&["go_double", "go_concat"])),
             (&["go_concat"], Ok(&["go_concat"])),
             (&["go_concat", "nope"], Err("tool not found: nope")),
