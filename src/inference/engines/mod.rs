@@ -4,4 +4,4 @@
 
 mod echo;
 
-pub use echo::EchoEngine;
+pub use echo::{DEFAULT_REPLY, EchoEngine};
