@@ -25,6 +25,7 @@
 
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
@@ -427,7 +428,7 @@ impl PreparedRun {
     }
 
     /// Runs it. Ends with the cancellation error as soon as the token fires, and with
-    /// [`InferenceError::DeadlineExceeded`] (after firing the token) when the deadline passes.
+    /// [`InferenceError::DeadlineExceeded`] when the deadline fired it.
     /// On success the output (id and metadata ids filled in) replaces the run's history entry.
     pub fn execute(self) -> impl Future<Output = Result<Turn, InferenceError>> + Send + 'static {
         let PreparedRun {
@@ -445,22 +446,32 @@ impl PreparedRun {
                     None => session.inner.next.run(ctx.clone(), input).await,
                 }
             };
-            let deadline = async {
+            // The watchdog fires the token when the deadline passes. The work is polled first, so
+            // an engine that watches the token can still emit its `interrupt` event and return;
+            // one that does not is dropped on the next poll.
+            let deadline_hit = AtomicBool::new(false);
+            let watchdog = async {
                 match ctx.deadline {
                     Some(deadline) => {
-                        tokio::time::sleep_until(tokio::time::Instant::from_std(deadline)).await
+                        tokio::time::sleep_until(tokio::time::Instant::from_std(deadline)).await;
+                        deadline_hit.store(true, Ordering::SeqCst);
+                        ctx.cancel.cancel();
                     }
-                    None => std::future::pending().await,
+                    None => std::future::pending::<()>().await,
                 }
+                std::future::pending::<()>().await
             };
             let result = tokio::select! {
                 biased;
+                result = work => result,
                 _ = ctx.cancel.cancelled() => Err(ctx.cancellation_error()),
-                _ = deadline => {
-                    ctx.cancel.cancel();
+                _ = watchdog => unreachable!("the watchdog never completes"),
+            };
+            let result = match result {
+                Err(error) if error.is_cancellation() && deadline_hit.load(Ordering::SeqCst) => {
                     Err(InferenceError::DeadlineExceeded)
                 }
-                result = work => result,
+                result => result,
             };
             let mut output = result?;
             if output.id.is_empty() {
@@ -494,6 +505,7 @@ pub fn run_inference(
 mod tests {
     use super::*;
     use crate::inference::engines::EchoEngine;
+    use crate::inference::event::{CollectingSink, EventKind};
     use crate::inference::turn::Block;
     use futures_util::future::BoxFuture;
     use serde_json::json;
@@ -506,7 +518,7 @@ mod tests {
         Turn::new().with_block(Block::user(text))
     }
 
-    /// An engine that waits until its run is cancelled.
+    /// An engine that waits until its run is cancelled, then emits `interrupt`.
     struct Hang;
 
     impl Engine for Hang {
@@ -521,6 +533,9 @@ mod tests {
         ) -> BoxFuture<'a, Result<Turn, InferenceError>> {
             Box::pin(async move {
                 ctx.cancel.cancelled().await;
+                ctx.emit(EventKind::Interrupt {
+                    text: String::new(),
+                });
                 Err(ctx.cancellation_error())
             })
         }
@@ -621,9 +636,12 @@ mod tests {
             session.cancel_active().unwrap_err().to_string(),
             ERR_NO_ACTIVE
         );
-        let prepared = session
-            .prepare_run(Some(user_turn("a")), RunOptions::default())
-            .unwrap();
+        let sink = CollectingSink::new();
+        let options = RunOptions {
+            sink: Arc::new(sink.clone()),
+            ..RunOptions::default()
+        };
+        let prepared = session.prepare_run(Some(user_turn("a")), options).unwrap();
         assert!(session.is_running());
         let error = session
             .prepare_run(Some(user_turn("b")), RunOptions::default())
@@ -631,8 +649,11 @@ mod tests {
         assert_eq!(error.to_string(), ERR_ALREADY_ACTIVE);
         assert_eq!(session.turn_count(), 1);
         let running = tokio::spawn(prepared.execute());
+        // Let the run reach the engine (a single-threaded runtime polls it on yield).
+        tokio::task::yield_now().await;
         session.cancel_active().unwrap();
         assert_eq!(running.await.unwrap(), Err(InferenceError::Canceled));
+        assert_eq!(sink.events().len(), 1);
         assert!(!session.is_running());
         // History as before the run, plus the seed, untouched.
         assert_eq!(session.turn_count(), 1);
@@ -659,8 +680,10 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn timeout_cancels_the_run() {
         let session = Session::new(SessionConfig::new(Arc::new(Hang)));
+        let sink = CollectingSink::new();
         let options = RunOptions {
             timeout_ms: Some(50),
+            sink: Arc::new(sink.clone()),
             ..RunOptions::default()
         };
         let prepared = session.prepare_run(Some(user_turn("a")), options).unwrap();
@@ -671,6 +694,8 @@ mod tests {
             Err(InferenceError::DeadlineExceeded)
         );
         assert!(token.is_cancelled());
+        // The engine saw the cancellation before the run ended.
+        assert_eq!(sink.events()[0].kind.type_name(), "interrupt");
     }
 
     #[tokio::test]
