@@ -1,14 +1,10 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
-}
+//! geppetto-ops: host capabilities as plain Rust with typed serde inputs and outputs.
+//!
+//! Nothing here knows about JavaScript or about the inference core: each capability is an ordinary
+//! function over typed data, testable on its own. The `geppetto` crate wraps them (for example as
+//! host tools) and the JS bridge exposes them to scripts.
+//!
+//! # Layout
+//! - [`host_tools`]: the built-in host tools of the CLI harness (`go_double`, `go_concat`).
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
-    }
-}
+pub mod host_tools;

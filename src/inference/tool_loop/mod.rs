@@ -1,0 +1,132 @@
+//! The tool loop: run the middleware-wrapped engine, execute the tool calls it asked for, append
+//! their results, and go again until no call is pending.
+//!
+//! Per step, pending calls (tool_call blocks no tool_use block answers) run at most
+//! `maxParallelTools` at a time; their tool_use blocks are appended in call order, whatever order
+//! they finish in. Each call goes through the hooks ([`crate::inference::hooks`]).
+
+mod call;
+mod pending;
+mod settings;
+
+use std::sync::Arc;
+
+use futures_util::StreamExt;
+
+pub use pending::{PendingCall, pending_calls};
+pub use settings::{
+    DEFAULT_EXECUTION_TIMEOUT_MS, DEFAULT_MAX_ITERATIONS, ToolErrorHandling, ToolLoopSettings,
+    parse_tool_choice,
+};
+
+use call::CallEnv;
+
+use super::context::RunContext;
+use super::engine::EngineTools;
+use super::error::InferenceError;
+use super::hooks::ToolHooks;
+use super::middleware::Next;
+use super::tools::ToolRegistry;
+use super::turn::Turn;
+
+/// The `data` key the loop writes its settings under.
+pub const TOOL_CONFIG_KEY: &str = "tool_config";
+
+/// A configured tool loop: tools, settings and hooks. Cheap to clone.
+#[derive(Clone)]
+pub struct ToolLoop {
+    /// The tools calls are looked up in (at call time, so late registrations count).
+    pub registry: ToolRegistry,
+    /// The loop's settings.
+    pub settings: ToolLoopSettings,
+    /// Hooks around each call.
+    pub hooks: Option<Arc<dyn ToolHooks>>,
+}
+
+impl std::fmt::Debug for ToolLoop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ToolLoop")
+            .field("registry", &self.registry)
+            .field("settings", &self.settings)
+            .field("hooks", &self.hooks.is_some())
+            .finish()
+    }
+}
+
+impl ToolLoop {
+    /// A loop over `registry` with default settings and no hooks.
+    pub fn new(registry: ToolRegistry) -> ToolLoop {
+        ToolLoop {
+            registry,
+            settings: ToolLoopSettings::default(),
+            hooks: None,
+        }
+    }
+
+    /// Runs the loop on `turn`, each engine step through `next`.
+    ///
+    /// Writes `data.tool_config`; gives the engine the (allowed) tool definitions and the tool
+    /// choice in [`RunContext::tools`]; fails with `max iterations (N) reached` when calls are still
+    /// pending after `maxIterations` steps, and with `toolErrorHandling: "abort"` on the first tool
+    /// error (`tool execution aborted due to error in <name>: <error>`).
+    pub async fn run(
+        &self,
+        ctx: &RunContext,
+        next: &Next,
+        mut turn: Turn,
+    ) -> Result<Turn, InferenceError> {
+        turn.data
+            .insert(TOOL_CONFIG_KEY.into(), self.settings.tool_config_json());
+        let max_iterations = self.settings.max_iterations.max(1);
+        for _ in 0..max_iterations {
+            let mut step_ctx = ctx.clone();
+            step_ctx.tools = Some(Arc::new(self.engine_tools()));
+            let mut updated = next.run(step_ctx, turn).await?;
+            let calls = pending_calls(&updated);
+            if calls.is_empty() {
+                return Ok(updated);
+            }
+            let env = CallEnv {
+                ctx,
+                registry: &self.registry,
+                settings: &self.settings,
+                hooks: self.hooks.as_ref(),
+            };
+            let abort_on_error = self.settings.tool_error_handling == ToolErrorHandling::Abort;
+            let mut outcomes = futures_util::stream::iter(calls)
+                .map(|call| env.execute(call))
+                .buffered(self.settings.max_parallel_tools.max(1));
+            while let Some(outcome) = outcomes.next().await {
+                let outcome = outcome?;
+                if abort_on_error && outcome.is_tool_error {
+                    return Err(InferenceError::failed(format!(
+                        "tool execution aborted due to error in {}: {}",
+                        outcome.name, outcome.error
+                    )));
+                }
+                updated.blocks.push(outcome.into_block());
+            }
+            ctx.check_canceled()?;
+            turn = updated;
+        }
+        Err(InferenceError::failed(format!(
+            "max iterations ({max_iterations}) reached"
+        )))
+    }
+
+    /// The tools offered to the engine: the registry's definitions allowed by `allowedTools`.
+    fn engine_tools(&self) -> EngineTools {
+        EngineTools {
+            definitions: self
+                .registry
+                .definitions()
+                .into_iter()
+                .filter(|definition| self.settings.is_allowed(&definition.name))
+                .collect(),
+            choice: self.settings.tool_choice,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,231 @@
+//! The tool registry: named tools, in insertion order, shared by every clone.
+
+use std::sync::Arc;
+
+use futures_util::future::BoxFuture;
+use parking_lot::RwLock;
+use serde::Serialize;
+use serde_json::Value;
+
+use super::{Tool, ToolContext};
+use crate::inference::engine::ToolDefinition;
+
+/// A set of tools by name, in registration order.
+///
+/// A clone is an `Arc` clone: every clone sees the same tools, so a tool registered after a session
+/// was built is callable in its next run (as in the original).
+#[derive(Clone, Default)]
+pub struct ToolRegistry {
+    tools: Arc<RwLock<Vec<Arc<dyn Tool>>>>,
+}
+
+/// One entry of [`ToolRegistry::list`] (`{name, description, version, tags}` in JS).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ToolListing {
+    /// Tool name.
+    pub name: String,
+    /// What the tool does.
+    pub description: String,
+    /// The tool's version, possibly empty.
+    pub version: String,
+    /// The tool's tags.
+    pub tags: Vec<String>,
+}
+
+impl std::fmt::Debug for ToolRegistry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.names()).finish()
+    }
+}
+
+impl ToolRegistry {
+    /// An empty registry.
+    pub fn new() -> ToolRegistry {
+        ToolRegistry::default()
+    }
+
+    /// Adds `tool`; a tool of the same name is replaced in place (keeping its position).
+    pub fn register(&self, tool: Arc<dyn Tool>) -> &ToolRegistry {
+        let mut tools = self.tools.write();
+        let name = tool.definition().name.clone();
+        match tools
+            .iter_mut()
+            .find(|existing| existing.definition().name == name)
+        {
+            Some(existing) => *existing = tool,
+            None => tools.push(tool),
+        }
+        self
+    }
+
+    /// The tool called `name`.
+    pub fn get(&self, name: &str) -> Option<Arc<dyn Tool>> {
+        self.tools
+            .read()
+            .iter()
+            .find(|tool| tool.definition().name == name)
+            .cloned()
+    }
+
+    /// Tool names, in registration order.
+    pub fn names(&self) -> Vec<String> {
+        self.tools
+            .read()
+            .iter()
+            .map(|tool| tool.definition().name.clone())
+            .collect()
+    }
+
+    /// Number of tools.
+    pub fn len(&self) -> usize {
+        self.tools.read().len()
+    }
+
+    /// Whether the registry has no tools.
+    pub fn is_empty(&self) -> bool {
+        self.tools.read().is_empty()
+    }
+
+    /// `{name, description, version, tags}` of every tool, in registration order.
+    pub fn list(&self) -> Vec<ToolListing> {
+        self.tools
+            .read()
+            .iter()
+            .map(|tool| {
+                let definition = tool.definition();
+                ToolListing {
+                    name: definition.name.clone(),
+                    description: definition.description.clone(),
+                    version: tool.version().to_string(),
+                    tags: tool.tags().to_vec(),
+                }
+            })
+            .collect()
+    }
+
+    /// The definitions of every tool, in registration order (what an engine offers the model).
+    pub fn definitions(&self) -> Vec<ToolDefinition> {
+        self.tools
+            .read()
+            .iter()
+            .map(|tool| tool.definition().clone())
+            .collect()
+    }
+
+    /// Registers the tools of `source` named in `names`, or all of them when `names` is empty
+    /// (`useGoTools(names?)`). An unknown name fails with `tool not found: <name>` and registers
+    /// nothing.
+    pub fn import(&self, source: &ToolRegistry, names: &[String]) -> Result<(), String> {
+        let picked: Vec<Arc<dyn Tool>> = if names.is_empty() {
+            source.tools.read().clone()
+        } else {
+            names
+                .iter()
+                .map(|name| {
+                    source
+                        .get(name)
+                        .ok_or_else(|| format!("tool not found: {name}"))
+                })
+                .collect::<Result<_, _>>()?
+        };
+        for tool in picked {
+            self.register(tool);
+        }
+        Ok(())
+    }
+
+    /// Calls tool `name` directly (`registry.call(name, args)`); an unknown name fails with
+    /// `tool not found: <name>`.
+    pub fn call(
+        &self,
+        name: &str,
+        args: Value,
+        ctx: ToolContext,
+    ) -> BoxFuture<'static, Result<Value, String>> {
+        match self.get(name) {
+            Some(tool) => tool.call(args, ctx),
+            None => {
+                let error = format!("tool not found: {name}");
+                Box::pin(async move { Err(error) })
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inference::tools::default_host_tools;
+    use serde_json::json;
+
+    #[test]
+    fn clones_share_tools_and_keep_order() {
+        let registry = ToolRegistry::new();
+        let clone = registry.clone();
+        clone.import(&default_host_tools(), &[]).unwrap();
+        assert_eq!(registry.names(), ["go_double", "go_concat"]);
+        // Registering an existing name replaces it in place.
+        registry
+            .import(&default_host_tools(), &["go_double".into()])
+            .unwrap();
+        assert_eq!(registry.names(), ["go_double", "go_concat"]);
+        assert_eq!(registry.len(), 2);
+    }
+
+    #[test]
+    fn import_table() {
+        type Case = (
+            &'static [&'static str],
+            Result<&'static [&'static str], &'static str>,
+        );
+        let cases: [Case; 3] = [
+            (&[], Ok(&["go_double", "go_concat"])),
+            (&["go_concat"], Ok(&["go_concat"])),
+            (&["go_concat", "nope"], Err("tool not found: nope")),
+        ];
+        for (names, expected) in cases {
+            let registry = ToolRegistry::new();
+            let names: Vec<String> = names.iter().map(|name| name.to_string()).collect();
+            match (registry.import(&default_host_tools(), &names), expected) {
+                (Ok(()), Ok(expected)) => assert_eq!(registry.names(), expected),
+                (Err(error), Err(expected)) => {
+                    assert_eq!(error, expected);
+                    assert!(registry.is_empty());
+                }
+                (got, expected) => panic!("{names:?}: got {got:?}, expected {expected:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn list_shows_name_description_version_tags() {
+        let listing = default_host_tools().list();
+        assert_eq!(
+            listing[0],
+            ToolListing {
+                name: "go_double".into(),
+                description: "Double a number and return {value}".into(),
+                version: String::new(),
+                tags: vec![],
+            }
+        );
+    }
+
+    #[tokio::test]
+    async fn call_table() {
+        let registry = default_host_tools();
+        let cases = [
+            ("go_double", json!({"n": 21}), Ok(json!({"value": 42}))),
+            (
+                "go_concat",
+                json!({"a": "x", "b": "y"}),
+                Ok(json!({"value": "xy"})),
+            ),
+            ("nope", json!({}), Err("tool not found: nope".to_string())),
+        ];
+        for (name, args, expected) in cases {
+            let got = registry.call(name, args, ToolContext::detached(name)).await;
+            assert_eq!(got, expected, "tool {name}");
+        }
+    }
+}
