@@ -76,11 +76,9 @@ expectThrow(() => gp.runInference(echo), "runInference requires (engine, turn[, 
   assert(typeof out.metadata.session_id === "string", "runInference sets session_id");
   assert(typeof out.metadata.inference_id === "string", "runInference sets inference_id");
   // Options are accepted.
-  const tagged = [];
   const probe = gp.engines.fromFunction((t) => T.appendBlock(t, T.newAssistantBlock("p")));
   const out2 = gp.runInference(probe, user("x"), { timeoutMs: 2000, tags: { one: "shot" } });
   eq(last(out2).payload.text, "p", "runInference with options");
-  void tagged;
 }
 
 // ---- empty session ------------------------------------------------------------------------------
