@@ -181,7 +181,10 @@ const dbl = (n) => ({ id: "call-" + n, name: "js_double", args: { n } });
       { toolErrorHandling: "retry", retryMaxRetries: 3, retryBackoffMs: 1 }
     ).payload;
     eq(count.fail, 1, "no retry after " + JSON.stringify(decision));
-    assert(p.error.includes("js tool always_fails: tool failure"), "error kept after " + JSON.stringify(decision) + ": " + p.error);
+    assert(p.error.length > 0, "an error is recorded after " + JSON.stringify(decision));
+    if (!decision.abort && decision.action !== "abort") {
+      assert(p.error.includes("js tool always_fails: tool failure"), "tool error kept after " + JSON.stringify(decision) + ": " + p.error);
+    }
   }
 }
 
