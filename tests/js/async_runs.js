@@ -126,6 +126,7 @@ async function main() {
     h2.cancel();
     h2.cancel();
     await expectReject(h2.promise, "canceled");
+    eq(ran.engine, false, "a run cancelled before it started never calls the engine");
     eq(s2.turnCount(), 1, "immediate cancel keeps the seed");
 
     // The session is usable again afterwards.
@@ -212,7 +213,7 @@ async function main() {
 
   // ---- many concurrent start() calls on many sessions ----------------------------------------------
   {
-    const N = 200;
+    const N = 100;
     const tools = gp.tools.createRegistry().register({ name: "inc", handler: ({ n }) => ({ n: n + 1 }) });
     const mw = gp.middlewares.fromJS((t, next) => next(t), "pass-through");
     const handles = [];
