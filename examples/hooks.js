@@ -44,7 +44,7 @@ const mutated = run(
   [{ id: "m1", name: "go_double", args: { n: 1000 } }],
   {
     beforeToolCall: ({ call }) => (call.args.n > 100 ? { args: { n: 100 } } : undefined),
-    afterToolCall: ({ result }) => ({ result: { value: result.value, audited: true } }),
+    afterToolCall: ({ result }) => ({ result: { original: result.value, audited: true } }),
   }
 );
 assert(mutated.includes('"audited":true'), "result replaced");

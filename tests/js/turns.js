@@ -62,7 +62,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
   const r = T.newToolUseBlock("call-1", { value: 4 });
   eq(r.kind, "tool_use", "newToolUseBlock kind");
   eq(r.payload, { id: "call-1", result: { value: 4 }, error: "" }, "newToolUseBlock payload");
-  const rErr = T.newToolUseBlock("call-2", null, "it broke");
+  const rErr = T.newToolUseBlock("call-2", "", "it broke");
   eq(rErr.payload.id, "call-2", "newToolUseBlock id with error");
   eq(rErr.payload.error, "it broke", "newToolUseBlock error");
 
