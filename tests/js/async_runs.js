@@ -209,6 +209,21 @@ async function main() {
     // Also: a sync run nested in a tool handler of a sync run.
     const out2 = outer.run(user("again"));
     eq(last(out2).payload.text, "outer got inner answer", "nested sync run inside a sync run");
+
+    // And a synchronous run (runInference) from inside a middleware of an async run.
+    const summarizer = gp.engines.echo({ reply: "summary" });
+    const withNested = gp.createSession({
+      engine: gp.engines.echo({ reply: "main answer" }),
+      middlewares: [
+        gp.middlewares.fromJS((turn, next) => {
+          const side = gp.runInference(summarizer, user("summarize"));
+          const out = next(turn);
+          return T.appendBlock(out, T.newAssistantBlock(last(side).payload.text));
+        }, "side-run"),
+      ],
+    });
+    const out3 = await withNested.runAsync(user("x"));
+    eq(out3.blocks.map((b) => b.payload.text), ["x", "main answer", "summary"], "nested run inside a middleware");
   }
 
   // ---- many concurrent start() calls on many sessions ----------------------------------------------
