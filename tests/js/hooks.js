@@ -167,7 +167,8 @@ const dbl = (n) => ({ id: "call-" + n, name: "js_double", args: { n } });
   eq(p.error, "", "retry action: no error");
 
   resetCounts();
-  p = runOne({ id: "o2", name: "fails_once", args: {} }, { onToolError: () => ({ retry: true }) }).payload;
+  // Without backoffMs the retry waits the default backoff, so keep retryBackoffMs small here.
+  p = runOne({ id: "o2", name: "fails_once", args: {} }, { onToolError: () => ({ retry: true }) }, { retryBackoffMs: 1 }).payload;
   eq(count.flaky, 2, "retry:true retries");
   eq(parsed(p), "recovered", "retry:true success");
 
