@@ -1,0 +1,2 @@
+// MUST FAIL: assert(false) without a message throws "assertion failed".
+assert(false);
