@@ -7,10 +7,13 @@
 //!   with no JavaScript in it.
 //! - [`runtime`]: what runs on the owner thread for scripts: module registry and `require`, the
 //!   harness globals, the script runner.
+//! - [`bridge`]: the JS ↔ Rust boundary of the `geppetto` module (codec, handles, JS-backed
+//!   engines, middlewares, tools and hooks, runs).
 //! - [`codegen`] and [`generated`]: the constants generator and its checked-in output.
 //! - [`host`]: which modules and host tools a `geppetto` runtime gets.
 //! - [`cli`]: the `geppetto` command.
 
+pub mod bridge;
 pub mod cli;
 pub mod codegen;
 pub mod generated;

@@ -66,5 +66,15 @@ pub fn call_options(ctx: &RunContext) -> CallOptions {
         cpu_budget: None,
         session_id: Some(ctx.session_id.clone()),
         inference_id: Some(ctx.inference_id.clone()),
+        group: Some(run_group(&ctx.inference_id)),
+        may_wait: false,
     }
+}
+
+/// The owner work group of a run: its callbacks are served by nested waits of the same run.
+pub fn run_group(inference_id: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    inference_id.hash(&mut hasher);
+    hasher.finish()
 }

@@ -12,7 +12,7 @@ use super::codec::{decode_turn, encode_turn, js_to_json, json_to_js, turn_from_j
 use super::invoke::callback_function;
 use super::js_engine::call_options;
 use crate::inference::{InferenceError, Middleware, Next, RunContext, Turn};
-use crate::owner::{CallbackId, OwnerError, WeakOwnerHandle, local};
+use crate::owner::{CallOptions, CallbackId, OwnerError, WeakOwnerHandle, local};
 
 /// A middleware backed by a JS function. `next(turn?)` runs the rest of the chain synchronously
 /// (nested pumping) and returns its output turn; errors from below are thrown into JS.
@@ -45,7 +45,10 @@ impl Middleware for JsMiddleware {
                 .ok_or_else(|| InferenceError::failed(format!("{name}: runtime closed")))?;
             let below: Arc<Mutex<Option<InferenceError>>> = Arc::new(Mutex::new(None));
             let context = context_json(&ctx, &name);
-            let options = call_options(&ctx);
+            let options = CallOptions {
+                may_wait: true,
+                ..call_options(&ctx)
+            };
             let job_below = below.clone();
             let job_ctx = ctx.clone();
             let result = owner

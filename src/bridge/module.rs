@@ -81,7 +81,7 @@ fn owner(ctx: &Ctx<'_>) -> rquickjs::Result<WeakOwnerHandle> {
     local::weak_handle().ok_or_else(|| error(ctx, "the geppetto module needs an owner thread"))
 }
 
-fn register(ctx: &Ctx<'_>, function: Function<'_>) -> rquickjs::Result<crate::owner::CallbackId> {
+fn register<'js>(ctx: &Ctx<'js>, function: Function<'js>) -> rquickjs::Result<crate::owner::CallbackId> {
     local::register_callback(ctx, function.into_value())
         .ok_or_else(|| error(ctx, "the geppetto module needs an owner thread"))
 }

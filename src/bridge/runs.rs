@@ -21,8 +21,11 @@ pub fn run_sync<'js>(
     seed: Option<Turn>,
     options: RunOptions,
 ) -> rquickjs::Result<Value<'js>> {
-    let run = session.run(seed, options);
-    match local::block_on(ctx, "session-run", run) {
+    let prepared = session
+        .prepare_run(seed, options)
+        .map_err(|error| rquickjs::Exception::throw_message(ctx, &error.to_string()))?;
+    let group = super::js_engine::run_group(prepared.inference_id());
+    match local::block_on_group(ctx, "session-run", Some(group), prepared.execute()) {
         Ok(Ok(turn)) => turn_to_js(ctx, &turn),
         Ok(Err(error)) => Err(rquickjs::Exception::throw_message(ctx, &error.to_string())),
         Err(error) => Err(rquickjs::Exception::throw_message(ctx, &error.message())),

@@ -51,10 +51,14 @@ pub(crate) struct OwnerLocal {
     pub(crate) callbacks: RefCell<CallbackTable>,
     depth: Cell<usize>,
     /// How many pumps are waiting in the middle of a JS turn (a blocking native call). While it is
-    /// non-zero, timers and top-level work are held back so a JS turn is never split by them.
+    /// non-zero, top-level work is held back so a JS turn is never split by it.
     mid_turn: Cell<usize>,
     /// Work that must run between JS turns (event deliveries, promise settlements), in order.
     top_level: RefCell<VecDeque<TimerCallback>>,
+    /// Groups of the nested waits in progress (innermost last).
+    waiting_groups: RefCell<Vec<Option<u64>>>,
+    /// Calls that may wait, parked while another group's nested wait is in progress.
+    parked: RefCell<VecDeque<Envelope>>,
     max_nesting: usize,
     cpu_budget: Option<Duration>,
     pub(crate) tokio: tokio::runtime::Handle,
@@ -126,6 +130,8 @@ pub(crate) fn run_owner_thread(startup: Startup) {
         depth: Cell::new(0),
         mid_turn: Cell::new(0),
         top_level: RefCell::new(VecDeque::new()),
+        waiting_groups: RefCell::new(Vec::new()),
+        parked: RefCell::new(VecDeque::new()),
         max_nesting: options.max_nesting,
         cpu_budget: options.cpu_budget,
         tokio,
@@ -177,6 +183,9 @@ impl OwnerLocal {
             if self.lifecycle.abort_requested() {
                 return;
             }
+            if self.run_parked(ctx) {
+                continue;
+            }
             if self.lifecycle.state() == OwnerState::Stopping && self.rx.is_empty() {
                 return;
             }
@@ -206,6 +215,7 @@ impl OwnerLocal {
         }
         self.timers.borrow_mut().clear();
         self.top_level.borrow_mut().clear();
+        self.parked.borrow_mut().clear();
         self.callbacks.borrow_mut().clear();
     }
 
@@ -229,8 +239,9 @@ impl OwnerLocal {
         }
     }
 
-    /// Runs pending promise jobs, and (between JS turns only) queued top-level work and due
-    /// timers, until none is left.
+    /// Runs pending promise jobs, due timers and (between JS turns only) queued top-level work,
+    /// until none is left. Timers fire inside nested waits too: a Promise that a blocking call
+    /// waits for may depend on one.
     pub(crate) fn run_ready(&self, ctx: &Ctx<'_>) {
         loop {
             let mut ran = self.run_jobs(ctx);
@@ -240,11 +251,11 @@ impl OwnerLocal {
                     ran = true;
                     self.run_local("top-level", ctx, work);
                 }
-                let due = self.timers.borrow_mut().pop_due(Instant::now());
-                if let Some(callback) = due {
-                    ran = true;
-                    self.run_local("timer", ctx, callback);
-                }
+            }
+            let due = self.timers.borrow_mut().pop_due(Instant::now());
+            if let Some(callback) = due {
+                ran = true;
+                self.run_local("timer", ctx, callback);
             }
             if !ran {
                 return;
@@ -285,8 +296,37 @@ impl OwnerLocal {
 
     fn dispatch(&self, ctx: &Ctx<'_>, message: Message) {
         match message {
-            Message::Work(envelope) => self.execute(ctx, envelope),
+            Message::Work(envelope) if self.accepts(&envelope) => self.execute(ctx, envelope),
+            Message::Work(envelope) => self.parked.borrow_mut().push_back(envelope),
             Message::Wake => {}
+        }
+    }
+
+    /// Whether `envelope` may run now: anything may, except a call that may wait while a nested
+    /// wait of another group is in progress.
+    fn accepts(&self, envelope: &Envelope) -> bool {
+        if !envelope.may_wait {
+            return true;
+        }
+        match self.waiting_groups.borrow().last() {
+            None => true,
+            Some(group) => group.is_some() && *group == envelope.group,
+        }
+    }
+
+    /// Runs the first parked call that may run now, if any.
+    fn run_parked(&self, ctx: &Ctx<'_>) -> bool {
+        let next = {
+            let mut parked = self.parked.borrow_mut();
+            let position = parked.iter().position(|envelope| self.accepts(envelope));
+            position.and_then(|index| parked.remove(index))
+        };
+        match next {
+            Some(envelope) => {
+                self.execute(ctx, envelope);
+                true
+            }
+            None => false,
         }
     }
 
@@ -300,6 +340,8 @@ impl OwnerLocal {
             cpu_budget,
             session_id,
             inference_id,
+            group,
+            may_wait: _,
             enqueued,
         } = envelope;
         let queue_wait = enqueued.elapsed();
@@ -316,12 +358,9 @@ impl OwnerLocal {
             outcome = Empty,
         );
         let _entered = span.enter();
-        let frame = Rc::new(Frame::new(
-            op,
-            cancel,
-            deadline,
-            cpu_budget.unwrap_or(self.cpu_budget),
-        ));
+        let mut frame = Frame::new(op, cancel, deadline, cpu_budget.unwrap_or(self.cpu_budget));
+        frame.group = group;
+        let frame = Rc::new(frame);
         self.frames.borrow_mut().push(frame.clone());
         let started = Instant::now();
         let outcome = job(ctx, &frame);
@@ -360,18 +399,19 @@ impl OwnerLocal {
         self.ctx.get()
     }
 
-    /// Serves the mailbox and promise jobs (and, unless `mid_turn`, timers and top-level work)
-    /// until `done()` holds (nested pumping). `mid_turn` says the caller is a native function in
-    /// the middle of a JS turn. Fails with
+    /// Serves the mailbox, promise jobs and timers (and, unless `wait` is given, top-level work)
+    /// until `done()` holds (nested pumping). `wait: Some(group)` says the caller is a native
+    /// function waiting in the middle of a JS turn, for work of `group`. Fails with
     /// `NestingTooDeep` beyond the nesting limit, `Closed` when the owner aborts, and with the
     /// pumping frame's cancellation or deadline when those fire first.
     pub(crate) fn pump_until(
         &self,
         ctx: &Ctx<'_>,
         op: &'static str,
-        mid_turn: bool,
+        wait: Option<Option<u64>>,
         mut done: impl FnMut() -> bool,
     ) -> Result<(), OwnerError> {
+        let mid_turn = wait.is_some();
         let depth = self.depth.get();
         if depth >= self.max_nesting {
             return Err(OwnerError::NestingTooDeep {
@@ -381,8 +421,9 @@ impl OwnerLocal {
             });
         }
         self.depth.set(depth + 1);
-        if mid_turn {
+        if let Some(group) = wait {
             self.mid_turn.set(self.mid_turn.get() + 1);
+            self.waiting_groups.borrow_mut().push(group);
         }
         let frame = self.top_frame();
         let started = Instant::now();
@@ -400,11 +441,10 @@ impl OwnerLocal {
             if let Some(reason) = frame.as_ref().and_then(|frame| frame.stop_reason(false)) {
                 break Err(self.stop_error(op, reason));
             }
-            let next_due = if self.mid_turn.get() == 0 {
-                self.timers.borrow_mut().next_due()
-            } else {
-                None
-            };
+            if self.run_parked(ctx) {
+                continue;
+            }
+            let next_due = self.timers.borrow_mut().next_due();
             let frame_deadline = frame.as_ref().and_then(|frame| frame.deadline);
             let wake_at = match (next_due, frame_deadline) {
                 (Some(a), Some(b)) => Some(a.min(b)),
@@ -434,6 +474,7 @@ impl OwnerLocal {
         self.depth.set(depth);
         if mid_turn {
             self.mid_turn.set(self.mid_turn.get() - 1);
+            self.waiting_groups.borrow_mut().pop();
         }
         result
     }
@@ -461,6 +502,7 @@ impl OwnerLocal {
     pub(crate) fn is_quiescent(&self) -> bool {
         self.timers.borrow().len() == 0
             && self.top_level.borrow().is_empty()
+            && self.parked.borrow().is_empty()
             && self.lifecycle.keepalive_count() == 0
     }
 

@@ -14,6 +14,8 @@ pub(crate) struct Frame {
     started: Instant,
     pub(crate) cancel: Option<CancellationToken>,
     pub(crate) deadline: Option<Instant>,
+    /// The work group of the item (see `CallOptions::group`).
+    pub(crate) group: Option<u64>,
     budget: Option<Duration>,
     /// Time this frame spent pumping the mailbox (not its own CPU time).
     excluded: Cell<Duration>,
@@ -33,6 +35,7 @@ impl Frame {
             started: Instant::now(),
             cancel,
             deadline,
+            group: None,
             budget,
             excluded: Cell::new(Duration::ZERO),
             interrupted: Cell::new(None),

@@ -450,6 +450,8 @@ impl OwnerHandle {
             cpu_budget: options.cpu_budget,
             session_id: options.session_id,
             inference_id: options.inference_id,
+            group: options.group,
+            may_wait: options.may_wait,
             enqueued: Instant::now(),
         }
     }

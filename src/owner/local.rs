@@ -42,11 +42,30 @@ pub fn tokio_handle() -> Option<tokio::runtime::Handle> {
 }
 
 /// Runs `future` on tokio and, while it runs, keeps serving this owner's mailbox and promise jobs
-/// with `ctx` (nested pumping), so work the future sends back to this owner gets done. Timers and
-/// top-level work wait until the current JS turn ends. Fails with
+/// with `ctx` (nested pumping), so work the future sends back to this owner gets done; promise
+/// jobs and timers run too. Top-level work waits until the current JS turn ends. Fails with
 /// `NestingTooDeep` beyond the nesting limit, and with `Canceled`/`Timeout` when the current
 /// item's token or deadline fires first (the future is then dropped).
 pub fn block_on<'js, F>(ctx: &Ctx<'js>, op: &'static str, future: F) -> Result<F::Output, OwnerError>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let group = actor::current_local()
+        .and_then(|local| local.top_frame())
+        .and_then(|frame| frame.group);
+    block_on_group(ctx, op, group, future)
+}
+
+/// Like [`block_on`], serving calls of work group `group` (see
+/// [`CallOptions::group`](super::CallOptions::group)) while it waits; `block_on` uses the group of
+/// the item now executing.
+pub fn block_on_group<'js, F>(
+    ctx: &Ctx<'js>,
+    op: &'static str,
+    group: Option<u64>,
+    future: F,
+) -> Result<F::Output, OwnerError>
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
@@ -72,7 +91,7 @@ where
             let _ = sender.send_async(Message::Wake).await;
         }
     });
-    let pumped = local.pump_until(ctx, op, true, || slot.lock().is_some());
+    let pumped = local.pump_until(ctx, op, Some(group), || slot.lock().is_some());
     let output = slot.lock().take();
     match (pumped, output) {
         (_, Some(output)) => Ok(output),
@@ -101,7 +120,7 @@ pub fn run_until_idle_or(
     mut stop: impl FnMut() -> bool,
 ) -> Result<(), OwnerError> {
     let local = local(op)?;
-    local.pump_until(ctx, op, false, || stop() || local.is_quiescent())
+    local.pump_until(ctx, op, None, || stop() || local.is_quiescent())
 }
 
 /// Describes a thrown JS value: its message (`Error.message` or the value as text) and stack.

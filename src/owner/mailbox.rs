@@ -29,5 +29,7 @@ pub(crate) struct Envelope {
     pub(crate) cpu_budget: Option<Option<Duration>>,
     pub(crate) session_id: Option<String>,
     pub(crate) inference_id: Option<String>,
+    pub(crate) group: Option<u64>,
+    pub(crate) may_wait: bool,
     pub(crate) enqueued: Instant,
 }

@@ -79,4 +79,11 @@ pub struct CallOptions {
     pub session_id: Option<String>,
     /// Inference id for the trace span.
     pub inference_id: Option<String>,
+    /// The work group of the call (for example one inference run): a nested wait started by an
+    /// item of group G serves calls of group G.
+    pub group: Option<u64>,
+    /// The closure may itself wait in nested pumping (a JS middleware calling `next()`). While a
+    /// nested wait of another group is in progress, such a call is parked and runs when that wait
+    /// has ended, so concurrent runs do not stack nested waits on each other.
+    pub may_wait: bool,
 }

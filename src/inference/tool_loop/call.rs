@@ -182,9 +182,9 @@ impl CallEnv<'_> {
                 Ok(value) => return Ok(Ok(value)),
                 Err(error) => error,
             };
-            let (retry, backoff_ms) = self.retry_decision(attempt, call, &error).await?;
+            let (retry, backoff_ms, hook_error) = self.retry_decision(attempt, call, &error).await?;
             if !retry {
-                return Ok(Err(error));
+                return Ok(Err(hook_error.unwrap_or(error)));
             }
             until_canceled(
                 self.ctx,
@@ -195,20 +195,22 @@ impl CallEnv<'_> {
         }
     }
 
-    /// Whether to retry after failed attempt `attempt`, and after how long.
+    /// Whether to retry after failed attempt `attempt`, after how long, and the error that
+    /// replaces the tool's own when a fail-closed `onToolError` hook failed. Once `attempt` reaches
+    /// `maxHookRetries` the hook is no longer asked and the settings decide.
     async fn retry_decision(
         &self,
         attempt: u32,
         call: &HookCall,
         error: &str,
-    ) -> Result<(bool, u64), InferenceError> {
+    ) -> Result<(bool, u64, Option<String>), InferenceError> {
         let (default_retry, default_backoff_ms) = self.settings.default_retry(attempt);
         let Some(hooks) = self.hook(HookPhase::OnToolError) else {
-            return Ok((default_retry, default_backoff_ms));
+            return Ok((default_retry, default_backoff_ms, None));
         };
         let policy = hooks.policy();
         if attempt >= policy.max_hook_retries {
-            return Ok((false, 0));
+            return Ok((default_retry, default_backoff_ms, None));
         }
         let payload = ToolErrorPayload {
             attempt,
@@ -221,13 +223,13 @@ impl CallEnv<'_> {
         Ok(
             match until_canceled(self.ctx, hooks.on_tool_error(payload)).await? {
                 Ok(ToolErrorDecision::Retry { backoff_ms }) => {
-                    (true, backoff_ms.unwrap_or(default_backoff_ms))
+                    (true, backoff_ms.unwrap_or(default_backoff_ms), None)
                 }
-                Ok(ToolErrorDecision::Stop) => (false, 0),
-                Ok(ToolErrorDecision::Default) => (default_retry, default_backoff_ms),
+                Ok(ToolErrorDecision::Stop) => (false, 0, None),
+                Ok(ToolErrorDecision::Default) => (default_retry, default_backoff_ms, None),
                 Err(message) => match policy.hook_failure(HookPhase::OnToolError, &message) {
-                    None => (default_retry, default_backoff_ms),
-                    Some(_) => (false, 0),
+                    None => (default_retry, default_backoff_ms, None),
+                    Some(hook_error) => (false, 0, Some(hook_error)),
                 },
             },
         )
