@@ -1,0 +1,514 @@
+//! Provider engines against an in-process HTTP server on 127.0.0.1 replaying fixture transcripts in
+//! each provider's documented wire format (tests/fixtures/<provider>/). No network.
+
+mod support {
+    use std::collections::VecDeque;
+    use std::sync::Arc;
+
+    use axum::body::{Body, Bytes};
+    use axum::extract::State;
+    use axum::http::{HeaderMap, StatusCode, Uri};
+    use axum::response::Response;
+    use futures_util::StreamExt;
+    use geppetto::inference::event::CollectingSink;
+    use geppetto::inference::{
+        Engine, EngineTools, Event, EventKind, EventSink, InferenceError, RunContext, Turn,
+    };
+    use geppetto::providers::{EngineOptions, Env, ProviderConfig, ProviderEngine};
+    use parking_lot::Mutex;
+    use serde_json::Value;
+    use tokio::sync::oneshot;
+
+    /// One scripted answer of the test server.
+    pub enum Reply {
+        /// A complete answer: status, headers, body sent in small chunks.
+        Full {
+            status: u16,
+            headers: Vec<(&'static str, String)>,
+            body: String,
+        },
+        /// A 200 event stream that sends `prefix` and then stays open until the client goes away;
+        /// `closed` fires when the server notices (the body stream is dropped).
+        Hang {
+            prefix: String,
+            closed: oneshot::Sender<()>,
+        },
+        /// Never answers (for timeouts).
+        Silent,
+    }
+
+    impl Reply {
+        /// A 200 `text/event-stream` answer with `body`.
+        pub fn sse(body: &str) -> Reply {
+            Reply::Full {
+                status: 200,
+                headers: vec![("content-type", "text/event-stream".into())],
+                body: body.to_string(),
+            }
+        }
+
+        /// An error answer with a JSON body.
+        pub fn error(status: u16, body: &str) -> Reply {
+            Reply::Full {
+                status,
+                headers: vec![("content-type", "application/json".into())],
+                body: body.to_string(),
+            }
+        }
+
+        /// An error answer with a `Retry-After` header.
+        pub fn error_retry_after(status: u16, body: &str, seconds: &str) -> Reply {
+            Reply::Full {
+                status,
+                headers: vec![
+                    ("content-type", "application/json".into()),
+                    ("retry-after", seconds.to_string()),
+                ],
+                body: body.to_string(),
+            }
+        }
+    }
+
+    /// A request as the server saw it.
+    #[derive(Debug, Clone)]
+    pub struct Captured {
+        /// Path and query.
+        pub uri: String,
+        /// Headers.
+        pub headers: HeaderMap,
+        /// JSON body.
+        pub body: Value,
+    }
+
+    #[derive(Default)]
+    struct Shared {
+        replies: Mutex<VecDeque<Reply>>,
+        requests: Mutex<Vec<Captured>>,
+    }
+
+    /// The scripted server.
+    pub struct Server {
+        /// `http://127.0.0.1:<port>`.
+        pub url: String,
+        shared: Arc<Shared>,
+    }
+
+    struct OnDrop(Option<oneshot::Sender<()>>);
+
+    impl Drop for OnDrop {
+        fn drop(&mut self) {
+            if let Some(sender) = self.0.take() {
+                let _ = sender.send(());
+            }
+        }
+    }
+
+    /// Splits `text` into chunks of `size` bytes, so SSE frames and JSON arguments straddle chunks.
+    fn chunks(text: &str, size: usize) -> Vec<Result<Bytes, std::io::Error>> {
+        text.as_bytes()
+            .chunks(size)
+            .map(|chunk| Ok(Bytes::copy_from_slice(chunk)))
+            .collect()
+    }
+
+    async fn handle(
+        State(shared): State<Arc<Shared>>,
+        uri: Uri,
+        headers: HeaderMap,
+        body: Bytes,
+    ) -> Response {
+        shared.requests.lock().push(Captured {
+            uri: uri.to_string(),
+            headers,
+            body: serde_json::from_slice(&body).unwrap_or(Value::Null),
+        });
+        let reply = shared.replies.lock().pop_front();
+        match reply {
+            Some(Reply::Full {
+                status,
+                headers,
+                body,
+            }) => {
+                let mut builder = Response::builder().status(StatusCode::from_u16(status).unwrap());
+                for (name, value) in headers {
+                    builder = builder.header(name, value);
+                }
+                builder
+                    .body(Body::from_stream(futures_util::stream::iter(chunks(
+                        &body, 7,
+                    ))))
+                    .unwrap()
+            }
+            Some(Reply::Hang { prefix, closed }) => {
+                let guard = OnDrop(Some(closed));
+                let stream = futures_util::stream::iter(chunks(&prefix, 64))
+                    .chain(futures_util::stream::pending())
+                    .map(move |chunk| {
+                        let _keep = &guard;
+                        chunk
+                    });
+                Response::builder()
+                    .status(200)
+                    .header("content-type", "text/event-stream")
+                    .body(Body::from_stream(stream))
+                    .unwrap()
+            }
+            Some(Reply::Silent) => {
+                futures_util::future::pending::<()>().await;
+                unreachable!()
+            }
+            None => Response::builder()
+                .status(599)
+                .body(Body::from("no scripted reply"))
+                .unwrap(),
+        }
+    }
+
+    impl Server {
+        /// Starts a server answering with `replies`, in order.
+        pub async fn start(replies: Vec<Reply>) -> Server {
+            let shared = Arc::new(Shared::default());
+            shared.replies.lock().extend(replies);
+            let app = axum::Router::new()
+                .fallback(handle)
+                .with_state(shared.clone());
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let url = format!("http://{}", listener.local_addr().unwrap());
+            tokio::spawn(async move {
+                axum::serve(listener, app).await.unwrap();
+            });
+            Server { url, shared }
+        }
+
+        /// The requests received so far.
+        pub fn requests(&self) -> Vec<Captured> {
+            self.shared.requests.lock().clone()
+        }
+    }
+
+    /// An engine for `options` (a JSON object with the spec's names) with fast retries.
+    pub fn engine(options: Value) -> ProviderEngine {
+        let options = EngineOptions::from_json(&options).unwrap();
+        let mut config = ProviderConfig::resolve(options, &Env::new()).unwrap();
+        config.retry.initial_backoff = std::time::Duration::from_millis(1);
+        ProviderEngine::new("config", config).unwrap()
+    }
+
+    /// A sink that collects events and cancels the run at the first `partial` event.
+    pub struct CancelOnPartial {
+        pub inner: CollectingSink,
+        pub token: tokio_util::sync::CancellationToken,
+    }
+
+    impl EventSink for CancelOnPartial {
+        fn emit(&self, event: Event) {
+            if matches!(event.kind, EventKind::Partial { .. }) {
+                self.token.cancel();
+            }
+            self.inner.emit(event);
+        }
+    }
+
+    /// The outcome of one run.
+    pub struct Outcome {
+        pub result: Result<Turn, InferenceError>,
+        pub events: Vec<EventKind>,
+    }
+
+    impl Outcome {
+        /// The output turn; panics with the error otherwise.
+        pub fn turn(&self) -> &Turn {
+            match &self.result {
+                Ok(turn) => turn,
+                Err(error) => panic!("inference failed: {error}"),
+            }
+        }
+
+        /// The error text; panics if the run succeeded.
+        pub fn error(&self) -> String {
+            match &self.result {
+                Ok(turn) => panic!("inference succeeded: {turn:?}"),
+                Err(error) => error.to_string(),
+            }
+        }
+
+        /// The event type names, in order, with consecutive `partial`s collapsed.
+        pub fn event_types(&self) -> Vec<&'static str> {
+            let mut types: Vec<&'static str> = Vec::new();
+            for event in &self.events {
+                let name = event.type_name();
+                if name == "partial" && types.last() == Some(&"partial") {
+                    continue;
+                }
+                types.push(name);
+            }
+            types
+        }
+
+        /// The concatenated `partial` deltas.
+        pub fn partial_text(&self) -> String {
+            self.events
+                .iter()
+                .filter_map(|event| match event {
+                    EventKind::Partial { delta, .. } => Some(delta.as_str()),
+                    _ => None,
+                })
+                .collect()
+        }
+    }
+
+    /// Runs `engine` on `turn` with `tools`.
+    pub async fn run(engine: &ProviderEngine, turn: Turn, tools: Option<EngineTools>) -> Outcome {
+        let sink = CollectingSink::new();
+        let mut ctx = RunContext::detached();
+        ctx.sink = Arc::new(sink.clone());
+        ctx.tools = tools.map(Arc::new);
+        let result = engine.run_inference(&ctx, turn).await;
+        Outcome {
+            result,
+            events: sink.events().into_iter().map(|event| event.kind).collect(),
+        }
+    }
+
+    /// Runs `engine` and cancels it at the first `partial` event.
+    pub async fn run_cancel_on_partial(engine: &ProviderEngine, turn: Turn) -> Outcome {
+        let sink = Arc::new(CancelOnPartial {
+            inner: CollectingSink::new(),
+            token: tokio_util::sync::CancellationToken::new(),
+        });
+        let mut ctx = RunContext::detached();
+        ctx.cancel = sink.token.clone();
+        ctx.sink = sink.clone();
+        let result = engine.run_inference(&ctx, turn).await;
+        Outcome {
+            result,
+            events: sink
+                .inner
+                .events()
+                .into_iter()
+                .map(|event| event.kind)
+                .collect(),
+        }
+    }
+}
+
+mod shared {
+    use geppetto::inference::{Block, EngineTools, ToolChoice, ToolDefinition, Turn};
+    use serde_json::json;
+
+    /// A system prompt and a user question.
+    pub fn question() -> Turn {
+        Turn::new()
+            .with_block(Block::system("You are terse."))
+            .with_block(Block::user("Say hello"))
+    }
+
+    /// A conversation with an answered tool call round, for request mapping tests.
+    pub fn tool_round() -> Turn {
+        Turn::new()
+            .with_block(Block::system("Use tools."))
+            .with_block(Block::user("Weather in Paris and double 21?"))
+            .with_block(Block::assistant("Let me check."))
+            .with_block(Block::tool_call(
+                "call_weather",
+                "get_weather",
+                json!({"location": "Paris"}),
+            ))
+            .with_block(Block::tool_call(
+                "call_double",
+                "go_double",
+                json!("{\"n\":21}"),
+            ))
+            .with_block(Block::tool_use("call_double", json!("{\"value\":42}"), ""))
+            .with_block(Block::tool_use("call_weather", json!(null), "service down"))
+    }
+
+    /// Two tool definitions, `required` choice.
+    pub fn tools(choice: ToolChoice) -> EngineTools {
+        EngineTools {
+            definitions: vec![
+                ToolDefinition {
+                    name: "get_weather".into(),
+                    description: "Weather for a city".into(),
+                    parameters: json!({"type":"object","properties":{"location":{"type":"string"}},"required":["location"]}),
+                },
+                ToolDefinition {
+                    name: "go_double".into(),
+                    description: "Double a number and return {value}".into(),
+                    parameters: json!(null),
+                },
+            ],
+            choice,
+        }
+    }
+}
+
+mod openai {
+    use geppetto::inference::{BlockKind, EventKind, ToolChoice};
+    use serde_json::json;
+
+    use super::shared::{question, tool_round, tools};
+    use super::support::{Reply, Server, engine, run, run_cancel_on_partial};
+
+    const KEY: &str = "sk-test-SECRET-0123456789";
+
+    fn openai(server: &Server) -> geppetto::providers::ProviderEngine {
+        engine(json!({
+            "apiType": "openai",
+            "model": "gpt-4o-mini",
+            "apiKey": KEY,
+            "baseURL": format!("{}/v1/", server.url),
+            "temperature": 0.2,
+            "topP": 0.9,
+            "maxTokens": 256,
+        }))
+    }
+
+    #[tokio::test]
+    async fn streams_text_with_usage() {
+        let server =
+            Server::start(vec![Reply::sse(include_str!("fixtures/openai/text.sse"))]).await;
+        let outcome = run(&openai(&server), question(), None).await;
+        let turn = outcome.turn();
+        assert_eq!(turn.last_assistant_text(), Some("Hello, world!"));
+        assert_eq!(turn.metadata["provider"], "openai");
+        assert_eq!(turn.metadata["model"], "gpt-4o-mini-2024-07-18");
+        assert_eq!(turn.metadata["stop_reason"], "stop");
+        assert_eq!(turn.metadata["usage"]["input_tokens"], 12);
+        assert_eq!(turn.metadata["usage"]["output_tokens"], 4);
+        assert_eq!(outcome.event_types(), ["start", "partial", "final"]);
+        assert_eq!(outcome.partial_text(), "Hello, world!");
+        let completions: Vec<String> = outcome
+            .events
+            .iter()
+            .filter_map(|event| match event {
+                EventKind::Partial { completion, .. } => Some(completion.clone()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(completions, ["Hello", "Hello, wor", "Hello, world!"]);
+        assert_eq!(
+            outcome.events.last(),
+            Some(&EventKind::Final {
+                text: "Hello, world!".into()
+            })
+        );
+
+        let requests = server.requests();
+        assert_eq!(requests.len(), 1);
+        let request = &requests[0];
+        assert_eq!(request.uri, "/v1/chat/completions");
+        assert_eq!(request.headers["authorization"], format!("Bearer {KEY}"));
+        assert_eq!(
+            request.body,
+            json!({
+                "model": "gpt-4o-mini",
+                "messages": [
+                    {"role": "system", "content": "You are terse."},
+                    {"role": "user", "content": "Say hello"},
+                ],
+                "stream": true,
+                "stream_options": {"include_usage": true},
+                "temperature": 0.2,
+                "top_p": 0.9,
+                "max_tokens": 256,
+            })
+        );
+    }
+
+    #[tokio::test]
+    async fn merges_streamed_tool_calls() {
+        let server = Server::start(vec![Reply::sse(include_str!(
+            "fixtures/openai/tool_calls.sse"
+        ))])
+        .await;
+        let outcome = run(&openai(&server), question(), Some(tools(ToolChoice::Auto))).await;
+        let turn = outcome.turn();
+        let calls: Vec<_> = turn
+            .blocks
+            .iter()
+            .filter(|block| block.kind == BlockKind::ToolCall)
+            .collect();
+        assert_eq!(calls.len(), 2);
+        assert_eq!(calls[0].id, "call_weather");
+        assert_eq!(calls[0].payload["name"], "get_weather");
+        assert_eq!(
+            calls[0].payload["args"],
+            json!({"location": "Paris", "unit": "c"})
+        );
+        assert_eq!(calls[1].payload["id"], "call_double");
+        assert_eq!(calls[1].payload["args"], json!({"n": 21}));
+        assert_eq!(turn.metadata["stop_reason"], "tool_calls");
+        assert_eq!(turn.metadata["usage"]["output_tokens"], 40);
+        assert_eq!(
+            outcome.event_types(),
+            ["start", "tool-call", "tool-call", "final"]
+        );
+        assert_eq!(
+            outcome.events[1],
+            EventKind::ToolCall {
+                id: "call_weather".into(),
+                name: "get_weather".into(),
+                input: r#"{"location":"Paris","unit":"c"}"#.into(),
+            }
+        );
+        let body = &server.requests()[0].body;
+        assert_eq!(body["tool_choice"], "auto");
+        assert_eq!(
+            body["tools"][0],
+            json!({"type": "function", "function": {
+                "name": "get_weather",
+                "description": "Weather for a city",
+                "parameters": {"type":"object","properties":{"location":{"type":"string"}},"required":["location"]},
+            }})
+        );
+        assert_eq!(
+            body["tools"][1]["function"]["parameters"],
+            json!({"type": "object", "properties": {}})
+        );
+    }
+
+    #[tokio::test]
+    async fn maps_tool_round_to_messages() {
+        let server =
+            Server::start(vec![Reply::sse(include_str!("fixtures/openai/text.sse"))]).await;
+        run(
+            &openai(&server),
+            tool_round(),
+            Some(tools(ToolChoice::Required)),
+        )
+        .await
+        .turn();
+        let body = &server.requests()[0].body;
+        assert_eq!(body["tool_choice"], "required");
+        assert_eq!(
+            body["messages"],
+            json!([
+                {"role": "system", "content": "Use tools."},
+                {"role": "user", "content": "Weather in Paris and double 21?"},
+                {"role": "assistant", "content": "Let me check.", "tool_calls": [
+                    {"id": "call_weather", "type": "function",
+                     "function": {"name": "get_weather", "arguments": "{\"location\":\"Paris\"}"}},
+                    {"id": "call_double", "type": "function",
+                     "function": {"name": "go_double", "arguments": "{\"n\":21}"}},
+                ]},
+                {"role": "tool", "tool_call_id": "call_weather", "content": "Error: service down"},
+                {"role": "tool", "tool_call_id": "call_double", "content": "{\"value\":42}"},
+            ])
+        );
+    }
+
+    #[tokio::test]
+    async fn keeps_reasoning_of_compatible_servers() {
+        let server = Server::start(vec![Reply::sse(include_str!(
+            "fixtures/openai/reasoning.sse"
+        ))])
+        .await;
+        let outcome = run(&openai(&server), question(), None).await;
+        let turn = outcome.turn();
+        assert_eq!(turn.blocks[2].kind, BlockKind::Reasoning);
+        assert_eq!(turn.blocks[2].payload["text"], "The user greets me.");
+        assert_eq!(turn.last_assistant_text(), Some("Hi there"));
+        assert_eq!(turn.metadata["usage"]["reasoning_tokens"], 4);
+    }
+}
