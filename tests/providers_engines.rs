@@ -209,6 +209,40 @@ mod support {
         }
     }
 
+    /// Captures tracing output of the current thread (tests run on a current-thread runtime, so
+    /// the engine, the client and the server all log here).
+    #[derive(Clone, Default)]
+    pub struct LogCapture(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for LogCapture {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl LogCapture {
+        /// Makes this capture the thread's default subscriber (all levels) until the guard drops.
+        pub fn install(&self) -> tracing::subscriber::DefaultGuard {
+            let writer = self.clone();
+            let subscriber = tracing_subscriber::fmt()
+                .with_max_level(tracing::Level::TRACE)
+                .with_ansi(false)
+                .with_writer(move || writer.clone())
+                .finish();
+            tracing::subscriber::set_default(subscriber)
+        }
+
+        /// Everything logged so far.
+        pub fn text(&self) -> String {
+            String::from_utf8_lossy(&self.0.lock()).into_owned()
+        }
+    }
+
     /// The outcome of one run.
     pub struct Outcome {
         pub result: Result<Turn, InferenceError>,
@@ -344,11 +378,11 @@ mod shared {
 }
 
 mod openai {
-    use geppetto::inference::{BlockKind, EventKind, ToolChoice};
+    use geppetto::inference::{BlockKind, EventKind, InferenceError, ToolChoice};
     use serde_json::json;
 
     use super::shared::{question, tool_round, tools};
-    use super::support::{Reply, Server, engine, run, run_cancel_on_partial};
+    use super::support::{LogCapture, Reply, Server, engine, run, run_cancel_on_partial};
 
     const KEY: &str = "sk-test-SECRET-0123456789";
 
@@ -496,6 +530,190 @@ mod openai {
                 {"role": "tool", "tool_call_id": "call_double", "content": "{\"value\":42}"},
             ])
         );
+    }
+
+    #[tokio::test]
+    async fn unauthorized_names_provider_status_and_message_without_the_key() {
+        let logs = LogCapture::default();
+        let _guard = logs.install();
+        let server = Server::start(vec![Reply::error(
+            401,
+            include_str!("fixtures/openai/error_401.json"),
+        )])
+        .await;
+        let engine = openai(&server);
+        let outcome = run(&engine, question(), None).await;
+        let error = outcome.error();
+        assert!(error.starts_with("openai: HTTP 401 Unauthorized: invalid_request_error: Incorrect API key provided: [redacted]"), "{error}");
+        assert_eq!(outcome.event_types(), ["start", "error"]);
+        assert_eq!(
+            outcome.events[1],
+            EventKind::Error {
+                error: error.clone()
+            }
+        );
+        assert_eq!(server.requests().len(), 1, "401 is not retried");
+        let everything = format!(
+            "{error}\n{:?}\n{:?}\n{:?}\n{}",
+            outcome.events,
+            engine,
+            engine.config(),
+            logs.text()
+        );
+        assert!(
+            everything.contains("provider inference failed"),
+            "logs captured: {everything}"
+        );
+        assert!(!everything.contains(KEY), "API key leaked: {everything}");
+        assert!(
+            !everything.contains("SECRET"),
+            "API key leaked: {everything}"
+        );
+    }
+
+    #[tokio::test]
+    async fn retries_429_and_5xx_honouring_retry_after() {
+        let server = Server::start(vec![
+            Reply::error_retry_after(429, include_str!("fixtures/openai/error_429.json"), "0"),
+            Reply::error(500, include_str!("fixtures/openai/error_500.json")),
+            Reply::sse(include_str!("fixtures/openai/text.sse")),
+        ])
+        .await;
+        let outcome = run(&openai(&server), question(), None).await;
+        assert_eq!(outcome.turn().last_assistant_text(), Some("Hello, world!"));
+        assert_eq!(server.requests().len(), 3);
+        assert_eq!(outcome.event_types(), ["start", "partial", "final"]);
+    }
+
+    #[tokio::test]
+    async fn gives_up_after_bounded_retries() {
+        let server = Server::start(vec![
+            Reply::error(503, include_str!("fixtures/openai/error_500.json")),
+            Reply::error(503, include_str!("fixtures/openai/error_500.json")),
+            Reply::error_retry_after(429, include_str!("fixtures/openai/error_429.json"), "0.001"),
+            Reply::sse(include_str!("fixtures/openai/text.sse")),
+        ])
+        .await;
+        let outcome = run(&openai(&server), question(), None).await;
+        let error = outcome.error();
+        assert_eq!(
+            error,
+            "openai: HTTP 429 Too Many Requests (after 3 attempts): requests: Rate limit reached for gpt-4o-mini in organization org-test on requests per min (RPM): Limit 3, Used 3, Requested 1."
+        );
+        assert_eq!(server.requests().len(), 3);
+    }
+
+    #[tokio::test]
+    async fn connection_refused_names_the_base_url() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        drop(listener);
+        let engine = engine(json!({
+            "apiType": "openai",
+            "model": "gpt-4o-mini",
+            "baseURL": format!("http://127.0.0.1:{port}/v1"),
+        }));
+        let outcome = run(&engine, question(), None).await;
+        let error = outcome.error();
+        assert!(
+            error.starts_with(&format!(
+                "openai: cannot connect to http://127.0.0.1:{port}/v1: "
+            )),
+            "{error}"
+        );
+        assert_eq!(outcome.event_types(), ["start", "error"]);
+    }
+
+    #[tokio::test]
+    async fn timeout_names_the_base_url() {
+        let server = Server::start(vec![Reply::Silent]).await;
+        let engine = engine(json!({
+            "apiType": "openai",
+            "model": "gpt-4o-mini",
+            "baseURL": server.url,
+            "timeoutMs": 300,
+        }));
+        let error = run(&engine, question(), None).await.error();
+        assert!(
+            error.starts_with(&format!(
+                "openai: request to {} timed out after 300ms",
+                server.url
+            )),
+            "{error}"
+        );
+    }
+
+    #[tokio::test]
+    async fn truncated_stream_keeps_partial_text() {
+        let server = Server::start(vec![Reply::sse(include_str!(
+            "fixtures/openai/truncated.sse"
+        ))])
+        .await;
+        let outcome = run(&openai(&server), question(), None).await;
+        let error = outcome.error();
+        assert!(error.starts_with("openai: stream ended before the answer was complete (truncated after event \"message\" (data: {\"id\":\"chatcmpl-4\""), "{error}");
+        assert!(
+            error.ends_with("(partial text: \"Once upon a time\")"),
+            "{error}"
+        );
+        assert_eq!(outcome.event_types(), ["start", "partial", "error"]);
+        assert_eq!(outcome.events.last(), Some(&EventKind::Error { error }));
+    }
+
+    #[tokio::test]
+    async fn malformed_event_is_named() {
+        let server = Server::start(vec![Reply::sse(include_str!(
+            "fixtures/openai/malformed.sse"
+        ))])
+        .await;
+        let error = run(&openai(&server), question(), None).await.error();
+        assert!(error.starts_with("openai: malformed stream event \"message\" (data: {\"id\":\"chatcmpl-5\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{\"content\":): EOF while parsing"), "{error}");
+        assert!(error.ends_with("(partial text: \"Partial\")"), "{error}");
+    }
+
+    #[tokio::test]
+    async fn error_event_in_stream_fails() {
+        let server = Server::start(vec![Reply::sse(include_str!(
+            "fixtures/openai/stream_error.sse"
+        ))])
+        .await;
+        let error = run(&openai(&server), question(), None).await.error();
+        assert_eq!(
+            error,
+            "openai: stream error: server_error: The server had an error while processing your request. Sorry about that! (partial text: \"Thinking about\")"
+        );
+    }
+
+    #[tokio::test]
+    async fn cancel_mid_stream_closes_the_connection() {
+        let (closed_tx, closed_rx) = tokio::sync::oneshot::channel();
+        let server = Server::start(vec![Reply::Hang {
+            prefix: include_str!("fixtures/openai/slow_prefix.sse").into(),
+            closed: closed_tx,
+        }])
+        .await;
+        let outcome = run_cancel_on_partial(&openai(&server), question()).await;
+        assert_eq!(outcome.result, Err(InferenceError::Canceled));
+        let types = outcome.event_types();
+        assert_eq!(types.first(), Some(&"start"));
+        assert_eq!(types.last(), Some(&"interrupt"));
+        let EventKind::Interrupt { text } = outcome.events.last().unwrap() else {
+            unreachable!()
+        };
+        assert!(text.starts_with("Counting: one"), "{text}");
+        // The server sees the connection go away (its body stream is dropped). Generous bound:
+        // this only fails if the stream is never closed.
+        tokio::time::timeout(std::time::Duration::from_secs(30), closed_rx)
+            .await
+            .expect("server body stream still open after cancel")
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn missing_key_for_public_endpoint_fails_without_request() {
+        let engine = engine(json!({"apiType": "openai", "model": "gpt-4o-mini"}));
+        let error = run(&engine, question(), None).await.error();
+        assert_eq!(error, "openai: no API key: set apiKey or OPENAI_API_KEY");
     }
 
     #[tokio::test]
