@@ -730,3 +730,242 @@ mod openai {
         assert_eq!(turn.metadata["usage"]["reasoning_tokens"], 4);
     }
 }
+
+mod claude {
+    use geppetto::inference::{BlockKind, EventKind, InferenceError, ToolChoice};
+    use serde_json::json;
+
+    use super::shared::{question, tool_round, tools};
+    use super::support::{Reply, Server, engine, run, run_cancel_on_partial};
+
+    const KEY: &str = "sk-ant-test-SECRET-42";
+
+    fn claude(server: &Server) -> geppetto::providers::ProviderEngine {
+        engine(json!({
+            "provider": "anthropic",
+            "model": "claude-sonnet-4-5",
+            "apiKey": KEY,
+            "baseURL": format!("{}/v1", server.url),
+            "temperature": 0.5,
+        }))
+    }
+
+    #[tokio::test]
+    async fn streams_text_with_usage() {
+        let server =
+            Server::start(vec![Reply::sse(include_str!("fixtures/claude/text.sse"))]).await;
+        let outcome = run(&claude(&server), question(), None).await;
+        let turn = outcome.turn();
+        assert_eq!(turn.last_assistant_text(), Some("Hello, world!"));
+        assert_eq!(turn.metadata["provider"], "claude");
+        assert_eq!(turn.metadata["model"], "claude-sonnet-4-5-20250929");
+        assert_eq!(turn.metadata["stop_reason"], "end_turn");
+        assert_eq!(turn.metadata["usage"]["input_tokens"], 25);
+        assert_eq!(turn.metadata["usage"]["output_tokens"], 15);
+        assert_eq!(outcome.event_types(), ["start", "partial", "final"]);
+        let request = &server.requests()[0];
+        assert_eq!(request.uri, "/v1/messages");
+        assert_eq!(request.headers["x-api-key"], KEY);
+        assert_eq!(request.headers["anthropic-version"], "2023-06-01");
+        assert!(request.headers.get("authorization").is_none());
+        assert_eq!(
+            request.body,
+            json!({
+                "model": "claude-sonnet-4-5",
+                "max_tokens": 4096,
+                "system": "You are terse.",
+                "messages": [{"role": "user", "content": [{"type": "text", "text": "Say hello"}]}],
+                "stream": true,
+                "temperature": 0.5,
+            })
+        );
+    }
+
+    #[tokio::test]
+    async fn thinking_text_and_two_tool_uses() {
+        let server = Server::start(vec![Reply::sse(include_str!(
+            "fixtures/claude/thinking_tool_use.sse"
+        ))])
+        .await;
+        let outcome = run(
+            &claude(&server),
+            question(),
+            Some(tools(ToolChoice::Required)),
+        )
+        .await;
+        let turn = outcome.turn();
+        let added = &turn.blocks[2..];
+        let kinds: Vec<BlockKind> = added.iter().map(|block| block.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                BlockKind::Reasoning,
+                BlockKind::LlmText,
+                BlockKind::ToolCall,
+                BlockKind::ToolCall
+            ]
+        );
+        assert_eq!(
+            added[0].payload["text"],
+            "I need the weather and a doubling."
+        );
+        assert_eq!(
+            added[0].payload["signature"],
+            "EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pkiMOYds"
+        );
+        assert_eq!(added[1].payload["text"], "Checking both.");
+        assert_eq!(added[2].payload["id"], "toolu_weather");
+        assert_eq!(
+            added[2].payload["args"],
+            json!({"location": "Paris", "unit": "c"})
+        );
+        assert_eq!(added[3].payload["name"], "go_double");
+        assert_eq!(added[3].payload["args"], json!({"n": 21}));
+        assert_eq!(turn.metadata["stop_reason"], "tool_use");
+        assert_eq!(turn.metadata["usage"]["output_tokens"], 89);
+        assert_eq!(
+            outcome.event_types(),
+            ["start", "partial", "tool-call", "tool-call", "final"]
+        );
+        assert_eq!(
+            outcome.events.last(),
+            Some(&EventKind::Final {
+                text: "Checking both.".into()
+            })
+        );
+        let body = &server.requests()[0].body;
+        assert_eq!(body["tool_choice"], json!({"type": "any"}));
+        assert_eq!(
+            body["tools"],
+            json!([
+                {"name": "get_weather", "description": "Weather for a city",
+                 "input_schema": {"type":"object","properties":{"location":{"type":"string"}},"required":["location"]}},
+                {"name": "go_double", "description": "Double a number and return {value}",
+                 "input_schema": {"type": "object", "properties": {}}},
+            ])
+        );
+    }
+
+    #[tokio::test]
+    async fn maps_tool_round_and_thinking_to_messages() {
+        let server =
+            Server::start(vec![Reply::sse(include_str!("fixtures/claude/text.sse"))]).await;
+        let mut turn = tool_round();
+        let mut thinking =
+            geppetto::inference::Block::text(BlockKind::Reasoning, "assistant", "Hmm.");
+        thinking.payload.insert("signature".into(), json!("sig-1"));
+        turn.blocks.insert(2, thinking);
+        run(&claude(&server), turn, Some(tools(ToolChoice::None)))
+            .await
+            .turn();
+        let body = &server.requests()[0].body;
+        assert_eq!(body["system"], "Use tools.");
+        assert_eq!(body["tool_choice"], json!({"type": "none"}));
+        assert_eq!(
+            body["messages"],
+            json!([
+                {"role": "user", "content": [{"type": "text", "text": "Weather in Paris and double 21?"}]},
+                {"role": "assistant", "content": [
+                    {"type": "thinking", "thinking": "Hmm.", "signature": "sig-1"},
+                    {"type": "text", "text": "Let me check."},
+                    {"type": "tool_use", "id": "call_weather", "name": "get_weather", "input": {"location": "Paris"}},
+                    {"type": "tool_use", "id": "call_double", "name": "go_double", "input": {"n": 21}},
+                ]},
+                {"role": "user", "content": [
+                    {"type": "tool_result", "tool_use_id": "call_weather", "content": "Error: service down", "is_error": true},
+                    {"type": "tool_result", "tool_use_id": "call_double", "content": "{\"value\":42}"},
+                ]},
+            ])
+        );
+    }
+
+    #[tokio::test]
+    async fn http_errors() {
+        for (status, fixture, expected) in [
+            (
+                401,
+                include_str!("fixtures/claude/error_401.json"),
+                "claude: HTTP 401 Unauthorized: authentication_error: invalid x-api-key",
+            ),
+            (
+                403,
+                include_str!("fixtures/claude/error_403.json"),
+                "claude: HTTP 403 Forbidden: permission_error: Your API key does not have permission to use the specified resource.",
+            ),
+        ] {
+            let server = Server::start(vec![Reply::error(status, fixture)]).await;
+            let outcome = run(&claude(&server), question(), None).await;
+            assert_eq!(outcome.error(), expected);
+            assert_eq!(outcome.event_types(), ["start", "error"]);
+        }
+    }
+
+    #[tokio::test]
+    async fn retries_overloaded() {
+        let server = Server::start(vec![
+            Reply::error_retry_after(529, include_str!("fixtures/claude/error_529.json"), "0"),
+            Reply::sse(include_str!("fixtures/claude/text.sse")),
+        ])
+        .await;
+        let outcome = run(&claude(&server), question(), None).await;
+        assert_eq!(outcome.turn().last_assistant_text(), Some("Hello, world!"));
+        assert_eq!(server.requests().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn stream_failures() {
+        for (fixture, prefix, partial) in [
+            (
+                include_str!("fixtures/claude/stream_error.sse"),
+                "claude: stream error: overloaded_error: Overloaded",
+                "Partial answ",
+            ),
+            (
+                include_str!("fixtures/claude/truncated.sse"),
+                "claude: stream ended before the answer was complete (truncated after event \"message_delta\"",
+                "Once upon a time",
+            ),
+            (
+                include_str!("fixtures/claude/malformed.sse"),
+                "claude: malformed stream event \"content_block_delta\" (data: {\"type\":\"content_block_delta\"",
+                "",
+            ),
+        ] {
+            let server = Server::start(vec![Reply::sse(fixture)]).await;
+            let outcome = run(&claude(&server), question(), None).await;
+            let error = outcome.error();
+            assert!(error.starts_with(prefix), "{error}");
+            if partial.is_empty() {
+                assert!(!error.contains("partial text"), "{error}");
+            } else {
+                assert!(
+                    error.ends_with(&format!("(partial text: {partial:?})")),
+                    "{error}"
+                );
+            }
+            assert_eq!(outcome.events.last(), Some(&EventKind::Error { error }));
+        }
+    }
+
+    #[tokio::test]
+    async fn cancel_mid_stream() {
+        let (closed_tx, closed_rx) = tokio::sync::oneshot::channel();
+        let server = Server::start(vec![Reply::Hang {
+            prefix: include_str!("fixtures/claude/slow_prefix.sse").into(),
+            closed: closed_tx,
+        }])
+        .await;
+        let outcome = run_cancel_on_partial(&claude(&server), question()).await;
+        assert_eq!(outcome.result, Err(InferenceError::Canceled));
+        assert_eq!(
+            outcome.events.last(),
+            Some(&EventKind::Interrupt {
+                text: "Counting: one".into()
+            })
+        );
+        tokio::time::timeout(std::time::Duration::from_secs(30), closed_rx)
+            .await
+            .expect("server body stream still open after cancel")
+            .unwrap();
+    }
+}
