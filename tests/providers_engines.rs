@@ -969,3 +969,183 @@ mod claude {
             .unwrap();
     }
 }
+
+mod openai_responses {
+    use geppetto::inference::{BlockKind, EventKind, InferenceError, ToolChoice};
+    use serde_json::json;
+
+    use super::shared::{question, tool_round, tools};
+    use super::support::{Reply, Server, engine, run, run_cancel_on_partial};
+
+    fn responses(server: &Server) -> geppetto::providers::ProviderEngine {
+        engine(json!({
+            "apiType": "openai-responses",
+            "model": "o4-mini",
+            "apiKey": "sk-test-SECRET-0123456789",
+            "baseURL": format!("{}/v1", server.url),
+            "maxTokens": 1000,
+        }))
+    }
+
+    #[tokio::test]
+    async fn streams_reasoning_text_and_usage() {
+        let server = Server::start(vec![Reply::sse(include_str!(
+            "fixtures/openai-responses/reasoning_text.sse"
+        ))])
+        .await;
+        let outcome = run(&responses(&server), question(), None).await;
+        let turn = outcome.turn();
+        assert_eq!(turn.blocks[2].kind, BlockKind::Reasoning);
+        assert_eq!(
+            turn.blocks[2].payload["text"],
+            "**Greeting** The user says hello."
+        );
+        assert_eq!(turn.last_assistant_text(), Some("Hello, world!"));
+        assert_eq!(turn.metadata["provider"], "openai-responses");
+        assert_eq!(turn.metadata["model"], "o4-mini-2025-04-16");
+        assert_eq!(turn.metadata["stop_reason"], "completed");
+        assert_eq!(
+            turn.metadata["usage"],
+            json!({"input_tokens": 20, "output_tokens": 50, "total_tokens": 70, "cached_tokens": 0, "reasoning_tokens": 38})
+        );
+        assert_eq!(outcome.event_types(), ["start", "partial", "final"]);
+        let request = &server.requests()[0];
+        assert_eq!(request.uri, "/v1/responses");
+        assert_eq!(
+            request.body,
+            json!({
+                "model": "o4-mini",
+                "instructions": "You are terse.",
+                "input": [{"role": "user", "content": "Say hello"}],
+                "stream": true,
+                "max_output_tokens": 1000,
+            })
+        );
+    }
+
+    #[tokio::test]
+    async fn merges_function_call_argument_deltas() {
+        let server = Server::start(vec![Reply::sse(include_str!(
+            "fixtures/openai-responses/function_calls.sse"
+        ))])
+        .await;
+        let outcome = run(
+            &responses(&server),
+            question(),
+            Some(tools(ToolChoice::Auto)),
+        )
+        .await;
+        let turn = outcome.turn();
+        let calls: Vec<_> = turn
+            .blocks
+            .iter()
+            .filter(|block| block.kind == BlockKind::ToolCall)
+            .collect();
+        assert_eq!(calls.len(), 2);
+        assert_eq!(calls[0].payload["id"], "call_weather");
+        assert_eq!(
+            calls[0].payload["args"],
+            json!({"location": "Paris", "unit": "c"})
+        );
+        assert_eq!(calls[1].payload["id"], "call_double");
+        assert_eq!(calls[1].payload["name"], "go_double");
+        assert_eq!(calls[1].payload["args"], json!({"n": 21}));
+        assert_eq!(
+            outcome.event_types(),
+            ["start", "tool-call", "tool-call", "final"]
+        );
+        let body = &server.requests()[0].body;
+        assert_eq!(body["tool_choice"], "auto");
+        assert_eq!(
+            body["tools"][0],
+            json!({"type": "function", "name": "get_weather", "description": "Weather for a city",
+                   "parameters": {"type":"object","properties":{"location":{"type":"string"}},"required":["location"]}})
+        );
+    }
+
+    #[tokio::test]
+    async fn maps_tool_round_to_input_items() {
+        let server = Server::start(vec![Reply::sse(include_str!(
+            "fixtures/openai-responses/reasoning_text.sse"
+        ))])
+        .await;
+        run(
+            &responses(&server),
+            tool_round(),
+            Some(tools(ToolChoice::None)),
+        )
+        .await
+        .turn();
+        let body = &server.requests()[0].body;
+        assert_eq!(body["tool_choice"], "none");
+        assert_eq!(body["instructions"], "Use tools.");
+        assert_eq!(
+            body["input"],
+            json!([
+                {"role": "user", "content": "Weather in Paris and double 21?"},
+                {"role": "assistant", "content": "Let me check."},
+                {"type": "function_call", "call_id": "call_weather", "name": "get_weather", "arguments": "{\"location\":\"Paris\"}"},
+                {"type": "function_call", "call_id": "call_double", "name": "go_double", "arguments": "{\"n\":21}"},
+                {"type": "function_call_output", "call_id": "call_weather", "output": "Error: service down"},
+                {"type": "function_call_output", "call_id": "call_double", "output": "{\"value\":42}"},
+            ])
+        );
+    }
+
+    #[tokio::test]
+    async fn failures() {
+        for (reply, expected) in [
+            (
+                Reply::error(
+                    401,
+                    include_str!("fixtures/openai-responses/error_401.json"),
+                ),
+                "openai-responses: HTTP 401 Unauthorized: invalid_request_error: Incorrect API key provided: [redacted]. You can find your API key at https://platform.openai.com/account/api-keys.",
+            ),
+            (
+                Reply::sse(include_str!("fixtures/openai-responses/failed.sse")),
+                "openai-responses: response failed: server_error: The model failed to generate a response. (partial text: \"Partial\")",
+            ),
+            (
+                Reply::sse(include_str!("fixtures/openai-responses/error_event.sse")),
+                "openai-responses: stream error: rate_limit_exceeded: Rate limit reached for o4-mini.",
+            ),
+            (
+                Reply::sse(include_str!("fixtures/openai-responses/truncated.sse")),
+                "openai-responses: stream ended before the answer was complete (truncated after event \"response.output_text.done\" (data: {\"type\":\"response.output_text.done\",\"sequence_number\":2,\"item_id\":\"msg_4\",\"output_index\":0,\"content_index\":0,\"text\":\"Once upon a time\"})) (partial text: \"Once upon a time\")",
+            ),
+        ] {
+            let server = Server::start(vec![reply]).await;
+            let outcome = run(&responses(&server), question(), None).await;
+            assert_eq!(outcome.error(), expected);
+            assert_eq!(
+                outcome.events.last(),
+                Some(&EventKind::Error {
+                    error: expected.into()
+                })
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn cancel_mid_stream() {
+        let (closed_tx, closed_rx) = tokio::sync::oneshot::channel();
+        let server = Server::start(vec![Reply::Hang {
+            prefix: include_str!("fixtures/openai-responses/slow_prefix.sse").into(),
+            closed: closed_tx,
+        }])
+        .await;
+        let outcome = run_cancel_on_partial(&responses(&server), question()).await;
+        assert_eq!(outcome.result, Err(InferenceError::Canceled));
+        assert_eq!(
+            outcome.events.last(),
+            Some(&EventKind::Interrupt {
+                text: "Counting: one".into()
+            })
+        );
+        tokio::time::timeout(std::time::Duration::from_secs(30), closed_rx)
+            .await
+            .expect("server body stream still open after cancel")
+            .unwrap();
+    }
+}
