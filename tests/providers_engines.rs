@@ -1149,3 +1149,209 @@ mod openai_responses {
             .unwrap();
     }
 }
+
+mod gemini {
+    use geppetto::inference::{BlockKind, EventKind, InferenceError, ToolChoice};
+    use serde_json::json;
+
+    use super::shared::{question, tool_round, tools};
+    use super::support::{Reply, Server, engine, run, run_cancel_on_partial};
+
+    const KEY: &str = "AIza-test-SECRET-key";
+
+    fn gemini(server: &Server) -> geppetto::providers::ProviderEngine {
+        engine(json!({
+            "model": "gemini-2.5-flash",
+            "apiKey": KEY,
+            "baseURL": format!("{}/v1beta", server.url),
+            "temperature": 0.1,
+            "topP": 0.5,
+            "maxTokens": 64,
+        }))
+    }
+
+    #[tokio::test]
+    async fn streams_text_with_usage() {
+        let server =
+            Server::start(vec![Reply::sse(include_str!("fixtures/gemini/text.sse"))]).await;
+        let outcome = run(&gemini(&server), question(), None).await;
+        let turn = outcome.turn();
+        assert_eq!(turn.last_assistant_text(), Some("Hello, world!"));
+        assert_eq!(turn.metadata["provider"], "gemini");
+        assert_eq!(turn.metadata["model"], "gemini-2.5-flash");
+        assert_eq!(turn.metadata["stop_reason"], "STOP");
+        assert_eq!(
+            turn.metadata["usage"],
+            json!({"input_tokens": 9, "output_tokens": 4, "total_tokens": 13})
+        );
+        assert_eq!(outcome.event_types(), ["start", "partial", "final"]);
+        let request = &server.requests()[0];
+        assert_eq!(
+            request.uri,
+            "/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse"
+        );
+        assert_eq!(request.headers["x-goog-api-key"], KEY);
+        assert_eq!(
+            request.body,
+            json!({
+                "systemInstruction": {"parts": [{"text": "You are terse."}]},
+                "contents": [{"role": "user", "parts": [{"text": "Say hello"}]}],
+                "generationConfig": {"temperature": 0.1, "topP": 0.5, "maxOutputTokens": 64},
+            })
+        );
+    }
+
+    #[tokio::test]
+    async fn thoughts_and_two_function_calls() {
+        let server = Server::start(vec![Reply::sse(include_str!(
+            "fixtures/gemini/thought_function_calls.sse"
+        ))])
+        .await;
+        let outcome = run(
+            &gemini(&server),
+            question(),
+            Some(tools(ToolChoice::Required)),
+        )
+        .await;
+        let turn = outcome.turn();
+        let added = &turn.blocks[2..];
+        let kinds: Vec<BlockKind> = added.iter().map(|block| block.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                BlockKind::Reasoning,
+                BlockKind::ToolCall,
+                BlockKind::ToolCall
+            ]
+        );
+        assert_eq!(added[0].payload["text"], "Weather first, then doubling.");
+        assert_eq!(added[1].payload["name"], "get_weather");
+        assert_eq!(
+            added[1].payload["args"],
+            json!({"location": "Paris", "unit": "c"})
+        );
+        assert_eq!(added[1].payload["thought_signature"], "CiQB0e2Kb0sig");
+        assert_eq!(added[2].payload["args"], json!({"n": 21}));
+        let first_id = added[1].payload["id"].as_str().unwrap();
+        let second_id = added[2].payload["id"].as_str().unwrap();
+        assert!(first_id.starts_with("call_") && first_id != second_id);
+        assert_eq!(turn.metadata["usage"]["reasoning_tokens"], 40);
+        assert_eq!(
+            outcome.event_types(),
+            ["start", "tool-call", "tool-call", "final"]
+        );
+        let body = &server.requests()[0].body;
+        assert_eq!(
+            body["toolConfig"],
+            json!({"functionCallingConfig": {"mode": "ANY"}})
+        );
+        assert_eq!(
+            body["tools"][0]["functionDeclarations"][1],
+            json!({"name": "go_double", "description": "Double a number and return {value}",
+                   "parameters": {"type": "object", "properties": {}}})
+        );
+    }
+
+    #[tokio::test]
+    async fn maps_tool_round_to_function_responses() {
+        let server =
+            Server::start(vec![Reply::sse(include_str!("fixtures/gemini/text.sse"))]).await;
+        let mut turn = tool_round();
+        turn.blocks[3]
+            .payload
+            .insert("thought_signature".into(), json!("sig-w"));
+        run(&gemini(&server), turn, Some(tools(ToolChoice::Auto)))
+            .await
+            .turn();
+        let body = &server.requests()[0].body;
+        assert_eq!(
+            body["toolConfig"],
+            json!({"functionCallingConfig": {"mode": "AUTO"}})
+        );
+        assert_eq!(
+            body["systemInstruction"],
+            json!({"parts": [{"text": "Use tools."}]})
+        );
+        assert_eq!(
+            body["contents"],
+            json!([
+                {"role": "user", "parts": [{"text": "Weather in Paris and double 21?"}]},
+                {"role": "model", "parts": [
+                    {"text": "Let me check."},
+                    {"functionCall": {"name": "get_weather", "args": {"location": "Paris"}}, "thoughtSignature": "sig-w"},
+                    {"functionCall": {"name": "go_double", "args": {"n": 21}}},
+                ]},
+                {"role": "user", "parts": [
+                    {"functionResponse": {"name": "get_weather", "response": {"error": "service down"}}},
+                    {"functionResponse": {"name": "go_double", "response": {"value": 42}}},
+                ]},
+            ])
+        );
+    }
+
+    #[tokio::test]
+    async fn failures() {
+        for (replies, expected, requests) in [
+            (
+                vec![Reply::error(
+                    403,
+                    include_str!("fixtures/gemini/error_403.json"),
+                )],
+                "gemini: HTTP 403 Forbidden: PERMISSION_DENIED: Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.",
+                1,
+            ),
+            (
+                vec![
+                    Reply::error(503, include_str!("fixtures/gemini/error_503.json")),
+                    Reply::error(503, include_str!("fixtures/gemini/error_503.json")),
+                    Reply::error(503, include_str!("fixtures/gemini/error_503.json")),
+                ],
+                "gemini: HTTP 503 Service Unavailable (after 3 attempts): UNAVAILABLE: The model is overloaded. Please try again later.",
+                3,
+            ),
+            (
+                vec![Reply::sse(include_str!("fixtures/gemini/stream_error.sse"))],
+                "gemini: stream error: INTERNAL: An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting (partial text: \"Partial\")",
+                1,
+            ),
+            (
+                vec![Reply::sse(include_str!("fixtures/gemini/truncated.sse"))],
+                "gemini: stream ended before the answer was complete (truncated after event \"message\" (data: {\"candidates\": [{\"content\": {\"parts\": [{\"text\": \" a time\"}],\"role\": \"model\"},\"index\": 0}],\"modelVersion\": \"gemini-2.5-flash\"})) (partial text: \"Once upon a time\")",
+                1,
+            ),
+        ] {
+            let server = Server::start(replies).await;
+            let outcome = run(&gemini(&server), question(), None).await;
+            assert_eq!(outcome.error(), expected);
+            assert_eq!(server.requests().len(), requests);
+            assert_eq!(
+                outcome.events.last(),
+                Some(&EventKind::Error {
+                    error: expected.into()
+                })
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn cancel_mid_stream() {
+        let (closed_tx, closed_rx) = tokio::sync::oneshot::channel();
+        let server = Server::start(vec![Reply::Hang {
+            prefix: include_str!("fixtures/gemini/slow_prefix.sse").into(),
+            closed: closed_tx,
+        }])
+        .await;
+        let outcome = run_cancel_on_partial(&gemini(&server), question()).await;
+        assert_eq!(outcome.result, Err(InferenceError::Canceled));
+        assert_eq!(
+            outcome.events.last(),
+            Some(&EventKind::Interrupt {
+                text: "Counting: one".into()
+            })
+        );
+        tokio::time::timeout(std::time::Duration::from_secs(30), closed_rx)
+            .await
+            .expect("server body stream still open after cancel")
+            .unwrap();
+    }
+}
