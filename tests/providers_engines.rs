@@ -644,6 +644,35 @@ mod openai {
     }
 
     #[tokio::test]
+    async fn whole_request_timeout_while_streaming_keeps_partial_text() {
+        let (closed_tx, _closed_rx) = tokio::sync::oneshot::channel();
+        let server = Server::start(vec![Reply::Hang {
+            prefix: include_str!("fixtures/openai/slow_prefix.sse").into(),
+            closed: closed_tx,
+        }])
+        .await;
+        let engine = engine(json!({
+            "apiType": "openai",
+            "model": "gpt-4o-mini",
+            "baseURL": server.url,
+            "timeoutMs": 300,
+        }));
+        let outcome = run(&engine, question(), None).await;
+        let error = outcome.error();
+        assert!(
+            error.starts_with(&format!(
+                "openai: stream from {} timed out after event \"message\"",
+                server.url
+            )),
+            "{error}"
+        );
+        assert!(
+            error.ends_with("(partial text: \"Counting: one, two\")"),
+            "{error}"
+        );
+    }
+
+    #[tokio::test]
     async fn truncated_stream_keeps_partial_text() {
         let server = Server::start(vec![Reply::sse(include_str!(
             "fixtures/openai/truncated.sse"

@@ -90,7 +90,7 @@ impl ProviderEngine {
         let request = self.build_request(turn, ctx.tools.as_deref())?;
         let response = transport::send(&self.client, &self.config, &request, &ctx.cancel).await?;
         let mut decoder = self.decoder();
-        transport::read_stream(response, decoder.as_mut(), out, &ctx.cancel).await
+        transport::read_stream(response, &self.config, decoder.as_mut(), out, &ctx.cancel).await
     }
 
     /// `message` with the API key replaced by `[redacted]`, should a server have echoed it.

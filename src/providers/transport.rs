@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use eventsource_stream::Eventsource;
+use eventsource_stream::{EventStreamError, Eventsource};
 use futures_util::StreamExt;
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
@@ -143,6 +143,7 @@ pub(crate) async fn send(
 /// Cancellation drops the stream, which closes the connection at once.
 pub(crate) async fn read_stream(
     response: reqwest::Response,
+    config: &ProviderConfig,
     decoder: &mut dyn StreamDecoder,
     out: &mut Accumulator<'_>,
     cancel: &CancellationToken,
@@ -159,10 +160,21 @@ pub(crate) async fn read_stream(
             None if decoder.may_end() => return Ok(()),
             None => break,
             Some(Err(error)) => {
-                return Err(StepError::Failed(format!(
-                    "stream failed after event {}: {error}",
-                    last_event.as_deref().unwrap_or("(none)")
-                )));
+                let last = last_event.as_deref().unwrap_or("(none)");
+                let message = match &error {
+                    EventStreamError::Transport(cause) if cause.is_timeout() => format!(
+                        "stream from {} timed out after event {last}: {}",
+                        config.base_url,
+                        root_cause(cause)
+                    ),
+                    EventStreamError::Transport(cause) => format!(
+                        "stream from {} failed after event {last}: {}",
+                        config.base_url,
+                        root_cause(cause)
+                    ),
+                    other => format!("malformed stream after event {last}: {other}"),
+                };
+                return Err(StepError::Failed(message));
             }
             Some(Ok(event)) => {
                 decoder.on_event(&event, out)?;
