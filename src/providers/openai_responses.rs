@@ -172,10 +172,8 @@ impl StreamDecoder for ResponsesDecoder {
             "response.reasoning_summary_text.delta" | "response.reasoning_text.delta" => {
                 out.push_reasoning(text("delta"))
             }
-            "response.reasoning_summary_part.added" => {
-                if !out.reasoning.is_empty() {
-                    out.push_reasoning("\n\n");
-                }
+            "response.reasoning_summary_part.added" if !out.reasoning.is_empty() => {
+                out.push_reasoning("\n\n");
             }
             "response.function_call_arguments.delta" => {
                 let key = item_key(&data, None);
