@@ -14,7 +14,7 @@ mod support {
     use geppetto::inference::{
         Engine, EngineTools, Event, EventKind, EventSink, InferenceError, RunContext, Turn,
     };
-    use geppetto::providers::{EngineOptions, Env, ProviderConfig, ProviderEngine};
+    use geppetto::providers::{EngineOptions, Env, ProviderConfig, ProviderEngine, RetryPolicy};
     use parking_lot::Mutex;
     use serde_json::Value;
     use tokio::sync::oneshot;
@@ -83,7 +83,7 @@ mod support {
     #[derive(Default)]
     struct Shared {
         replies: Mutex<VecDeque<Reply>>,
-        requests: Mutex<Vec<Captured>>,
+        requests: Arc<Mutex<Vec<Captured>>>,
     }
 
     /// The scripted server.
@@ -180,6 +180,11 @@ mod support {
             Server { url, shared }
         }
 
+        /// The shared request log (for tasks that wait for a request to arrive).
+        pub fn requests_handle(&self) -> Arc<Mutex<Vec<Captured>>> {
+            self.shared.requests.clone()
+        }
+
         /// The requests received so far.
         pub fn requests(&self) -> Vec<Captured> {
             self.shared.requests.lock().clone()
@@ -191,6 +196,14 @@ mod support {
         let options = EngineOptions::from_json(&options).unwrap();
         let mut config = ProviderConfig::resolve(options, &Env::new()).unwrap();
         config.retry.initial_backoff = std::time::Duration::from_millis(1);
+        ProviderEngine::new("config", config).unwrap()
+    }
+
+    /// An engine for `options` with the given retry policy.
+    pub fn engine_with_retry(options: Value, retry: RetryPolicy) -> ProviderEngine {
+        let options = EngineOptions::from_json(&options).unwrap();
+        let mut config = ProviderConfig::resolve(options, &Env::new()).unwrap();
+        config.retry = retry;
         ProviderEngine::new("config", config).unwrap()
     }
 
@@ -586,6 +599,104 @@ mod openai {
     }
 
     #[tokio::test]
+    async fn retry_after_replaces_backoff_and_is_capped() {
+        use geppetto::providers::RetryPolicy;
+        use std::time::Duration;
+        let options =
+            |server: &Server| json!({"apiType": "openai", "model": "m", "baseURL": server.url});
+        // Backoff of an hour: the run only finishes in time because `Retry-After: 0` replaces it.
+        let server = Server::start(vec![
+            Reply::error_retry_after(429, include_str!("fixtures/openai/error_429.json"), "0"),
+            Reply::sse(include_str!("fixtures/openai/text.sse")),
+        ])
+        .await;
+        let engine = super::support::engine_with_retry(
+            options(&server),
+            RetryPolicy {
+                max_retries: 1,
+                initial_backoff: Duration::from_secs(3600),
+                max_backoff: Duration::from_secs(3600),
+            },
+        );
+        let outcome = tokio::time::timeout(Duration::from_secs(60), run(&engine, question(), None))
+            .await
+            .expect("Retry-After: 0 was not honoured");
+        assert_eq!(outcome.turn().last_assistant_text(), Some("Hello, world!"));
+        // `Retry-After: 3600` is capped by `max_backoff`.
+        let server = Server::start(vec![
+            Reply::error_retry_after(503, include_str!("fixtures/openai/error_500.json"), "3600"),
+            Reply::sse(include_str!("fixtures/openai/text.sse")),
+        ])
+        .await;
+        let engine = super::support::engine_with_retry(
+            options(&server),
+            RetryPolicy {
+                max_retries: 1,
+                initial_backoff: Duration::from_millis(1),
+                max_backoff: Duration::from_millis(1),
+            },
+        );
+        let outcome = tokio::time::timeout(Duration::from_secs(60), run(&engine, question(), None))
+            .await
+            .expect("Retry-After was not capped by max_backoff");
+        assert_eq!(outcome.turn().last_assistant_text(), Some("Hello, world!"));
+        assert_eq!(server.requests().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn cancel_interrupts_a_retry_wait() {
+        use geppetto::inference::{Engine, RunContext, event::CollectingSink};
+        use geppetto::providers::RetryPolicy;
+        use std::sync::Arc;
+        use std::time::Duration;
+        let server = Server::start(vec![Reply::error_retry_after(
+            429,
+            include_str!("fixtures/openai/error_429.json"),
+            "3600",
+        )])
+        .await;
+        let engine = super::support::engine_with_retry(
+            json!({"apiType": "openai", "model": "m", "baseURL": server.url}),
+            RetryPolicy {
+                max_retries: 1,
+                initial_backoff: Duration::from_secs(3600),
+                max_backoff: Duration::from_secs(3600),
+            },
+        );
+        let sink = CollectingSink::new();
+        let mut ctx = RunContext::detached();
+        ctx.sink = Arc::new(sink.clone());
+        let token = ctx.cancel.clone();
+        let requests = server.requests_handle();
+        tokio::spawn(async move {
+            // Cancel once the first attempt was answered (the engine is then waiting).
+            while requests.lock().is_empty() {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            token.cancel();
+        });
+        let result = tokio::time::timeout(
+            Duration::from_secs(60),
+            engine.run_inference(&ctx, question()),
+        )
+        .await
+        .expect("cancel did not interrupt the retry wait");
+        assert_eq!(result, Err(InferenceError::Canceled));
+        let kinds: Vec<EventKind> = sink.events().into_iter().map(|event| event.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                EventKind::Start,
+                EventKind::Interrupt {
+                    text: String::new()
+                }
+            ]
+        );
+        assert_eq!(server.requests().len(), 1);
+    }
+
+    #[tokio::test]
     async fn gives_up_after_bounded_retries() {
         let server = Server::start(vec![
             Reply::error(503, include_str!("fixtures/openai/error_500.json")),
@@ -655,7 +766,9 @@ mod openai {
             "apiType": "openai",
             "model": "gpt-4o-mini",
             "baseURL": server.url,
-            "timeoutMs": 300,
+            // Long enough for the first chunks to arrive on a loaded machine; the stream then
+            // stays silent, so the timeout fires mid-stream.
+            "timeoutMs": 3000,
         }));
         let outcome = run(&engine, question(), None).await;
         let error = outcome.error();
@@ -743,6 +856,46 @@ mod openai {
         let engine = engine(json!({"apiType": "openai", "model": "gpt-4o-mini"}));
         let error = run(&engine, question(), None).await.error();
         assert_eq!(error, "openai: no API key: set apiKey or OPENAI_API_KEY");
+    }
+
+    #[tokio::test]
+    async fn pairs_tool_calls_and_results_by_id() {
+        use geppetto::inference::{Block, Turn};
+        let server =
+            Server::start(vec![Reply::sse(include_str!("fixtures/openai/text.sse"))]).await;
+        // A result before its call, an orphan result, and a call nobody answered.
+        let turn = Turn::new()
+            .with_block(Block::user("go"))
+            .with_block(Block::tool_use("call_b", json!("\"b-result\""), ""))
+            .with_block(Block::tool_use("call_orphan", json!("1"), ""))
+            .with_block(Block::tool_call("call_a", "tool_a", json!({})))
+            .with_block(Block::tool_call("call_pending", "tool_p", json!({})))
+            .with_block(Block::tool_call("call_b", "tool_b", json!({"x": 1})))
+            .with_block(Block::tool_use("call_a", json!({"ok": true}), ""));
+        run(&openai(&server), turn, None).await.turn();
+        let body = &server.requests()[0].body;
+        assert!(body.get("tools").is_none() && body.get("tool_choice").is_none());
+        assert_eq!(
+            body["messages"],
+            json!([
+                {"role": "user", "content": "go"},
+                {"role": "assistant", "content": null, "tool_calls": [
+                    {"id": "call_a", "type": "function", "function": {"name": "tool_a", "arguments": "{}"}},
+                    {"id": "call_b", "type": "function", "function": {"name": "tool_b", "arguments": "{\"x\":1}"}},
+                ]},
+                {"role": "tool", "tool_call_id": "call_a", "content": "{\"ok\":true}"},
+                {"role": "tool", "tool_call_id": "call_b", "content": "\"b-result\""},
+            ])
+        );
+    }
+
+    #[test]
+    fn public_endpoint_uses_max_completion_tokens() {
+        let engine =
+            engine(json!({"apiType": "openai", "model": "gpt-4o", "apiKey": KEY, "maxTokens": 10}));
+        let body = engine.request_body(&question(), None).unwrap();
+        assert_eq!(body["max_completion_tokens"], 10);
+        assert!(body.get("max_tokens").is_none());
     }
 
     #[tokio::test]

@@ -80,7 +80,14 @@ pub(crate) fn build_request(
         body.insert("top_p".into(), json!(top_p));
     }
     if let Some(max_tokens) = config.max_tokens {
-        body.insert("max_tokens".into(), json!(max_tokens));
+        // OpenAI itself deprecated `max_tokens` (its reasoning models reject it); compatible servers
+        // (llama.cpp, vLLM, Ollama) know `max_tokens` for sure.
+        let field = if config.uses_default_base_url() {
+            "max_completion_tokens"
+        } else {
+            "max_tokens"
+        };
+        body.insert(field.into(), json!(max_tokens));
     }
     if let Some(tools) = tools.filter(|tools| !tools.definitions.is_empty()) {
         let definitions: Vec<Value> = tools
