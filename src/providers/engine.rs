@@ -11,6 +11,9 @@ use super::decoder::StreamDecoder;
 use super::transport::{self, HttpRequest, StepError};
 use super::{anthropic, gemini, openai_chat, openai_responses};
 
+/// Shortest API key that is stripped from error messages.
+const MIN_REDACTED_KEY_LEN: usize = 8;
+
 /// An engine backed by a provider's streaming HTTP API. Cheap to share (`Arc`); the HTTP client
 /// inside pools connections across runs.
 pub struct ProviderEngine {
@@ -93,10 +96,14 @@ impl ProviderEngine {
         transport::read_stream(response, &self.config, decoder.as_mut(), out, &ctx.cancel).await
     }
 
-    /// `message` with the API key replaced by `[redacted]`, should a server have echoed it.
+    /// `message` with the API key replaced by `[redacted]`, should a server have echoed it. Keys
+    /// shorter than [`MIN_REDACTED_KEY_LEN`] are left alone: replacing them would mangle ordinary
+    /// words, and no real provider issues such keys.
     fn redact(&self, message: String) -> String {
         match &self.config.api_key {
-            Some(key) if !key.expose().is_empty() => message.replace(key.expose(), "[redacted]"),
+            Some(key) if key.expose().len() >= MIN_REDACTED_KEY_LEN => {
+                message.replace(key.expose(), "[redacted]")
+            }
             _ => message,
         }
     }
@@ -127,10 +134,11 @@ impl ProviderEngine {
                 Err(ctx.cancellation_error())
             }
             Err(StepError::Failed(message)) => {
-                let mut error = self.redact(format!("{provider}: {message}"));
+                let mut error = format!("{provider}: {message}");
                 if !out.text.is_empty() {
                     error.push_str(&format!(" (partial text: {:?})", out.text));
                 }
+                let error = self.redact(error);
                 tracing::warn!(provider, model = %self.config.model, %error, "provider inference failed");
                 ctx.emit(EventKind::Error {
                     error: error.clone(),
