@@ -264,6 +264,8 @@
         made.handle.sessionId = ids[1];
         made.handle.inferenceId = ids[2];
         Object.defineProperty(made.handle, "__cancelId", { value: ids[3], enumerable: false });
+        // The run begins when this JS turn ends: a cancel() in the same turn always cancels it.
+        Promise.resolve().then(function () { native.releaseRun(ids[3]); });
         return made.handle;
       },
     };

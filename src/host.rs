@@ -2,7 +2,8 @@
 
 use std::sync::Arc;
 
-use crate::bridge::GeppettoModule;
+use crate::bridge::{GeppettoModule, ProviderFactory, ProviderRequest};
+use crate::providers::{self, Env};
 use crate::inference::ToolRegistry;
 use crate::inference::tools::default_host_tools;
 use crate::runtime::ScriptHost;
@@ -17,10 +18,29 @@ pub fn host_tool_names() -> Vec<String> {
 pub fn with_geppetto(host: ScriptHost) -> ScriptHost {
     let module = GeppettoModule {
         host_tools: Some(default_host_tools()),
-        providers: None,
+        providers: Some(provider_factory(host.env.iter().collect())),
         env: host.env.clone(),
     };
     host.with_module(Arc::new(module))
+}
+
+/// Provider engines for `fromConfig` and `fromProfile`, resolving API keys and profiles against
+/// `env` (options first, then the provider's usual environment variable).
+pub fn provider_factory(env: Env) -> ProviderFactory {
+    Arc::new(move |request| match request {
+        ProviderRequest::Config(options) => {
+            let engine = providers::engine_from_config_with_env(options, &env)?;
+            let name = engine.name().to_string();
+            Ok((engine, name))
+        }
+        ProviderRequest::Profile(profile, options) => {
+            let profile = (!profile.is_empty()).then_some(profile);
+            let options = (!options.is_null()).then_some(options);
+            let engine = providers::engine_from_profile(profile, options, &env)?;
+            let name = engine.name().to_string();
+            Ok((engine, name))
+        }
+    })
 }
 
 /// A module with host tools from `registry` (for embedders).

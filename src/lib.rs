@@ -12,6 +12,8 @@
 //! - [`codegen`] and [`generated`]: the constants generator and its checked-in output.
 //! - [`host`]: which modules and host tools a `geppetto` runtime gets.
 //! - [`cli`]: the `geppetto` command.
+//! - [`providers`]: provider engines (OpenAI, OpenAI Responses, Anthropic, Gemini) streaming over
+//!   HTTP, and the configuration and profiles behind `engines.fromConfig` / `engines.fromProfile`.
 
 pub mod bridge;
 pub mod cli;
@@ -20,4 +22,5 @@ pub mod generated;
 pub mod host;
 pub mod inference;
 pub mod owner;
+pub mod providers;
 pub mod runtime;

@@ -420,6 +420,10 @@ impl GeppettoModule {
             )?,
         )?;
         native.set(
+            "releaseRun",
+            Function::new(ctx.clone(), |id: f64| table::release_run(id as u64))?,
+        )?;
+        native.set(
             "cancelRun",
             Function::new(ctx.clone(), |id: f64| {
                 if let Some(token) = table::run(id as u64) {

@@ -45,7 +45,7 @@ pub struct StartedRun {
     pub cancel_id: u64,
 }
 
-/// Starts a run on tokio. Every event is delivered to `deliver` and the outcome to `settle`
+/// Starts a run on tokio; it begins executing when [`table::release_run`] is called. Every event is delivered to `deliver` and the outcome to `settle`
 /// (`settle(true, turn)` / `settle(false, message)`) on this owner, between JS turns, events first.
 pub fn start<'js>(
     ctx: &Ctx<'js>,
@@ -60,7 +60,8 @@ pub fn start<'js>(
     let prepared = session
         .prepare_run(seed, options)
         .map_err(|error| rquickjs::Exception::throw_message(ctx, &error.to_string()))?;
-    let cancel_id = table::add_run(prepared.cancel_token());
+    let (release, released) = tokio::sync::oneshot::channel();
+    let cancel_id = table::add_run(prepared.cancel_token(), release);
     let started = StartedRun {
         run_id: prepared.run_id().to_string(),
         session_id: prepared.session_id().to_string(),
@@ -74,6 +75,9 @@ pub fn start<'js>(
     let owner = local::weak_handle().ok_or_else(unavailable)?;
     let tokio = local::tokio_handle().ok_or_else(unavailable)?;
     tokio.spawn(async move {
+        // The run begins once the JS turn that started it has ended, so a `cancel()` in that same
+        // turn always cancels it (the glue releases it from a promise job).
+        let _ = released.await;
         let forwarder = Forwarder { owner, deliver };
         let mut receiver = receiver;
         let run = prepared.execute();

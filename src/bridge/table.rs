@@ -17,6 +17,7 @@ struct Tables {
     registries: HashMap<u64, ToolRegistry>,
     sessions: HashMap<u64, Session>,
     runs: HashMap<u64, CancellationToken>,
+    releases: HashMap<u64, tokio::sync::oneshot::Sender<()>>,
 }
 
 thread_local! {
@@ -77,9 +78,20 @@ pub fn session(id: u64) -> Option<Session> {
     get(|t| &t.sessions, id)
 }
 
-/// Stores the cancellation token of a started run; returns its id.
-pub fn add_run(token: CancellationToken) -> u64 {
-    insert(|t| &mut t.runs, token)
+/// Stores the cancellation token of a started run and the signal that lets it begin; returns
+/// its id.
+pub fn add_run(token: CancellationToken, release: tokio::sync::oneshot::Sender<()>) -> u64 {
+    let id = insert(|t| &mut t.runs, token);
+    TABLES.with(|tables| tables.borrow_mut().releases.insert(id, release));
+    id
+}
+
+/// Lets a started run begin executing (once the JS turn that started it has ended).
+pub fn release_run(id: u64) {
+    let release = TABLES.with(|tables| tables.borrow_mut().releases.remove(&id));
+    if let Some(release) = release {
+        let _ = release.send(());
+    }
 }
 
 /// The token of a started run that has not settled yet.
@@ -89,5 +101,9 @@ pub fn run(id: u64) -> Option<CancellationToken> {
 
 /// Forgets a settled run.
 pub fn remove_run(id: u64) {
-    TABLES.with(|tables| tables.borrow_mut().runs.remove(&id));
+    TABLES.with(|tables| {
+        let mut tables = tables.borrow_mut();
+        tables.runs.remove(&id);
+        tables.releases.remove(&id);
+    });
 }

@@ -55,6 +55,8 @@ pub(crate) struct OwnerLocal {
     mid_turn: Cell<usize>,
     /// Work that must run between JS turns (event deliveries, promise settlements), in order.
     top_level: RefCell<VecDeque<TimerCallback>>,
+    /// How many nested waits hold timers back (a blocking `sleep`): timers fire only at zero.
+    pub(crate) timers_held: Cell<usize>,
     /// Groups of the nested waits in progress (innermost last).
     waiting_groups: RefCell<Vec<Option<u64>>>,
     /// Calls that may wait, parked while another group's nested wait is in progress.
@@ -130,6 +132,7 @@ pub(crate) fn run_owner_thread(startup: Startup) {
         depth: Cell::new(0),
         mid_turn: Cell::new(0),
         top_level: RefCell::new(VecDeque::new()),
+        timers_held: Cell::new(0),
         waiting_groups: RefCell::new(Vec::new()),
         parked: RefCell::new(VecDeque::new()),
         max_nesting: options.max_nesting,
@@ -252,7 +255,11 @@ impl OwnerLocal {
                     self.run_local("top-level", ctx, work);
                 }
             }
-            let due = self.timers.borrow_mut().pop_due(Instant::now());
+            let due = if self.timers_held.get() == 0 {
+                self.timers.borrow_mut().pop_due(Instant::now())
+            } else {
+                None
+            };
             if let Some(callback) = due {
                 ran = true;
                 self.run_local("timer", ctx, callback);
@@ -444,7 +451,11 @@ impl OwnerLocal {
             if self.run_parked(ctx) {
                 continue;
             }
-            let next_due = self.timers.borrow_mut().next_due();
+            let next_due = if self.timers_held.get() == 0 {
+                self.timers.borrow_mut().next_due()
+            } else {
+                None
+            };
             let frame_deadline = frame.as_ref().and_then(|frame| frame.deadline);
             let wake_at = match (next_due, frame_deadline) {
                 (Some(a), Some(b)) => Some(a.min(b)),

@@ -106,6 +106,16 @@ where
     }
 }
 
+/// Blocks the current JS turn for `duration` like a synchronous sleep: timers do not fire
+/// meanwhile, but the mailbox and promise jobs are still served, so other work is not starved.
+pub fn sleep(ctx: &Ctx<'_>, op: &'static str, duration: Duration) -> Result<(), OwnerError> {
+    let local = local(op)?;
+    local.timers_held.set(local.timers_held.get() + 1);
+    let slept = block_on(ctx, op, tokio::time::sleep(duration));
+    local.timers_held.set(local.timers_held.get() - 1);
+    slept
+}
+
 /// Serves the mailbox, promise jobs and timers until nothing is left for a script to wait on: no
 /// pending job, no timer, no [`KeepAlive`] outstanding.
 pub fn run_until_idle(ctx: &Ctx<'_>, op: &'static str) -> Result<(), OwnerError> {

@@ -45,7 +45,7 @@ pub fn install<'js>(ctx: &Ctx<'js>, env: &BTreeMap<String, String>) -> rquickjs:
         "sleep",
         Function::new(ctx.clone(), |ctx: Ctx<'_>, ms: Opt<f64>| -> rquickjs::Result<()> {
             let delay = duration_from_ms(ms.0.unwrap_or(0.0));
-            local::block_on(&ctx, "sleep", tokio::time::sleep(delay))
+            local::sleep(&ctx, "sleep", delay)
                 .map_err(|error| rquickjs::Exception::throw_message(&ctx, &error.message()))
         })?,
     )?;

@@ -43,9 +43,7 @@ pub fn run_to_completion(
             message: error.message(),
             stack: None,
         })?;
-    if let Some(failure) = rejections::take_failure() {
-        return Err(failure);
-    }
+    let failure = rejections::take_failure();
     if let Some(promise) = module_promise {
         match promise.state() {
             PromiseState::Rejected => {
@@ -70,7 +68,7 @@ pub fn run_to_completion(
             PromiseState::Resolved => {}
         }
     }
-    Ok(())
+    failure.map_or(Ok(()), Err)
 }
 
 fn evaluate<'js>(

@@ -1,0 +1,183 @@
+//! What a streamed answer adds up to: text, reasoning, tool calls merged from their pieces, usage,
+//! stop reason. Text deltas are emitted as `partial` events as they arrive.
+
+use serde_json::Value;
+
+use crate::inference::event::json_or_string;
+use crate::inference::{Block, BlockKind, EventKind, JsonMap, RunContext};
+
+/// A tool call being assembled from streamed pieces.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct PendingCall {
+    /// How the provider addresses the call while streaming (index or item id).
+    pub key: String,
+    /// Call id (generated when the provider sends none, as Gemini does).
+    pub id: String,
+    /// Tool name.
+    pub name: String,
+    /// Argument JSON text, concatenated from the streamed pieces.
+    pub args_text: String,
+    /// Arguments received whole, as a value (Gemini); takes precedence over `args_text`.
+    pub args_value: Option<Value>,
+    /// Provider-specific payload fields kept on the block (for example Gemini's thought signature).
+    pub extra: JsonMap,
+}
+
+/// A completed tool call, ready for the `tool-call` event.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct CompletedCall {
+    /// Call id.
+    pub id: String,
+    /// Tool name.
+    pub name: String,
+    /// Arguments as compact JSON text.
+    pub input: String,
+}
+
+/// The accumulated answer of one inference step.
+pub(crate) struct Accumulator<'a> {
+    ctx: &'a RunContext,
+    /// Text so far.
+    pub text: String,
+    /// Reasoning text so far.
+    pub reasoning: String,
+    /// Signature of the reasoning (Anthropic), needed to send it back.
+    pub reasoning_signature: String,
+    calls: Vec<PendingCall>,
+    /// Normalized usage (`input_tokens`, `output_tokens`, ...), when reported.
+    pub usage: Option<JsonMap>,
+    /// The provider's stop reason, verbatim.
+    pub stop_reason: Option<String>,
+    /// The model that answered, when reported.
+    pub model: Option<String>,
+}
+
+impl<'a> Accumulator<'a> {
+    /// An empty accumulator emitting into `ctx`.
+    pub fn new(ctx: &'a RunContext) -> Accumulator<'a> {
+        Accumulator {
+            ctx,
+            text: String::new(),
+            reasoning: String::new(),
+            reasoning_signature: String::new(),
+            calls: Vec::new(),
+            usage: None,
+            stop_reason: None,
+            model: None,
+        }
+    }
+
+    /// Appends a text delta and emits `partial`.
+    pub fn push_text(&mut self, delta: &str) {
+        if delta.is_empty() {
+            return;
+        }
+        self.text.push_str(delta);
+        self.ctx.emit(EventKind::Partial {
+            delta: delta.to_string(),
+            completion: self.text.clone(),
+        });
+    }
+
+    /// Appends a reasoning delta.
+    pub fn push_reasoning(&mut self, delta: &str) {
+        self.reasoning.push_str(delta);
+    }
+
+    /// The call streamed under `key`, created (in arrival order) if new.
+    pub fn call(&mut self, key: &str) -> &mut PendingCall {
+        let position = match self.calls.iter().position(|call| call.key == key) {
+            Some(position) => position,
+            None => {
+                self.calls.push(PendingCall {
+                    key: key.to_string(),
+                    ..PendingCall::default()
+                });
+                self.calls.len() - 1
+            }
+        };
+        &mut self.calls[position]
+    }
+
+    /// Adds a usage counter (summing when a provider reports the same counter twice is wrong, so
+    /// the latest value wins).
+    pub fn set_usage(&mut self, key: &str, value: Option<&Value>) {
+        if let Some(count) = value.and_then(Value::as_u64) {
+            self.usage
+                .get_or_insert_with(JsonMap::new)
+                .insert(key.to_string(), Value::from(count));
+        }
+    }
+
+    /// The blocks of the answer (reasoning, text, tool calls, in that order), the completed calls
+    /// and the turn metadata entries.
+    pub fn finish(self, provider: &str, configured_model: &str) -> Finished {
+        let mut blocks = Vec::new();
+        if !self.reasoning.is_empty() {
+            let mut block = Block::text(BlockKind::Reasoning, "assistant", self.reasoning);
+            if !self.reasoning_signature.is_empty() {
+                block
+                    .payload
+                    .insert("signature".into(), Value::String(self.reasoning_signature));
+            }
+            blocks.push(block);
+        }
+        if !self.text.is_empty() {
+            blocks.push(Block::assistant(self.text.clone()));
+        }
+        let mut calls = Vec::new();
+        for call in self.calls {
+            let args = match call.args_value {
+                Some(value) => value,
+                None if call.args_text.trim().is_empty() => Value::Object(JsonMap::new()),
+                None => json_or_string(&call.args_text),
+            };
+            let id = if call.id.is_empty() {
+                format!("call_{}", uuid::Uuid::new_v4().simple())
+            } else {
+                call.id
+            };
+            calls.push(CompletedCall {
+                id: id.clone(),
+                name: call.name.clone(),
+                input: match &args {
+                    Value::String(text) => text.clone(),
+                    other => other.to_string(),
+                },
+            });
+            let mut block = Block::tool_call(id, call.name, args);
+            block.payload.extend(call.extra);
+            blocks.push(block);
+        }
+        let mut metadata = JsonMap::new();
+        metadata.insert("provider".into(), Value::String(provider.to_string()));
+        metadata.insert(
+            "model".into(),
+            Value::String(self.model.unwrap_or_else(|| configured_model.to_string())),
+        );
+        if let Some(usage) = self.usage {
+            metadata.insert("usage".into(), Value::Object(usage));
+        }
+        if let Some(stop_reason) = self.stop_reason {
+            metadata.insert("stop_reason".into(), Value::String(stop_reason));
+        }
+        Finished {
+            blocks,
+            calls,
+            metadata,
+            text: self.text,
+        }
+    }
+}
+
+/// The result of [`Accumulator::finish`].
+pub(crate) struct Finished {
+    /// Blocks to append to the turn.
+    pub blocks: Vec<Block>,
+    /// Completed tool calls, for `tool-call` events.
+    pub calls: Vec<CompletedCall>,
+    /// Entries for the turn's metadata (`provider`, `model`, `usage`, `stop_reason`).
+    pub metadata: JsonMap,
+    /// The step's text, for the `final` event.
+    pub text: String,
+}

@@ -1,0 +1,257 @@
+//! Anthropic Messages (`POST {baseURL}/messages`, `stream: true`).
+//!
+//! Stream: `message_start` (model, input usage), then per content block `content_block_start`
+//! (`text`, `tool_use` with id and name, `thinking`), `content_block_delta` (`text_delta`,
+//! `input_json_delta` pieces of the tool input, `thinking_delta`, `signature_delta`) and
+//! `content_block_stop`; then `message_delta` (stop reason, output usage) and `message_stop`.
+//! `ping` events are ignored; an `error` event fails the step. The system prompt is the top-level
+//! `system` field; tool results go back as `tool_result` blocks in a user message.
+
+use serde_json::{Map, Value, json};
+
+use crate::inference::{EngineTools, ToolChoice, Turn};
+
+use super::accumulator::Accumulator;
+use super::config::{DEFAULT_ANTHROPIC_MAX_TOKENS, ProviderConfig};
+use super::conversation::{Conversation, Entry, parameters_schema};
+use super::decoder::{SseEvent, StreamDecoder, describe_event, error_object_message, parse_data};
+use super::transport::{Header, HttpRequest};
+
+/// The `anthropic-version` header value: the stable API version the wire format above is from.
+const API_VERSION: &str = "2023-06-01";
+
+/// Builds the streaming request for `turn`.
+pub(crate) fn build_request(
+    config: &ProviderConfig,
+    turn: &Turn,
+    tools: Option<&EngineTools>,
+) -> HttpRequest {
+    let conversation = Conversation::from_turn(turn);
+    let mut messages: Vec<(&'static str, Vec<Value>)> = Vec::new();
+    let mut push = |role: &'static str, content: Vec<Value>| match messages.last_mut() {
+        // Consecutive entries of one role form one message (the API wants roles to alternate).
+        Some((last_role, last)) if *last_role == role => last.extend(content),
+        _ => messages.push((role, content)),
+    };
+    for entry in &conversation.entries {
+        match entry {
+            Entry::System(_) => {}
+            Entry::User(text) => push("user", vec![json!({"type": "text", "text": text})]),
+            Entry::Assistant(text) => {
+                push("assistant", vec![json!({"type": "text", "text": text})])
+            }
+            Entry::Reasoning(block) => {
+                // Thinking can only be sent back with the signature that came with it.
+                if let Some(signature) = block.payload_str("signature").filter(|s| !s.is_empty()) {
+                    push(
+                        "assistant",
+                        vec![json!({
+                            "type": "thinking",
+                            "thinking": block.text_payload().unwrap_or(""),
+                            "signature": signature,
+                        })],
+                    );
+                }
+            }
+            Entry::ToolCalls(calls) => push(
+                "assistant",
+                calls
+                    .iter()
+                    .map(|call| {
+                        json!({
+                            "type": "tool_use",
+                            "id": call.id,
+                            "name": call.name,
+                            "input": call.args_object(),
+                        })
+                    })
+                    .collect(),
+            ),
+            Entry::ToolResults(results) => push(
+                "user",
+                results
+                    .iter()
+                    .map(|result| {
+                        let mut block = json!({
+                            "type": "tool_result",
+                            "tool_use_id": result.id,
+                            "content": result.content_text(),
+                        });
+                        if result.error.is_some() {
+                            block["is_error"] = json!(true);
+                        }
+                        block
+                    })
+                    .collect(),
+            ),
+        }
+    }
+    let messages: Vec<Value> = messages
+        .into_iter()
+        .map(|(role, content)| json!({"role": role, "content": content}))
+        .collect();
+    let mut body = Map::new();
+    body.insert("model".into(), json!(config.model));
+    body.insert(
+        "max_tokens".into(),
+        json!(config.max_tokens.unwrap_or(DEFAULT_ANTHROPIC_MAX_TOKENS)),
+    );
+    if let Some(system) = conversation.system_text() {
+        body.insert("system".into(), json!(system));
+    }
+    body.insert("messages".into(), Value::Array(messages));
+    body.insert("stream".into(), json!(true));
+    if let Some(temperature) = config.temperature {
+        body.insert("temperature".into(), json!(temperature));
+    }
+    if let Some(top_p) = config.top_p {
+        body.insert("top_p".into(), json!(top_p));
+    }
+    if let Some(tools) = tools.filter(|tools| !tools.definitions.is_empty()) {
+        let definitions: Vec<Value> = tools
+            .definitions
+            .iter()
+            .map(|tool| {
+                json!({
+                    "name": tool.name,
+                    "description": tool.description,
+                    "input_schema": parameters_schema(&tool.parameters),
+                })
+            })
+            .collect();
+        body.insert("tools".into(), Value::Array(definitions));
+        let choice = match tools.choice {
+            ToolChoice::Auto => "auto",
+            ToolChoice::None => "none",
+            ToolChoice::Required => "any",
+        };
+        body.insert("tool_choice".into(), json!({"type": choice}));
+    }
+    let mut headers = vec![Header {
+        name: "anthropic-version",
+        value: API_VERSION.to_string(),
+        sensitive: false,
+    }];
+    if let Some(key) = &config.api_key {
+        headers.push(Header {
+            name: "x-api-key",
+            value: key.expose().to_string(),
+            sensitive: true,
+        });
+    }
+    HttpRequest {
+        url: format!("{}/messages", config.base_url),
+        headers,
+        body: Value::Object(body),
+    }
+}
+
+/// Decodes Messages stream events.
+#[derive(Debug, Default)]
+pub(crate) struct MessagesDecoder {
+    done: bool,
+}
+
+impl StreamDecoder for MessagesDecoder {
+    fn on_event(&mut self, event: &SseEvent, out: &mut Accumulator<'_>) -> Result<(), String> {
+        let data = parse_data(event)?;
+        let kind = data
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or(event.event.as_str());
+        let index_key = || {
+            data.get("index")
+                .and_then(Value::as_u64)
+                .map(|index| index.to_string())
+                .ok_or_else(|| format!("stream event {} has no index", describe_event(event)))
+        };
+        match kind {
+            "message_start" => {
+                let message = data.get("message").unwrap_or(&Value::Null);
+                if let Some(model) = message.get("model").and_then(Value::as_str) {
+                    out.model = Some(model.to_string());
+                }
+                record_usage(out, message.get("usage"));
+            }
+            "content_block_start" => {
+                let block = data.get("content_block").unwrap_or(&Value::Null);
+                match block.get("type").and_then(Value::as_str) {
+                    Some("text") => {
+                        out.push_text(block.get("text").and_then(Value::as_str).unwrap_or(""))
+                    }
+                    Some("thinking") => out.push_reasoning(
+                        block.get("thinking").and_then(Value::as_str).unwrap_or(""),
+                    ),
+                    Some("tool_use") => {
+                        let key = index_key()?;
+                        let call = out.call(&key);
+                        call.id = block
+                            .get("id")
+                            .and_then(Value::as_str)
+                            .unwrap_or("")
+                            .to_string();
+                        call.name = block
+                            .get("name")
+                            .and_then(Value::as_str)
+                            .unwrap_or("")
+                            .to_string();
+                        // The input is normally `{}` here and streamed as JSON pieces; a non-empty
+                        // one is used when no piece follows.
+                        if let Some(input) = block
+                            .get("input")
+                            .filter(|input| input.as_object().is_some_and(|map| !map.is_empty()))
+                        {
+                            call.args_value = Some(input.clone());
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            "content_block_delta" => {
+                let delta = data.get("delta").unwrap_or(&Value::Null);
+                let field = |name: &str| delta.get(name).and_then(Value::as_str).unwrap_or("");
+                match delta.get("type").and_then(Value::as_str) {
+                    Some("text_delta") => out.push_text(field("text")),
+                    Some("thinking_delta") => out.push_reasoning(field("thinking")),
+                    Some("signature_delta") => out.reasoning_signature.push_str(field("signature")),
+                    Some("input_json_delta") => {
+                        let key = index_key()?;
+                        let call = out.call(&key);
+                        call.args_value = None;
+                        call.args_text.push_str(field("partial_json"));
+                    }
+                    _ => {}
+                }
+            }
+            "message_delta" => {
+                if let Some(reason) = data.pointer("/delta/stop_reason").and_then(Value::as_str) {
+                    out.stop_reason = Some(reason.to_string());
+                }
+                record_usage(out, data.get("usage"));
+            }
+            "message_stop" => self.done = true,
+            "error" => {
+                return Err(format!("stream error: {}", error_object_message(&data)));
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn is_complete(&self) -> bool {
+        self.done
+    }
+}
+
+fn record_usage(out: &mut Accumulator<'_>, usage: Option<&Value>) {
+    let Some(usage) = usage.filter(|usage| usage.is_object()) else {
+        return;
+    };
+    out.set_usage("input_tokens", usage.get("input_tokens"));
+    out.set_usage("output_tokens", usage.get("output_tokens"));
+    out.set_usage("cached_tokens", usage.get("cache_read_input_tokens"));
+    out.set_usage(
+        "cache_creation_input_tokens",
+        usage.get("cache_creation_input_tokens"),
+    );
+}

@@ -1,0 +1,329 @@
+//! Provider configuration: the options scripts pass to `engines.fromConfig` / `engines.fromProfile`
+//! ([`EngineOptions`], every field optional) and the resolved settings an engine runs with
+//! ([`ProviderConfig`]).
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::env::Env;
+
+/// Which wire protocol an engine speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ApiType {
+    /// OpenAI Chat Completions (`openai`), also any OpenAI-compatible server via `baseURL`.
+    OpenAi,
+    /// OpenAI Responses (`openai-responses`).
+    OpenAiResponses,
+    /// Anthropic Messages (`claude`, alias `anthropic`).
+    Claude,
+    /// Google Gemini (`gemini`).
+    Gemini,
+}
+
+impl ApiType {
+    /// Every accepted provider name, in the order error messages list them.
+    pub const NAMES: [&'static str; 5] = [
+        "openai",
+        "openai-responses",
+        "claude",
+        "anthropic",
+        "gemini",
+    ];
+
+    /// Parses a provider name (case-insensitive, surrounding white space ignored).
+    ///
+    /// The error names the allowed providers:
+    /// `unknown provider "X", expected one of: openai, openai-responses, claude, anthropic, gemini`.
+    pub fn parse(name: &str) -> Result<ApiType, String> {
+        match name.trim().to_ascii_lowercase().as_str() {
+            "openai" => Ok(ApiType::OpenAi),
+            "openai-responses" => Ok(ApiType::OpenAiResponses),
+            "claude" | "anthropic" => Ok(ApiType::Claude),
+            "gemini" => Ok(ApiType::Gemini),
+            _ => Err(format!(
+                "unknown provider \"{name}\", expected one of: {}",
+                ApiType::NAMES.join(", ")
+            )),
+        }
+    }
+
+    /// The canonical name (`openai`, `openai-responses`, `claude`, `gemini`); also the value of the
+    /// turn's `metadata.provider` and the prefix of every error message.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApiType::OpenAi => "openai",
+            ApiType::OpenAiResponses => "openai-responses",
+            ApiType::Claude => "claude",
+            ApiType::Gemini => "gemini",
+        }
+    }
+
+    /// Infers the provider from a model name: contains `gemini` → Gemini, contains `claude` →
+    /// Claude, starts with `o1`, `o3`, `o4` or `gpt-5` → OpenAI Responses, anything else → OpenAI.
+    pub fn infer_from_model(model: &str) -> ApiType {
+        let model = model.trim().to_ascii_lowercase();
+        if model.contains("gemini") {
+            ApiType::Gemini
+        } else if model.contains("claude") {
+            ApiType::Claude
+        } else if ["o1", "o3", "o4", "gpt-5"]
+            .iter()
+            .any(|prefix| model.starts_with(prefix))
+        {
+            ApiType::OpenAiResponses
+        } else {
+            ApiType::OpenAi
+        }
+    }
+
+    /// The provider's public API base URL, used when no `baseURL` is given.
+    pub fn default_base_url(self) -> &'static str {
+        match self {
+            ApiType::OpenAi | ApiType::OpenAiResponses => "https://api.openai.com/v1",
+            ApiType::Claude => "https://api.anthropic.com/v1",
+            ApiType::Gemini => "https://generativelanguage.googleapis.com/v1beta",
+        }
+    }
+
+    /// The environment variables that may hold this provider's API key, in lookup order.
+    pub fn api_key_env_vars(self) -> &'static [&'static str] {
+        match self {
+            ApiType::OpenAi | ApiType::OpenAiResponses => &["OPENAI_API_KEY"],
+            ApiType::Claude => &["ANTHROPIC_API_KEY"],
+            ApiType::Gemini => &["GEMINI_API_KEY", "GOOGLE_API_KEY"],
+        }
+    }
+}
+
+impl std::fmt::Display for ApiType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An API key. Its `Debug` output never shows the key, and engines strip it from every error
+/// message they produce.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ApiKey(String);
+
+impl ApiKey {
+    /// Wraps a key (surrounding white space removed).
+    pub fn new(key: impl Into<String>) -> ApiKey {
+        ApiKey(key.into().trim().to_string())
+    }
+
+    /// The key itself, for the request header and nothing else.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ApiKey(<redacted>)")
+    }
+}
+
+/// How often and how patiently an engine retries HTTP 429 and 5xx answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Retries after the first attempt. Two by default: enough to ride out a brief overload
+    /// without making a script wait minutes for a provider that is down.
+    pub max_retries: u32,
+    /// Delay before the first retry when the answer has no `Retry-After`; doubled per retry.
+    /// Half a second by default.
+    pub initial_backoff: Duration,
+    /// Upper bound on any single delay, `Retry-After` included (30 s by default), so a server
+    /// asking for an hour does not hang the run; cancellation interrupts the wait anyway.
+    pub max_backoff: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> RetryPolicy {
+        RetryPolicy {
+            max_retries: 2,
+            initial_backoff: Duration::from_millis(500),
+            max_backoff: Duration::from_secs(30),
+        }
+    }
+}
+
+/// The options of `engines.fromConfig(opts)` and the `opts` of `engines.fromProfile(profile, opts)`,
+/// with the spec's names. Every field is optional; [`EngineOptions::overridden_by`] layers them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EngineOptions {
+    /// `apiType` or `provider`.
+    pub api_type: Option<ApiType>,
+    /// `model`.
+    pub model: Option<String>,
+    /// `apiKey`.
+    pub api_key: Option<ApiKey>,
+    /// `baseURL` (also accepted: `baseUrl`).
+    pub base_url: Option<String>,
+    /// `temperature`.
+    pub temperature: Option<f64>,
+    /// `topP`.
+    pub top_p: Option<f64>,
+    /// `maxTokens`.
+    pub max_tokens: Option<u64>,
+    /// `timeoutSeconds` or `timeoutMs` (the latter wins when both are given).
+    pub timeout: Option<Duration>,
+    /// `profile` (only meaningful for `fromProfile`).
+    pub profile: Option<String>,
+}
+
+impl EngineOptions {
+    /// Parses options from a JSON object. `null` fields count as absent; unknown fields are
+    /// ignored (scripts written for the original module pass extra keys).
+    pub fn from_json(value: &Value) -> Result<EngineOptions, String> {
+        let Some(map) = value.as_object() else {
+            return Err("engine options must be an object".to_string());
+        };
+        let field = |names: &[&str]| {
+            names
+                .iter()
+                .find_map(|name| map.get(*name).filter(|value| !value.is_null()))
+        };
+        let string = |names: &[&str]| -> Result<Option<String>, String> {
+            match field(names) {
+                None => Ok(None),
+                Some(Value::String(text)) if text.trim().is_empty() => Ok(None),
+                Some(Value::String(text)) => Ok(Some(text.trim().to_string())),
+                Some(other) => Err(format!("{} must be a string, got {other}", names[0])),
+            }
+        };
+        let number = |name: &str| -> Result<Option<f64>, String> {
+            match field(&[name]) {
+                None => Ok(None),
+                Some(value) => match value.as_f64() {
+                    Some(number) if number.is_finite() && number >= 0.0 => Ok(Some(number)),
+                    _ => Err(format!("{name} must be a non-negative number, got {value}")),
+                },
+            }
+        };
+        let api_type = string(&["apiType", "provider"])?
+            .map(|name| ApiType::parse(&name))
+            .transpose()?;
+        let max_tokens = match number("maxTokens")? {
+            None => None,
+            Some(n) if n >= 1.0 && n.fract() == 0.0 => Some(n as u64),
+            Some(n) => return Err(format!("maxTokens must be a positive integer, got {n}")),
+        };
+        let timeout = match (number("timeoutMs")?, number("timeoutSeconds")?) {
+            (Some(ms), _) if ms > 0.0 => Some(Duration::from_secs_f64(ms / 1000.0)),
+            (_, Some(seconds)) if seconds > 0.0 => Some(Duration::from_secs_f64(seconds)),
+            _ => None,
+        };
+        Ok(EngineOptions {
+            api_type,
+            model: string(&["model"])?,
+            api_key: string(&["apiKey"])?.map(ApiKey::new),
+            base_url: string(&["baseURL", "baseUrl"])?,
+            temperature: number("temperature")?,
+            top_p: number("topP")?,
+            max_tokens,
+            timeout,
+            profile: string(&["profile"])?,
+        })
+    }
+
+    /// These options with every field that `over` sets replaced by `over`'s value.
+    pub fn overridden_by(self, over: EngineOptions) -> EngineOptions {
+        EngineOptions {
+            api_type: over.api_type.or(self.api_type),
+            model: over.model.or(self.model),
+            api_key: over.api_key.or(self.api_key),
+            base_url: over.base_url.or(self.base_url),
+            temperature: over.temperature.or(self.temperature),
+            top_p: over.top_p.or(self.top_p),
+            max_tokens: over.max_tokens.or(self.max_tokens),
+            timeout: over.timeout.or(self.timeout),
+            profile: over.profile.or(self.profile),
+        }
+    }
+}
+
+/// The resolved settings of one provider engine.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProviderConfig {
+    /// Wire protocol.
+    pub api_type: ApiType,
+    /// Model name sent to the provider.
+    pub model: String,
+    /// API key; `None` is allowed for OpenAI-compatible local servers (no `Authorization` header
+    /// is sent) and is an error at inference time against a provider's public endpoint.
+    pub api_key: Option<ApiKey>,
+    /// API base URL without trailing slash (for example `https://api.openai.com/v1`).
+    pub base_url: String,
+    /// Sampling temperature.
+    pub temperature: Option<f64>,
+    /// Nucleus sampling.
+    pub top_p: Option<f64>,
+    /// Maximum output tokens. Anthropic requires a value; [`DEFAULT_ANTHROPIC_MAX_TOKENS`] is sent
+    /// when none is given.
+    pub max_tokens: Option<u64>,
+    /// Whole-request timeout (connect to last byte). `None`: only the connect and idle timeouts
+    /// below apply, so long streamed answers are not cut off.
+    pub timeout: Option<Duration>,
+    /// Retries of 429 and 5xx answers.
+    pub retry: RetryPolicy,
+}
+
+/// `max_tokens` sent to Anthropic when none is configured (the field is mandatory there).
+pub const DEFAULT_ANTHROPIC_MAX_TOKENS: u64 = 4096;
+
+/// Connect timeout when no `timeoutSeconds`/`timeoutMs` is given: generous for a slow network,
+/// short enough that a wrong `baseURL` fails within a script's patience.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Longest silence tolerated between two chunks of a streamed answer when no whole-request timeout
+/// is given. Reasoning models can think for minutes before the first token, hence five minutes.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(300);
+
+impl ProviderConfig {
+    /// Resolves options into a configuration. The provider is `api_type` or, failing that,
+    /// inferred from the model; a missing API key is looked up in the provider's usual environment
+    /// variables in `env`.
+    pub fn resolve(options: EngineOptions, env: &Env) -> Result<ProviderConfig, String> {
+        let Some(model) = options.model else {
+            return Err("provider options require model".to_string());
+        };
+        let api_type = options
+            .api_type
+            .unwrap_or_else(|| ApiType::infer_from_model(&model));
+        let api_key = options.api_key.or_else(|| {
+            api_type
+                .api_key_env_vars()
+                .iter()
+                .find_map(|name| env.get(name))
+                .map(ApiKey::new)
+        });
+        let base_url = options
+            .base_url
+            .unwrap_or_else(|| api_type.default_base_url().to_string())
+            .trim_end_matches('/')
+            .to_string();
+        if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
+            return Err(format!(
+                "baseURL must start with http:// or https://, got \"{base_url}\""
+            ));
+        }
+        Ok(ProviderConfig {
+            api_type,
+            model,
+            api_key,
+            base_url,
+            temperature: options.temperature,
+            top_p: options.top_p,
+            max_tokens: options.max_tokens,
+            timeout: options.timeout,
+            retry: RetryPolicy::default(),
+        })
+    }
+
+    /// Whether `base_url` is the provider's public endpoint (where a missing key is an error).
+    pub fn uses_default_base_url(&self) -> bool {
+        self.base_url == self.api_type.default_base_url()
+    }
+}

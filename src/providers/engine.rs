@@ -1,0 +1,164 @@
+//! [`ProviderEngine`]: the [`Engine`] that sends a turn to a provider and streams the answer back.
+
+use futures_util::future::BoxFuture;
+use serde_json::Value;
+
+use crate::inference::{Engine, EngineTools, EventKind, InferenceError, RunContext, Turn};
+
+use super::accumulator::Accumulator;
+use super::config::{ApiType, ProviderConfig};
+use super::decoder::StreamDecoder;
+use super::transport::{self, HttpRequest, StepError};
+use super::{anthropic, gemini, openai_chat, openai_responses};
+
+/// Shortest API key that is stripped from error messages.
+const MIN_REDACTED_KEY_LEN: usize = 8;
+
+/// An engine backed by a provider's streaming HTTP API. Cheap to share (`Arc`); the HTTP client
+/// inside pools connections across runs.
+pub struct ProviderEngine {
+    name: String,
+    config: ProviderConfig,
+    client: reqwest::Client,
+}
+
+impl std::fmt::Debug for ProviderEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProviderEngine")
+            .field("name", &self.name)
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ProviderEngine {
+    /// An engine called `name` (`config`, `profile:<p>`) running with `config`. Builds the HTTP
+    /// client; touches no network.
+    pub fn new(name: impl Into<String>, config: ProviderConfig) -> Result<ProviderEngine, String> {
+        let client = transport::build_client(&config)?;
+        Ok(ProviderEngine {
+            name: name.into(),
+            config,
+            client,
+        })
+    }
+
+    /// The engine's configuration.
+    pub fn config(&self) -> &ProviderConfig {
+        &self.config
+    }
+
+    /// The request body this engine would send for `turn` with `tools` (for inspection and tests).
+    pub fn request_body(&self, turn: &Turn, tools: Option<&EngineTools>) -> Result<Value, String> {
+        self.build_request(turn, tools).map(|request| request.body)
+    }
+
+    fn build_request(
+        &self,
+        turn: &Turn,
+        tools: Option<&EngineTools>,
+    ) -> Result<HttpRequest, String> {
+        if self.config.api_key.is_none() && self.config.uses_default_base_url() {
+            return Err(format!(
+                "no API key: set apiKey or {}",
+                self.config.api_type.api_key_env_vars().join(" or ")
+            ));
+        }
+        match self.config.api_type {
+            ApiType::OpenAi => Ok(openai_chat::build_request(&self.config, turn, tools)),
+            ApiType::OpenAiResponses => {
+                Ok(openai_responses::build_request(&self.config, turn, tools))
+            }
+            ApiType::Claude => Ok(anthropic::build_request(&self.config, turn, tools)),
+            ApiType::Gemini => Ok(gemini::build_request(&self.config, turn, tools)),
+        }
+    }
+
+    fn decoder(&self) -> Box<dyn StreamDecoder> {
+        match self.config.api_type {
+            ApiType::OpenAi => Box::new(openai_chat::ChatDecoder::default()),
+            ApiType::OpenAiResponses => Box::new(openai_responses::ResponsesDecoder::default()),
+            ApiType::Claude => Box::new(anthropic::MessagesDecoder::default()),
+            ApiType::Gemini => Box::new(gemini::GeminiDecoder::default()),
+        }
+    }
+
+    async fn step(
+        &self,
+        ctx: &RunContext,
+        turn: &Turn,
+        out: &mut Accumulator<'_>,
+    ) -> Result<(), StepError> {
+        ctx.check_canceled().map_err(|_| StepError::Canceled)?;
+        let request = self.build_request(turn, ctx.tools.as_deref())?;
+        let response = transport::send(&self.client, &self.config, &request, &ctx.cancel).await?;
+        let mut decoder = self.decoder();
+        transport::read_stream(response, &self.config, decoder.as_mut(), out, &ctx.cancel).await
+    }
+
+    /// `message` with the API key replaced by `[redacted]`, should a server have echoed it. Keys
+    /// shorter than [`MIN_REDACTED_KEY_LEN`] are left alone: replacing them would mangle ordinary
+    /// words, and no real provider issues such keys.
+    fn redact(&self, message: String) -> String {
+        match &self.config.api_key {
+            Some(key) if key.expose().len() >= MIN_REDACTED_KEY_LEN => {
+                message.replace(key.expose(), "[redacted]")
+            }
+            _ => message,
+        }
+    }
+
+    async fn run(&self, ctx: &RunContext, mut turn: Turn) -> Result<Turn, InferenceError> {
+        ctx.emit(EventKind::Start);
+        let provider = self.config.api_type.as_str();
+        let mut out = Accumulator::new(ctx);
+        match self.step(ctx, &turn, &mut out).await {
+            Ok(()) => {
+                let finished = out.finish(provider, &self.config.model);
+                for call in &finished.calls {
+                    ctx.emit(EventKind::ToolCall {
+                        id: call.id.clone(),
+                        name: call.name.clone(),
+                        input: call.input.clone(),
+                    });
+                }
+                turn.blocks.extend(finished.blocks);
+                turn.metadata.extend(finished.metadata);
+                ctx.emit(EventKind::Final {
+                    text: finished.text,
+                });
+                Ok(turn)
+            }
+            Err(StepError::Canceled) => {
+                ctx.emit(EventKind::Interrupt { text: out.text });
+                Err(ctx.cancellation_error())
+            }
+            Err(StepError::Failed(message)) => {
+                let mut error = format!("{provider}: {message}");
+                if !out.text.is_empty() {
+                    error.push_str(&format!(" (partial text: {:?})", out.text));
+                }
+                let error = self.redact(error);
+                tracing::warn!(provider, model = %self.config.model, %error, "provider inference failed");
+                ctx.emit(EventKind::Error {
+                    error: error.clone(),
+                });
+                Err(InferenceError::Failed(error))
+            }
+        }
+    }
+}
+
+impl Engine for ProviderEngine {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn run_inference<'a>(
+        &'a self,
+        ctx: &'a RunContext,
+        turn: Turn,
+    ) -> BoxFuture<'a, Result<Turn, InferenceError>> {
+        Box::pin(self.run(ctx, turn))
+    }
+}

@@ -1,0 +1,177 @@
+//! Profiles for `engines.fromProfile(profile?, opts?)`: which profile is meant, where the profiles
+//! file is, and what a profile resolves to.
+//!
+//! The profile is the explicit argument, else `opts.profile`, else `PINOCCHIO_PROFILE`, else
+//! [`DEFAULT_PROFILE`]. The profiles file is `$GEPPETTO_PROFILES` when set, else
+//! `$XDG_CONFIG_HOME/pinocchio/profiles.yaml`, else `$HOME/.config/pinocchio/profiles.yaml` (the
+//! file pinocchio uses). A profile found there supplies the options and `opts` override them;
+//! otherwise the profile name is the model name. See docs/providers.md for the file format.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value};
+
+use super::config::{ApiType, EngineOptions, ProviderConfig};
+use super::env::Env;
+
+/// The profile used when none is given anywhere.
+pub const DEFAULT_PROFILE: &str = "4o-mini";
+
+/// The environment variable naming the profile when no argument or `opts.profile` does.
+pub const PROFILE_ENV_VAR: &str = "PINOCCHIO_PROFILE";
+
+/// The environment variable that overrides the profiles file path.
+pub const PROFILES_FILE_ENV_VAR: &str = "GEPPETTO_PROFILES";
+
+/// A resolved profile: its name and the configuration of the engine it describes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResolvedProfile {
+    /// The profile name (the engine is called `profile:<name>`).
+    pub name: String,
+    /// The engine configuration.
+    pub config: ProviderConfig,
+    /// The profiles file the profile came from; `None` when the name was taken as a model name.
+    pub source: Option<PathBuf>,
+}
+
+/// The profiles file path for `env`: `$GEPPETTO_PROFILES`, else
+/// `$XDG_CONFIG_HOME/pinocchio/profiles.yaml`, else `$HOME/.config/pinocchio/profiles.yaml`;
+/// `None` when none of these variables is set.
+pub fn profiles_file_path(env: &Env) -> Option<PathBuf> {
+    if let Some(path) = env.get(PROFILES_FILE_ENV_VAR) {
+        return Some(PathBuf::from(path));
+    }
+    let config_dir = env
+        .get("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .or_else(|| env.get("HOME").map(|home| Path::new(home).join(".config")))?;
+    Some(config_dir.join("pinocchio").join("profiles.yaml"))
+}
+
+/// Resolves `engines.fromProfile(profile, opts)` as the spec says. Reads the profiles file (if any);
+/// touches no network. Errors: malformed options or profiles file, an explicitly named profiles
+/// file (`$GEPPETTO_PROFILES`) that does not exist, an unknown provider.
+pub fn resolve_profile(
+    profile: Option<&str>,
+    opts: Option<&Value>,
+    env: &Env,
+) -> Result<ResolvedProfile, String> {
+    let overrides = match opts {
+        None | Some(Value::Null) => EngineOptions::default(),
+        Some(value) => EngineOptions::from_json(value)?,
+    };
+    let name = profile
+        .map(str::trim)
+        .filter(|name| !name.is_empty())
+        .map(str::to_string)
+        .or_else(|| overrides.profile.clone())
+        .or_else(|| env.get(PROFILE_ENV_VAR).map(|name| name.trim().to_string()))
+        .unwrap_or_else(|| DEFAULT_PROFILE.to_string());
+    let path = profiles_file_path(env);
+    let explicit_path = env.get(PROFILES_FILE_ENV_VAR).is_some();
+    let profiles = match &path {
+        Some(path) => load_profiles(path, explicit_path)?,
+        None => None,
+    };
+    let (base, source) = match profiles.as_ref().and_then(|profiles| profiles.get(&name)) {
+        Some(settings) => (
+            profile_options(settings).map_err(|error| {
+                format!(
+                    "profile \"{name}\" in {}: {error}",
+                    path.as_deref().unwrap_or(Path::new("?")).display()
+                )
+            })?,
+            path.clone(),
+        ),
+        None => (
+            EngineOptions {
+                model: Some(name.clone()),
+                ..EngineOptions::default()
+            },
+            None,
+        ),
+    };
+    let mut options = base.overridden_by(overrides);
+    if options.model.is_none() {
+        options.model = Some(name.clone());
+    }
+    let config = ProviderConfig::resolve(options, env)?;
+    Ok(ResolvedProfile {
+        name,
+        config,
+        source,
+    })
+}
+
+/// Reads a profiles file: a YAML mapping from profile name to settings. A missing file is `None`
+/// unless `required`.
+pub fn load_profiles(path: &Path, required: bool) -> Result<Option<Map<String, Value>>, String> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound && !required => return Ok(None),
+        Err(error) => {
+            return Err(format!(
+                "cannot read profiles file {}: {error}",
+                path.display()
+            ));
+        }
+    };
+    if text.trim().is_empty() {
+        return Ok(Some(Map::new()));
+    }
+    let value: Value = serde_norway::from_str(&text)
+        .map_err(|error| format!("malformed profiles file {}: {error}", path.display()))?;
+    match value {
+        Value::Object(map) => Ok(Some(map)),
+        Value::Null => Ok(Some(Map::new())),
+        _ => Err(format!(
+            "malformed profiles file {}: expected a mapping from profile name to settings",
+            path.display()
+        )),
+    }
+}
+
+/// The options of one profile. Two layouts are accepted: flat, with the `fromConfig` option
+/// names (`apiType`/`provider`, `model`, `apiKey`, `baseURL`, ...), and pinocchio's layered one
+/// (`ai-chat: {ai-api-type, ai-engine, ...}`, `openai-chat: {openai-api-key, openai-base-url}`,
+/// `claude-chat: {claude-api-key, claude-base-url}`, `gemini-chat: {gemini-api-key}`).
+fn profile_options(settings: &Value) -> Result<EngineOptions, String> {
+    let Some(map) = settings.as_object() else {
+        return Err("settings must be a mapping".to_string());
+    };
+    if !map.keys().any(|key| key.ends_with("-chat")) {
+        return EngineOptions::from_json(settings);
+    }
+    let layer = |name: &str, key: &str| map.get(name).and_then(|layer| layer.get(key)).cloned();
+    let mut flat = Map::new();
+    let mut put = |key: &str, value: Option<Value>| {
+        if let Some(value) = value.filter(|value| !value.is_null()) {
+            flat.insert(key.to_string(), value);
+        }
+    };
+    put("apiType", layer("ai-chat", "ai-api-type"));
+    put("model", layer("ai-chat", "ai-engine"));
+    put("temperature", layer("ai-chat", "ai-temperature"));
+    put("topP", layer("ai-chat", "ai-top-p"));
+    put("maxTokens", layer("ai-chat", "ai-max-response-tokens"));
+    let api_type = match layer("ai-chat", "ai-api-type")
+        .as_ref()
+        .and_then(Value::as_str)
+    {
+        Some(name) => ApiType::parse(name)?,
+        None => ApiType::infer_from_model(
+            layer("ai-chat", "ai-engine")
+                .as_ref()
+                .and_then(Value::as_str)
+                .unwrap_or(""),
+        ),
+    };
+    let (section, prefix) = match api_type {
+        ApiType::OpenAi | ApiType::OpenAiResponses => ("openai-chat", "openai"),
+        ApiType::Claude => ("claude-chat", "claude"),
+        ApiType::Gemini => ("gemini-chat", "gemini"),
+    };
+    put("apiKey", layer(section, &format!("{prefix}-api-key")));
+    put("baseURL", layer(section, &format!("{prefix}-base-url")));
+    EngineOptions::from_json(&Value::Object(flat))
+}

@@ -1,0 +1,86 @@
+//! Runs every JS test script and example through `geppetto run`: scripts under `tests/js/` and
+//! `examples/` must exit 0; scripts under `tests/js/fail/` must exit 1 with every non-empty line of
+//! their `.expected` file on stderr.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn scripts_in(dir: &str) -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+    let mut scripts: Vec<PathBuf> = std::fs::read_dir(&root)
+        .unwrap_or_else(|error| panic!("cannot read {}: {error}", root.display()))
+        .map(|entry| entry.expect("directory entry").path())
+        .filter(|path| matches!(path.extension().and_then(|e| e.to_str()), Some("js" | "mjs")))
+        .collect();
+    scripts.sort();
+    scripts
+}
+
+fn run(script: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_geppetto"))
+        .arg("run")
+        .arg(script)
+        .env_remove("OPENAI_API_KEY")
+        .env_remove("ANTHROPIC_API_KEY")
+        .env_remove("GEMINI_API_KEY")
+        .env_remove("GOOGLE_API_KEY")
+        .env_remove("PINOCCHIO_PROFILE")
+        .env_remove("GEPPETTO_PROFILES")
+        .env_remove("XDG_CONFIG_HOME")
+        .env("HOME", std::env::temp_dir().join("geppetto-js-scripts-home"))
+        .env("RUST_LOG", "error")
+        .output()
+        .expect("cannot start geppetto")
+}
+
+fn check_passes(dir: &str) {
+    let mut failures = Vec::new();
+    let scripts = scripts_in(dir);
+    assert!(!scripts.is_empty(), "no scripts in {dir}");
+    for script in scripts {
+        let output = run(&script);
+        if !output.status.success() {
+            failures.push(format!(
+                "{} exited {:?}\nstdout:\n{}\nstderr:\n{}",
+                script.display(),
+                output.status.code(),
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn js_test_scripts_pass() {
+    check_passes("tests/js");
+}
+
+#[test]
+fn examples_run() {
+    check_passes("examples");
+}
+
+#[test]
+fn failing_scripts_fail_with_the_expected_text() {
+    let mut failures = Vec::new();
+    let scripts = scripts_in("tests/js/fail");
+    assert!(!scripts.is_empty(), "no scripts in tests/js/fail");
+    for script in scripts {
+        let expected_path = script.with_extension("expected");
+        let expected = std::fs::read_to_string(&expected_path)
+            .unwrap_or_else(|error| panic!("cannot read {}: {error}", expected_path.display()));
+        let output = run(&script);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        if output.status.code() != Some(1) {
+            failures.push(format!("{} exited {:?}, expected 1", script.display(), output.status.code()));
+        }
+        for line in expected.lines().map(str::trim).filter(|line| !line.is_empty()) {
+            if !stderr.contains(line) {
+                failures.push(format!("{}: stderr lacks {line:?}\nstderr:\n{stderr}", script.display()));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
