@@ -588,11 +588,11 @@ async fn on_tool_error_decides_retries() {
             "flaky 1",
         ),
         (
-            "fail-closed stops",
+            "fail-closed stops with the hook's error",
             Err("bad".to_string()),
             HookPolicy::default(),
             1,
-            "flaky 0",
+            "onToolError hook: bad",
         ),
     ];
     for (name, answer, policy, expected_calls, expected_error) in cases {
