@@ -10,7 +10,7 @@ const model = gp.engines.fromFunction((turn) => {
     return turns.appendBlock(turn, turns.newToolCallBlock("call-1", "go_double", { n: 21 }));
   }
   const use = turn.blocks.find((b) => b.kind === "tool_use");
-  return turns.appendBlock(turn, turns.newAssistantBlock("The answer is " + JSON.parse(use.payload.result).value));
+  return turns.appendBlock(turn, turns.newAssistantBlock("The answer is " + JSON.parse(String(use.payload.result)).value));
 });
 const tools = gp.tools.createRegistry().useGoTools();
 

@@ -42,7 +42,7 @@ const model = gp.engines.fromFunction((turn) => {
   }
   // Every call answered: summarize. Results are JSON strings in payload.result.
   const results = {};
-  for (const b of turn.blocks) if (b.kind === "tool_use") results[b.payload.id] = JSON.parse(b.payload.result);
+  for (const b of turn.blocks) if (b.kind === "tool_use") results[String(b.payload.id)] = JSON.parse(String(b.payload.result));
   const text = `Paris is ${results.c1.tempC}°C, 2×21=${results.c2.value}, name=${results.c3.value}, lookup=${results.c4}`;
   return turns.appendBlock(turn, turns.newAssistantBlock(text));
 });

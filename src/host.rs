@@ -3,9 +3,9 @@
 use std::sync::Arc;
 
 use crate::bridge::{GeppettoModule, ProviderFactory, ProviderRequest};
-use crate::providers::{self, Env};
 use crate::inference::ToolRegistry;
 use crate::inference::tools::default_host_tools;
+use crate::providers::{self, Env};
 use crate::runtime::ScriptHost;
 
 /// Names of the host tools the CLI registers.

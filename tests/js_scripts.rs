@@ -10,7 +10,12 @@ fn scripts_in(dir: &str) -> Vec<PathBuf> {
     let mut scripts: Vec<PathBuf> = std::fs::read_dir(&root)
         .unwrap_or_else(|error| panic!("cannot read {}: {error}", root.display()))
         .map(|entry| entry.expect("directory entry").path())
-        .filter(|path| matches!(path.extension().and_then(|e| e.to_str()), Some("js" | "mjs")))
+        .filter(|path| {
+            matches!(
+                path.extension().and_then(|e| e.to_str()),
+                Some("js" | "mjs")
+            )
+        })
         .collect();
     scripts.sort();
     scripts
@@ -27,7 +32,10 @@ fn run(script: &Path) -> Output {
         .env_remove("PINOCCHIO_PROFILE")
         .env_remove("GEPPETTO_PROFILES")
         .env_remove("XDG_CONFIG_HOME")
-        .env("HOME", std::env::temp_dir().join("geppetto-js-scripts-home"))
+        .env(
+            "HOME",
+            std::env::temp_dir().join("geppetto-js-scripts-home"),
+        )
         .env("RUST_LOG", "error")
         .output()
         .expect("cannot start geppetto")
@@ -74,11 +82,22 @@ fn failing_scripts_fail_with_the_expected_text() {
         let output = run(&script);
         let stderr = String::from_utf8_lossy(&output.stderr);
         if output.status.code() != Some(1) {
-            failures.push(format!("{} exited {:?}, expected 1", script.display(), output.status.code()));
+            failures.push(format!(
+                "{} exited {:?}, expected 1",
+                script.display(),
+                output.status.code()
+            ));
         }
-        for line in expected.lines().map(str::trim).filter(|line| !line.is_empty()) {
+        for line in expected
+            .lines()
+            .map(str::trim)
+            .filter(|line| !line.is_empty())
+        {
             if !stderr.contains(line) {
-                failures.push(format!("{}: stderr lacks {line:?}\nstderr:\n{stderr}", script.display()));
+                failures.push(format!(
+                    "{}: stderr lacks {line:?}\nstderr:\n{stderr}",
+                    script.display()
+                ));
             }
         }
     }

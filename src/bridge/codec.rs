@@ -17,8 +17,9 @@ pub fn js_to_json<'js>(ctx: &Ctx<'js>, value: Value<'js>) -> rquickjs::Result<Js
         return Ok(Json::Null);
     };
     let text = text.to_string()?;
-    serde_json::from_str(&text)
-        .map_err(|error| rquickjs::Exception::throw_type(ctx, &format!("invalid JSON value: {error}")))
+    serde_json::from_str(&text).map_err(|error| {
+        rquickjs::Exception::throw_type(ctx, &format!("invalid JSON value: {error}"))
+    })
 }
 
 /// A JSON value as a fresh JS value.
@@ -125,7 +126,10 @@ pub fn encode_turn(turn: &Turn, full_maps: bool) -> Json {
 /// Decodes a JS turn.
 pub fn turn_from_js<'js>(ctx: &Ctx<'js>, value: Value<'js>) -> rquickjs::Result<Turn> {
     if !value.is_object() || value.is_array() || value.is_function() {
-        return Err(rquickjs::Exception::throw_type(ctx, "turn must be an object"));
+        return Err(rquickjs::Exception::throw_type(
+            ctx,
+            "turn must be an object",
+        ));
     }
     let json = js_to_json(ctx, value)?;
     decode_turn(&json).map_err(|error| rquickjs::Exception::throw_type(ctx, &error))
@@ -153,15 +157,21 @@ mod tests {
         check(json!({"blocks": 3}), Err("turn blocks must be an array"));
         check(
             json!({"id": "t", "blocks": [{"kind": "USER", "text": "hi"}], "metadata": {"x": 1}, "extra": 2}),
-            Ok(json!({"id": "t", "blocks": [{"id": "", "kind": "user", "role": "", "payload": {"text": "hi"}}], "metadata": {"x": 1}})),
+            Ok(
+                json!({"id": "t", "blocks": [{"id": "", "kind": "user", "role": "", "payload": {"text": "hi"}}], "metadata": {"x": 1}}),
+            ),
         );
         check(
             json!({"blocks": [{"kind": "weird", "payload": {"a": 1}}]}),
-            Ok(json!({"id": "", "blocks": [{"id": "", "kind": "other", "role": "", "payload": {"a": 1}}]})),
+            Ok(
+                json!({"id": "", "blocks": [{"id": "", "kind": "other", "role": "", "payload": {"a": 1}}]}),
+            ),
         );
         check(
             json!({"blocks": [{"kind": "tool_call", "id": "c1", "name": "f", "args": {"n": 1}}]}),
-            Ok(json!({"id": "", "blocks": [{"id": "c1", "kind": "tool_call", "role": "", "payload": {"id": "c1", "name": "f", "args": {"n": 1}}}]})),
+            Ok(
+                json!({"id": "", "blocks": [{"id": "c1", "kind": "tool_call", "role": "", "payload": {"id": "c1", "name": "f", "args": {"n": 1}}}]}),
+            ),
         );
     }
 

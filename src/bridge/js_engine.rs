@@ -31,11 +31,13 @@ impl Engine for JsFunctionEngine {
             ctx.emit(EventKind::Start);
             let options = call_options(ctx);
             let args = vec![encode_turn(&turn, false)];
-            let result = invoke_json(&self.owner, options, "invoke-engine", self.callback, args).await;
+            let result =
+                invoke_json(&self.owner, options, "invoke-engine", self.callback, args).await;
             let outcome = match result {
                 Ok(serde_json::Value::Null) => Ok(turn),
-                Ok(value) => decode_turn(&value)
-                    .map_err(|error| InferenceError::failed(format!("js engine callback: {error}"))),
+                Ok(value) => decode_turn(&value).map_err(|error| {
+                    InferenceError::failed(format!("js engine callback: {error}"))
+                }),
                 Err(InvokeError::Stopped(_)) => Err(ctx.cancellation_error()),
                 Err(error) => Err(InferenceError::failed(format!(
                     "js engine callback: {}",

@@ -72,7 +72,10 @@ impl Middleware for JsMiddleware {
                 ) if ctx.cancel.is_cancelled() || ctx.deadline.is_some() => {
                     Err(ctx.cancellation_error())
                 }
-                Err(error) => Err(InferenceError::failed(format!("{name}: {}", error.message()))),
+                Err(error) => Err(InferenceError::failed(format!(
+                    "{name}: {}",
+                    error.message()
+                ))),
             }
         })
     }

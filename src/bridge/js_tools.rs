@@ -40,9 +40,15 @@ impl Tool for JsTool {
                 ..CallOptions::default()
             };
             let context = tool_context_json(&ctx);
-            invoke_json(&owner, options, "invoke-tool", callback, vec![args, context])
-                .await
-                .map_err(|error| format!("js tool {name}: {}", error.message()))
+            invoke_json(
+                &owner,
+                options,
+                "invoke-tool",
+                callback,
+                vec![args, context],
+            )
+            .await
+            .map_err(|error| format!("js tool {name}: {}", error.message()))
         })
     }
 }
@@ -98,7 +104,15 @@ impl JsHooks {
             let Some(callback) = callback else {
                 return Ok(None);
             };
-            match invoke_json(&owner, CallOptions::default(), "invoke-hook", callback, vec![payload]).await {
+            match invoke_json(
+                &owner,
+                CallOptions::default(),
+                "invoke-hook",
+                callback,
+                vec![payload],
+            )
+            .await
+            {
                 Ok(value) => Ok(Some(value)),
                 Err(InvokeError::Thrown(message) | InvokeError::Stopped(message)) => Err(message),
                 Err(InvokeError::Closed) => Err("runtime closed".into()),
@@ -117,7 +131,7 @@ impl ToolHooks for JsHooks {
     }
 
     fn policy(&self) -> HookPolicy {
-        self.policy.clone()
+        self.policy
     }
 
     fn before_tool_call(

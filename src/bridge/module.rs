@@ -81,7 +81,10 @@ fn owner(ctx: &Ctx<'_>) -> rquickjs::Result<WeakOwnerHandle> {
     local::weak_handle().ok_or_else(|| error(ctx, "the geppetto module needs an owner thread"))
 }
 
-fn register<'js>(ctx: &Ctx<'js>, function: Function<'js>) -> rquickjs::Result<crate::owner::CallbackId> {
+fn register<'js>(
+    ctx: &Ctx<'js>,
+    function: Function<'js>,
+) -> rquickjs::Result<crate::owner::CallbackId> {
     local::register_callback(ctx, function.into_value())
         .ok_or_else(|| error(ctx, "the geppetto module needs an owner thread"))
 }
@@ -140,23 +143,29 @@ impl GeppettoModule {
     fn turn_ops<'js>(&self, ctx: &Ctx<'js>, native: &Object<'js>) -> rquickjs::Result<()> {
         native.set(
             "normalizeTurn",
-            Function::new(ctx.clone(), |ctx: Ctx<'js>, turn: Value<'js>, full: Opt<bool>| {
-                let decoded = turn_from_js(&ctx, turn)?;
-                json_to_js(&ctx, &encode_turn(&decoded, full.0.unwrap_or(false)))
-            })?,
+            Function::new(
+                ctx.clone(),
+                |ctx: Ctx<'js>, turn: Value<'js>, full: Opt<bool>| {
+                    let decoded = turn_from_js(&ctx, turn)?;
+                    json_to_js(&ctx, &encode_turn(&decoded, full.0.unwrap_or(false)))
+                },
+            )?,
         )?;
         native.set(
             "appendBlock",
-            Function::new(ctx.clone(), |ctx: Ctx<'js>, turn: Value<'js>, block: Value<'js>| {
-                let mut decoded = turn_from_js(&ctx, turn)?;
-                if !block.is_object() || block.is_array() {
-                    return Err(type_error(&ctx, "block must be an object"));
-                }
-                let block = decode_block(&js_to_json(&ctx, block)?)
-                    .map_err(|message| type_error(&ctx, &message))?;
-                decoded.blocks.push(block);
-                turn_to_js(&ctx, &decoded)
-            })?,
+            Function::new(
+                ctx.clone(),
+                |ctx: Ctx<'js>, turn: Value<'js>, block: Value<'js>| {
+                    let mut decoded = turn_from_js(&ctx, turn)?;
+                    if !block.is_object() || block.is_array() {
+                        return Err(type_error(&ctx, "block must be an object"));
+                    }
+                    let block = decode_block(&js_to_json(&ctx, block)?)
+                        .map_err(|message| type_error(&ctx, &message))?;
+                    decoded.blocks.push(block);
+                    turn_to_js(&ctx, &decoded)
+                },
+            )?,
         )?;
         native.set(
             "newId",
@@ -207,14 +216,17 @@ impl GeppettoModule {
         )?;
         native.set(
             "jsMiddleware",
-            Function::new(ctx.clone(), |ctx: Ctx<'js>, function: Function<'js>, name: String| {
-                let middleware: Arc<dyn Middleware> = Arc::new(JsMiddleware {
-                    callback: register(&ctx, function)?,
-                    name,
-                    owner: owner(&ctx)?,
-                });
-                Ok::<_, rquickjs::Error>(table::add_middleware(middleware) as f64)
-            })?,
+            Function::new(
+                ctx.clone(),
+                |ctx: Ctx<'js>, function: Function<'js>, name: String| {
+                    let middleware: Arc<dyn Middleware> = Arc::new(JsMiddleware {
+                        callback: register(&ctx, function)?,
+                        name,
+                        owner: owner(&ctx)?,
+                    });
+                    Ok::<_, rquickjs::Error>(table::add_middleware(middleware) as f64)
+                },
+            )?,
         )?;
         Ok(())
     }
@@ -222,13 +234,20 @@ impl GeppettoModule {
     fn tool_ops<'js>(&self, ctx: &Ctx<'js>, native: &Object<'js>) -> rquickjs::Result<()> {
         native.set(
             "newRegistry",
-            Function::new(ctx.clone(), || table::add_registry(ToolRegistry::new()) as f64)?,
+            Function::new(ctx.clone(), || {
+                table::add_registry(ToolRegistry::new()) as f64
+            })?,
         )?;
         native.set(
             "registerTool",
             Function::new(
                 ctx.clone(),
-                |ctx: Ctx<'js>, id: f64, name: String, description: String, parameters: Value<'js>, handler: Function<'js>| {
+                |ctx: Ctx<'js>,
+                 id: f64,
+                 name: String,
+                 description: String,
+                 parameters: Value<'js>,
+                 handler: Function<'js>| {
                     let registry = registry_of(&ctx, id)?;
                     let parameters = match js_to_json(&ctx, parameters)? {
                         Json::Null => serde_json::json!({"type": "object", "properties": {}}),
@@ -251,16 +270,19 @@ impl GeppettoModule {
         let host_tools = self.host_tools.clone();
         native.set(
             "useHostTools",
-            Function::new(ctx.clone(), move |ctx: Ctx<'js>, id: f64, names: Option<Vec<String>>| {
-                let registry = registry_of(&ctx, id)?;
-                let Some(host) = &host_tools else {
-                    return Err(error(&ctx, "no go tool registry configured"));
-                };
-                let names = names.unwrap_or_else(|| host.names());
-                registry
-                    .import(host, &names)
-                    .map_err(|message| error(&ctx, &message))
-            })?,
+            Function::new(
+                ctx.clone(),
+                move |ctx: Ctx<'js>, id: f64, names: Option<Vec<String>>| {
+                    let registry = registry_of(&ctx, id)?;
+                    let Some(host) = &host_tools else {
+                        return Err(error(&ctx, "no go tool registry configured"));
+                    };
+                    let names = names.unwrap_or_else(|| host.names());
+                    registry
+                        .import(host, &names)
+                        .map_err(|message| error(&ctx, &message))
+                },
+            )?,
         )?;
         native.set(
             "listTools",
@@ -283,17 +305,20 @@ impl GeppettoModule {
         )?;
         native.set(
             "callTool",
-            Function::new(ctx.clone(), |ctx: Ctx<'js>, id: f64, name: String, args: Value<'js>| {
-                let registry = registry_of(&ctx, id)?;
-                let args = js_to_json(&ctx, args)?;
-                let context = ToolContext::detached(&name);
-                let call = registry.call(&name, args, context);
-                match local::block_on(&ctx, "tool-call", call) {
-                    Ok(Ok(value)) => json_to_js(&ctx, &value),
-                    Ok(Err(message)) => Err(error(&ctx, &message)),
-                    Err(failure) => Err(error(&ctx, &failure.message())),
-                }
-            })?,
+            Function::new(
+                ctx.clone(),
+                |ctx: Ctx<'js>, id: f64, name: String, args: Value<'js>| {
+                    let registry = registry_of(&ctx, id)?;
+                    let args = js_to_json(&ctx, args)?;
+                    let context = ToolContext::detached(&name);
+                    let call = registry.call(&name, args, context);
+                    match local::block_on(&ctx, "tool-call", call) {
+                        Ok(Ok(value)) => json_to_js(&ctx, &value),
+                        Ok(Err(message)) => Err(error(&ctx, &message)),
+                        Err(failure) => Err(error(&ctx, &failure.message())),
+                    }
+                },
+            )?,
         )?;
         native.set(
             "validateToolLoop",
@@ -318,7 +343,12 @@ impl GeppettoModule {
             "createSession",
             Function::new(
                 ctx.clone(),
-                |ctx: Ctx<'js>, engine: f64, middlewares: Vec<Array<'js>>, tools: Option<f64>, settings: Value<'js>, hooks: Value<'js>| {
+                |ctx: Ctx<'js>,
+                 engine: f64,
+                 middlewares: Vec<Array<'js>>,
+                 tools: Option<f64>,
+                 settings: Value<'js>,
+                 hooks: Value<'js>| {
                     create_session(&ctx, engine, middlewares, tools, settings, hooks)
                 },
             )?,
@@ -368,7 +398,9 @@ impl GeppettoModule {
                 |ctx: Ctx<'js>, id: f64, start: Option<f64>, end: Option<f64>| {
                     let session = session_of(&ctx, id)?;
                     let clamp = |value: Option<f64>| {
-                        value.filter(|value| !value.is_nan()).map(|value| value.clamp(-1e15, 1e15) as i64)
+                        value
+                            .filter(|value| !value.is_nan())
+                            .map(|value| value.clamp(-1e15, 1e15) as i64)
                     };
                     turns_to_js(&ctx, &session.turns_range(clamp(start), clamp(end)))
                 },
@@ -405,7 +437,12 @@ impl GeppettoModule {
             "sessionStart",
             Function::new(
                 ctx.clone(),
-                |ctx: Ctx<'js>, id: f64, seed: Value<'js>, options: Value<'js>, deliver: Function<'js>, settle: Function<'js>| {
+                |ctx: Ctx<'js>,
+                 id: f64,
+                 seed: Value<'js>,
+                 options: Value<'js>,
+                 deliver: Function<'js>,
+                 settle: Function<'js>| {
                     let session = session_of(&ctx, id)?;
                     let options = run_options(&ctx, options)?;
                     let seed = optional_turn(&ctx, seed)?;
@@ -458,7 +495,8 @@ fn create_session<'js>(
     settings: Value<'js>,
     hooks: Value<'js>,
 ) -> rquickjs::Result<f64> {
-    let engine = table::engine(engine as u64).ok_or_else(|| type_error(ctx, "expected engine reference"))?;
+    let engine =
+        table::engine(engine as u64).ok_or_else(|| type_error(ctx, "expected engine reference"))?;
     let mut config = SessionConfig::new(engine);
     for spec in middleware_specs {
         let kind: String = spec.get(0)?;
@@ -470,7 +508,8 @@ fn create_session<'js>(
                 .map_err(|message| error(ctx, &message))?
         } else {
             let id: f64 = spec.get(1)?;
-            table::middleware(id as u64).ok_or_else(|| type_error(ctx, "unsupported middleware specification"))?
+            table::middleware(id as u64)
+                .ok_or_else(|| type_error(ctx, "unsupported middleware specification"))?
         };
         config.middlewares.push(middleware);
     }
@@ -514,4 +553,3 @@ fn consts<'js>(ctx: &Ctx<'js>) -> rquickjs::Result<Object<'js>> {
     }
     freeze.call((consts,))
 }
-

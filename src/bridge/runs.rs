@@ -68,7 +68,8 @@ pub fn start<'js>(
         inference_id: prepared.inference_id().to_string(),
         cancel_id,
     };
-    let unavailable = || rquickjs::Exception::throw_internal(ctx, "start() must run on an owner thread");
+    let unavailable =
+        || rquickjs::Exception::throw_internal(ctx, "start() must run on an owner thread");
     let deliver = local::register_callback(ctx, deliver.into_value()).ok_or_else(unavailable)?;
     let settle = local::register_callback(ctx, settle.into_value()).ok_or_else(unavailable)?;
     let keep_alive = local::keep_alive().ok_or_else(unavailable)?;
@@ -93,7 +94,9 @@ pub fn start<'js>(
             forwarder.deliver(event).await;
         }
         let outcome = result.map_err(|error| error.to_string());
-        forwarder.settle(settle, cancel_id, outcome, keep_alive).await;
+        forwarder
+            .settle(settle, cancel_id, outcome, keep_alive)
+            .await;
     });
     Ok(started)
 }
@@ -200,7 +203,10 @@ pub fn event_json(event: &Event) -> Json {
     object.insert("type".into(), Json::String(event.kind.type_name().into()));
     object.insert("timestampMs".into(), Json::from(event.timestamp_ms));
     object.insert("sessionId".into(), Json::String(event.session_id.clone()));
-    object.insert("inferenceId".into(), Json::String(event.inference_id.clone()));
+    object.insert(
+        "inferenceId".into(),
+        Json::String(event.inference_id.clone()),
+    );
     if let Some(turn_id) = &event.turn_id {
         object.insert("turnId".into(), Json::String(turn_id.clone()));
     }
@@ -210,11 +216,15 @@ pub fn event_json(event: &Event) -> Json {
     }
     let fields = match &event.kind {
         EventKind::Start => json!({}),
-        EventKind::Partial { delta, completion } => json!({"delta": delta, "completion": completion}),
-        EventKind::ToolCall { id, name, input } | EventKind::ToolCallExecute { id, name, input } => {
+        EventKind::Partial { delta, completion } => {
+            json!({"delta": delta, "completion": completion})
+        }
+        EventKind::ToolCall { id, name, input }
+        | EventKind::ToolCallExecute { id, name, input } => {
             json!({"toolCall": {"id": id, "name": name, "input": input}})
         }
-        EventKind::ToolResult { id, result } | EventKind::ToolCallExecutionResult { id, result } => {
+        EventKind::ToolResult { id, result }
+        | EventKind::ToolCallExecutionResult { id, result } => {
             json!({"toolResult": {"id": id, "result": result}})
         }
         EventKind::Final { text } | EventKind::Interrupt { text } => json!({"text": text}),

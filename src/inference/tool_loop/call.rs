@@ -182,7 +182,8 @@ impl CallEnv<'_> {
                 Ok(value) => return Ok(Ok(value)),
                 Err(error) => error,
             };
-            let (retry, backoff_ms, hook_error) = self.retry_decision(attempt, call, &error).await?;
+            let (retry, backoff_ms, hook_error) =
+                self.retry_decision(attempt, call, &error).await?;
             if !retry {
                 return Ok(Err(hook_error.unwrap_or(error)));
             }
