@@ -1,7 +1,7 @@
 //! `Owner::spawn` and `OwnerHandle`: the `Send` face of an owner.
 
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, Weak};
 use std::time::Instant;
 
@@ -11,7 +11,7 @@ use rquickjs::Ctx;
 use tokio_util::sync::CancellationToken;
 
 use super::actor::{self, Startup};
-use super::error::{OwnerError, Outcome};
+use super::error::{InterruptReason, OwnerError, Outcome};
 use super::frame::Frame;
 use super::lifecycle::{Lifecycle, OwnerState, ShutdownMode};
 use super::mailbox::{Envelope, Job, Message};
@@ -370,7 +370,14 @@ impl OwnerHandle {
                 op,
             });
         }
-        let (job, reply) = self.reply_job(f);
+        // Set by the owner when the item starts running: a token or deadline firing after that
+        // interrupts running work (`Interrupted`), before it means the work never ran.
+        let started = Arc::new(AtomicBool::new(false));
+        let job_started = started.clone();
+        let (job, reply) = self.reply_job(move |ctx| {
+            job_started.store(true, Ordering::SeqCst);
+            f(ctx)
+        });
         let envelope = self.envelope(options, op, job);
         let answer = async {
             self.send(envelope, false, cancel.as_ref()).await?;
@@ -388,10 +395,19 @@ impl OwnerHandle {
                 None => std::future::pending().await,
             }
         };
+        let stopped = |reason: InterruptReason| {
+            let owner = self.inner.name.clone();
+            match (started.load(Ordering::SeqCst), reason) {
+                (true, reason) => OwnerError::Interrupted { owner, op, reason },
+                (false, InterruptReason::Canceled) => OwnerError::Canceled { owner, op },
+                (false, _) => OwnerError::Timeout { owner, op },
+            }
+        };
         tokio::select! {
+            biased;
             result = answer => result,
-            _ = canceled => Err(OwnerError::Canceled { owner: self.inner.name.clone(), op }),
-            _ = expired => Err(OwnerError::Timeout { owner: self.inner.name.clone(), op }),
+            _ = canceled => Err(stopped(InterruptReason::Canceled)),
+            _ = expired => Err(stopped(InterruptReason::Deadline)),
         }
     }
 
