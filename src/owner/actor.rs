@@ -322,6 +322,18 @@ impl OwnerLocal {
         self.ctx.get()
     }
 
+    /// `NestingTooDeep` when one more nested pump would exceed the nesting limit.
+    pub(crate) fn check_nesting(&self, op: &'static str) -> Result<(), OwnerError> {
+        if self.depth.get() >= self.max_nesting {
+            return Err(OwnerError::NestingTooDeep {
+                owner: self.name.clone(),
+                op,
+                limit: self.max_nesting,
+            });
+        }
+        Ok(())
+    }
+
     /// Serves the mailbox, jobs and timers until `done()` holds (nested pumping). Fails with
     /// `NestingTooDeep` beyond the nesting limit, `Closed` when the owner aborts, and with the
     /// pumping frame's cancellation or deadline when those fire first.
@@ -331,14 +343,8 @@ impl OwnerLocal {
         op: &'static str,
         mut done: impl FnMut() -> bool,
     ) -> Result<(), OwnerError> {
+        self.check_nesting(op)?;
         let depth = self.depth.get();
-        if depth >= self.max_nesting {
-            return Err(OwnerError::NestingTooDeep {
-                owner: self.name.clone(),
-                op,
-                limit: self.max_nesting,
-            });
-        }
         self.depth.set(depth + 1);
         let frame = self.top_frame();
         let started = Instant::now();
