@@ -161,7 +161,11 @@ async fn nesting_within_limit_works_and_beyond_fails() {
     // Nothing is left behind: the owner goes idle and serves again.
     bounded("idle", owner.wait_idle()).await.unwrap();
     assert_eq!(
-        bounded("again", owner.call("outer", |ctx| ctx.eval::<i32, _>("nest(2)"))).await,
+        bounded(
+            "again",
+            owner.call("outer", |ctx| ctx.eval::<i32, _>("nest(2)"))
+        )
+        .await,
         Ok(2)
     );
 }
