@@ -51,6 +51,8 @@ pub(crate) struct OwnerLocal {
     depth: Cell<usize>,
     max_nesting: usize,
     cpu_budget: Option<Duration>,
+    /// Whether the runtime has a memory limit (a thrown `null` then means out of memory).
+    memory_limited: bool,
     pub(crate) tokio: tokio::runtime::Handle,
 }
 
@@ -118,6 +120,7 @@ pub(crate) fn run_owner_thread(startup: Startup) {
         depth: Cell::new(0),
         max_nesting: options.max_nesting,
         cpu_budget: options.cpu_budget,
+        memory_limited: options.memory_limit.is_some(),
         tokio,
     });
     let interrupt_local = Rc::downgrade(&local);
@@ -446,11 +449,20 @@ impl OwnerLocal {
     fn convert_error(&self, ctx: &Ctx<'_>, frame: &Frame, error: rquickjs::Error) -> OwnerError {
         let owner = self.name.clone();
         let op = frame.op;
-        let thrown = JsThrown::take(ctx, &error);
+        // QuickJS throws `null` when it cannot even allocate the "out of memory" error.
+        let (thrown, thrown_null) = if matches!(error, rquickjs::Error::Exception) {
+            let value = ctx.catch();
+            (JsThrown::from_value(&value), value.is_null())
+        } else {
+            (JsThrown::take(ctx, &error), false)
+        };
         if let Some(reason) = frame.interrupted.take() {
             return OwnerError::Interrupted { owner, op, reason };
         }
-        if matches!(error, rquickjs::Error::Allocation) || thrown.message == "out of memory" {
+        if matches!(error, rquickjs::Error::Allocation)
+            || thrown.message == "out of memory"
+            || (thrown_null && self.memory_limited)
+        {
             return OwnerError::OutOfMemory { owner, op };
         }
         OwnerError::Js {
