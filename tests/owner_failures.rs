@@ -153,7 +153,7 @@ fn install_panicking_native<'js>(ctx: &Ctx<'js>) -> rquickjs::Result<()> {
 async fn panic_in_a_native_function_called_from_js_is_panicked() {
     let owner = Owner::spawn(OwnerOptions {
         name: "native-panics".into(),
-        setup_context: Some(Box::new(|ctx| install_panicking_native(ctx))),
+        setup_context: Some(Box::new(install_panicking_native)),
         ..OwnerOptions::default()
     })
     .unwrap();

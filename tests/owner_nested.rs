@@ -83,7 +83,7 @@ fn install_nest<'js>(ctx: &Ctx<'js>, errors: Arc<Mutex<Vec<OwnerError>>>) -> rqu
 async fn thousand_nested_callbacks_complete() {
     let owner = Owner::spawn(OwnerOptions {
         name: "nested".into(),
-        setup_context: Some(Box::new(|ctx| install_round_trip(ctx))),
+        setup_context: Some(Box::new(install_round_trip)),
         ..OwnerOptions::default()
     })
     .unwrap();
