@@ -286,3 +286,47 @@ async fn failing_setup_is_a_spawn_error() {
     .unwrap_err();
     assert!(error.contains("setup panic"), "{error}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn native_panic_caught_by_js_is_panicked_and_does_not_leak_into_later_items() {
+    // rquickjs turns a panic in a native function into a JS exception and keeps the payload in
+    // the runtime until an exception next reaches Rust. JS can catch that exception: the panic
+    // must still fail the item it happened in, never a later, unrelated one.
+    let owner = Owner::spawn(OwnerOptions {
+        name: "caught-panic".into(),
+        setup_context: Some(Box::new(install_panicking_native)),
+        ..OwnerOptions::default()
+    })
+    .unwrap();
+    let caught = bounded(
+        "caught native panic",
+        owner.call("catches", |ctx| {
+            ctx.eval::<String, _>(
+                "let r = 'none'; try { native(5); } catch (e) { r = 'caught'; } r",
+            )
+        }),
+    )
+    .await;
+    match &caught {
+        Err(OwnerError::Panicked {
+            op: "catches",
+            message,
+            ..
+        }) => {
+            assert!(message.contains("native boom at 5"), "{message}");
+        }
+        other => panic!("expected Panicked for the item that panicked, got {other:?}"),
+    }
+    let unrelated = bounded(
+        "unrelated failing item",
+        owner.call("unrelated", |ctx| {
+            ctx.eval::<(), _>("throw new Error('own error')")
+        }),
+    )
+    .await;
+    assert!(
+        matches!(&unrelated, Err(OwnerError::Js { op: "unrelated", message, .. }) if message == "own error"),
+        "a later item was blamed for an earlier panic: {unrelated:?}"
+    );
+    check_survived(&owner).await;
+}
