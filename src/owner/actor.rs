@@ -231,6 +231,7 @@ impl OwnerLocal {
                 ran = true;
             }
             self.frames.borrow_mut().pop();
+            self.log_stray_panic(ctx, "promise job");
             let due = self.timers.borrow_mut().pop_due(Instant::now());
             if let Some(callback) = due {
                 ran = true;
@@ -238,6 +239,7 @@ impl OwnerLocal {
                 self.frames.borrow_mut().push(frame);
                 let result = catch_unwind(AssertUnwindSafe(|| callback(ctx)));
                 self.frames.borrow_mut().pop();
+                self.log_stray_panic(ctx, "timer callback");
                 if let Err(panic) = result {
                     tracing::error!(target: "geppetto::owner", owner = %self.name, "timer callback panicked: {}", panic_text(&*panic));
                 }
@@ -245,6 +247,13 @@ impl OwnerLocal {
             if !ran {
                 return;
             }
+        }
+    }
+
+    /// Reports a native-function panic that JS caught outside any item (promise jobs, timers).
+    fn log_stray_panic(&self, ctx: &Ctx<'_>, what: &str) {
+        if let Some(panic) = take_stray_panic(ctx) {
+            tracing::error!(target: "geppetto::owner", owner = %self.name, "{what} panicked: {}", panic_text(&*panic));
         }
     }
 
@@ -431,7 +440,14 @@ impl OwnerLocal {
         if let Some(reason) = frame.stop_reason(false) {
             return Err(self.stop_error(frame.op, reason));
         }
-        match catch_unwind(AssertUnwindSafe(|| f(ctx))) {
+        let result = catch_unwind(AssertUnwindSafe(|| f(ctx)));
+        // A native-function panic whose exception JS caught is still stored in the runtime: it
+        // fails this item, and must not resurface in a later one.
+        let result = match (result, take_stray_panic(ctx)) {
+            (Ok(_), Some(panic)) => Err(panic),
+            (result, _) => result,
+        };
+        match result {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(error)) => Err(self.convert_error(ctx, frame, error)),
             Err(panic) => {
@@ -531,6 +547,21 @@ fn js_error_text(ctx: &Ctx<'_>, error: rquickjs::Error) -> String {
         Some(stack) => format!("{}\n{stack}", thrown.message),
         None => thrown.message,
     }
+}
+
+/// Takes a panic that rquickjs caught in a native function but still holds: rquickjs turns the
+/// panic into a JS exception and resumes it only when an exception next reaches Rust, so when JS
+/// catches that exception the panic would surface in some later, unrelated call.
+fn take_stray_panic(ctx: &Ctx<'_>) -> Option<Box<dyn std::any::Any + Send>> {
+    use rquickjs::FromJs;
+    // SAFETY: `JS_EXCEPTION` is a tag-only value (not reference counted). Converting it with
+    // `FromJs for Result` resumes a stored panic (caught here) or yields `Ok(Err(Exception))`,
+    // without touching the pending exception.
+    let marker = unsafe { rquickjs::Value::from_raw(ctx.clone(), rquickjs::qjs::JS_EXCEPTION) };
+    catch_unwind(AssertUnwindSafe(|| {
+        let _ = <rquickjs::Result<()> as FromJs>::from_js(ctx, marker);
+    }))
+    .err()
 }
 
 /// The text of a panic payload.
