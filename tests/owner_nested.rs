@@ -238,3 +238,111 @@ async fn block_on_off_the_owner_thread_is_an_error() {
     assert!(owner::local::weak_handle().is_none());
     assert!(!owner.is_owner_thread());
 }
+
+/// `waitForever()`: nested pumping on a future that never completes.
+fn install_wait_forever<'js>(ctx: &Ctx<'js>) -> rquickjs::Result<()> {
+    let function = Function::new(ctx.clone(), |ctx: Ctx<'js>| -> rquickjs::Result<()> {
+        owner::local::block_on(&ctx, "wait-forever", std::future::pending::<()>())
+            .map_err(|error| throw(&ctx, &error))
+    })?;
+    ctx.globals().set("waitForever", function)
+}
+
+fn spawn_waiter(name: &str) -> OwnerHandle {
+    Owner::spawn(OwnerOptions {
+        name: name.into(),
+        setup_context: Some(Box::new(install_wait_forever)),
+        ..OwnerOptions::default()
+    })
+    .unwrap()
+}
+
+/// Starts `waitForever()` in a call with `options`; returns once the owner runs it.
+async fn start_waiting(
+    owner: &OwnerHandle,
+    options: geppetto::owner::CallOptions,
+) -> tokio::task::JoinHandle<Result<(), OwnerError>> {
+    let (started_tx, started_rx) = tokio::sync::oneshot::channel();
+    let task = tokio::spawn(owner.call_with(options, "waits", move |ctx| {
+        let _ = started_tx.send(());
+        ctx.eval::<(), _>("waitForever()")
+    }));
+    bounded("wait started", started_rx).await.unwrap();
+    task
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nested_wait_ends_on_cancel_deadline_and_abort() {
+    use geppetto::owner::{CallOptions, InterruptReason, ShutdownMode};
+    use tokio_util::sync::CancellationToken;
+
+    let owner = spawn_waiter("nested-stop");
+    let token = CancellationToken::new();
+    let waiting = start_waiting(
+        &owner,
+        CallOptions {
+            cancel: Some(token.clone()),
+            ..CallOptions::default()
+        },
+    )
+    .await;
+    // While it waits, the owner keeps serving other callers.
+    assert_eq!(
+        bounded(
+            "served meanwhile",
+            owner.call("other", |ctx| ctx.eval::<i32, _>("5"))
+        )
+        .await,
+        Ok(5)
+    );
+    token.cancel();
+    let cancelled = bounded("cancelled wait", waiting).await.unwrap();
+    assert!(
+        matches!(
+            cancelled,
+            Err(OwnerError::Interrupted {
+                reason: InterruptReason::Canceled,
+                ..
+            })
+        ),
+        "{cancelled:?}"
+    );
+
+    // A deadline ends the nested wait too.
+    let waiting = start_waiting(
+        &owner,
+        CallOptions {
+            deadline: Some(std::time::Instant::now() + Duration::from_millis(50)),
+            ..CallOptions::default()
+        },
+    )
+    .await;
+    let expired = bounded("deadline wait", waiting).await.unwrap();
+    assert!(
+        matches!(
+            expired,
+            Err(OwnerError::Interrupted {
+                reason: InterruptReason::Deadline,
+                ..
+            })
+        ),
+        "{expired:?}"
+    );
+    bounded("idle", owner.wait_idle()).await.unwrap();
+
+    // Abort ends it as well, and every queued caller is answered.
+    let waiting = start_waiting(&owner, CallOptions::default()).await;
+    let queued: Vec<_> = (0..10)
+        .map(|_| tokio::spawn(owner.call("queued", |_ctx| Ok(()))))
+        .collect();
+    bounded("abort", owner.shutdown(ShutdownMode::Abort, None)).await;
+    let answer = bounded("aborted wait", waiting).await.unwrap();
+    assert!(answer.is_err(), "{answer:?}");
+    for task in queued {
+        let answer = bounded("queued", task).await.unwrap();
+        assert!(
+            matches!(answer, Ok(()) | Err(OwnerError::Closed { .. })),
+            "{answer:?}"
+        );
+    }
+}
