@@ -371,7 +371,12 @@ impl OwnerLocal {
                     op,
                 });
             }
-            if let Some(reason) = frame.as_ref().and_then(|frame| frame.stop_reason(false)) {
+            if let Some(frame) = &frame
+                && let Some(reason) = frame.stop_reason(false)
+            {
+                // The item is stopped as if the interrupt handler had stopped its JS: however the
+                // error travels back through JS, the item ends `Interrupted` with this reason.
+                frame.interrupted.set(Some(reason));
                 break Err(self.stop_error(op, reason));
             }
             let next_due = self.timers.borrow_mut().next_due();
