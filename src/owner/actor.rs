@@ -63,6 +63,8 @@ pub(crate) struct OwnerLocal {
     parked: RefCell<VecDeque<Envelope>>,
     max_nesting: usize,
     cpu_budget: Option<Duration>,
+    /// Whether the runtime has a memory limit (a thrown `null` then means out of memory).
+    memory_limited: bool,
     pub(crate) tokio: tokio::runtime::Handle,
 }
 
@@ -137,6 +139,7 @@ pub(crate) fn run_owner_thread(startup: Startup) {
         parked: RefCell::new(VecDeque::new()),
         max_nesting: options.max_nesting,
         cpu_budget: options.cpu_budget,
+        memory_limited: options.memory_limit.is_some(),
         tokio,
     });
     let interrupt_local = Rc::downgrade(&local);
@@ -281,6 +284,7 @@ impl OwnerLocal {
             ran = true;
         }
         self.frames.borrow_mut().pop();
+        self.log_stray_panic(ctx, "promise job");
         ran
     }
 
@@ -289,6 +293,7 @@ impl OwnerLocal {
         self.frames.borrow_mut().push(frame);
         let result = catch_unwind(AssertUnwindSafe(|| work(ctx)));
         self.frames.borrow_mut().pop();
+        self.log_stray_panic(ctx, op);
         if let Err(panic) = result {
             tracing::error!(target: "geppetto::owner", owner = %self.name, op, "owner-local work panicked: {}", panic_text(&*panic));
         }
@@ -301,6 +306,13 @@ impl OwnerLocal {
             self.run_local("top-level", ctx, work);
         } else {
             self.top_level.borrow_mut().push_back(work);
+        }
+    }
+
+    /// Reports a native-function panic that JS caught outside any item (promise jobs, timers).
+    fn log_stray_panic(&self, ctx: &Ctx<'_>, what: &str) {
+        if let Some(panic) = take_stray_panic(ctx) {
+            tracing::error!(target: "geppetto::owner", owner = %self.name, "{what} panicked: {}", panic_text(&*panic));
         }
     }
 
@@ -409,6 +421,20 @@ impl OwnerLocal {
         self.ctx.get()
     }
 
+    /// `NestingTooDeep` when one more nested pump would exceed the nesting limit.
+    pub(crate) fn check_nesting(&self, op: &'static str) -> Result<(), OwnerError> {
+        if self.depth.get() >= self.max_nesting {
+            return Err(OwnerError::NestingTooDeep {
+                owner: self.name.clone(),
+                op,
+                limit: self.max_nesting,
+            });
+        }
+        Ok(())
+    }
+
+    /// Serves the mailbox, jobs and timers until `done()` holds (nested pumping). Fails with
+
     /// Serves the mailbox, promise jobs and timers (and, unless `wait` is given, top-level work)
     /// until `done()` holds (nested pumping). `wait: Some(group)` says the caller is a native
     /// function waiting in the middle of a JS turn, for work of `group`. Fails with
@@ -421,15 +447,9 @@ impl OwnerLocal {
         wait: Option<Option<u64>>,
         mut done: impl FnMut() -> bool,
     ) -> Result<(), OwnerError> {
+        self.check_nesting(op)?;
         let mid_turn = wait.is_some();
         let depth = self.depth.get();
-        if depth >= self.max_nesting {
-            return Err(OwnerError::NestingTooDeep {
-                owner: self.name.clone(),
-                op,
-                limit: self.max_nesting,
-            });
-        }
         self.depth.set(depth + 1);
         if let Some(group) = wait {
             self.mid_turn.set(self.mid_turn.get() + 1);
@@ -448,7 +468,12 @@ impl OwnerLocal {
                     op,
                 });
             }
-            if let Some(reason) = frame.as_ref().and_then(|frame| frame.stop_reason(false)) {
+            if let Some(frame) = &frame
+                && let Some(reason) = frame.stop_reason(false)
+            {
+                // The item is stopped as if the interrupt handler had stopped its JS: however the
+                // error travels back through JS, the item ends `Interrupted` with this reason.
+                frame.interrupted.set(Some(reason));
                 break Err(self.stop_error(op, reason));
             }
             if self.run_parked(ctx) {
@@ -531,7 +556,14 @@ impl OwnerLocal {
         if let Some(reason) = frame.stop_reason(false) {
             return Err(self.stop_error(frame.op, reason));
         }
-        match catch_unwind(AssertUnwindSafe(|| f(ctx))) {
+        let result = catch_unwind(AssertUnwindSafe(|| f(ctx)));
+        // A native-function panic whose exception JS caught is still stored in the runtime: it
+        // fails this item, and must not resurface in a later one.
+        let result = match (result, take_stray_panic(ctx)) {
+            (Ok(_), Some(panic)) => Err(panic),
+            (result, _) => result,
+        };
+        match result {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(error)) => Err(self.convert_error(ctx, frame, error)),
             Err(panic) => {
@@ -549,11 +581,20 @@ impl OwnerLocal {
     fn convert_error(&self, ctx: &Ctx<'_>, frame: &Frame, error: rquickjs::Error) -> OwnerError {
         let owner = self.name.clone();
         let op = frame.op;
-        let thrown = JsThrown::take(ctx, &error);
+        // QuickJS throws `null` when it cannot even allocate the "out of memory" error.
+        let (thrown, thrown_null) = if matches!(error, rquickjs::Error::Exception) {
+            let value = ctx.catch();
+            (JsThrown::from_value(&value), value.is_null())
+        } else {
+            (JsThrown::take(ctx, &error), false)
+        };
         if let Some(reason) = frame.interrupted.take() {
             return OwnerError::Interrupted { owner, op, reason };
         }
-        if matches!(error, rquickjs::Error::Allocation) || thrown.message == "out of memory" {
+        if matches!(error, rquickjs::Error::Allocation)
+            || thrown.message == "out of memory"
+            || (thrown_null && self.memory_limited)
+        {
             return OwnerError::OutOfMemory { owner, op };
         }
         OwnerError::Js {
@@ -622,6 +663,21 @@ fn js_error_text(ctx: &Ctx<'_>, error: rquickjs::Error) -> String {
         Some(stack) => format!("{}\n{stack}", thrown.message),
         None => thrown.message,
     }
+}
+
+/// Takes a panic that rquickjs caught in a native function but still holds: rquickjs turns the
+/// panic into a JS exception and resumes it only when an exception next reaches Rust, so when JS
+/// catches that exception the panic would surface in some later, unrelated call.
+fn take_stray_panic(ctx: &Ctx<'_>) -> Option<Box<dyn std::any::Any + Send>> {
+    use rquickjs::FromJs;
+    // SAFETY: `JS_EXCEPTION` is a tag-only value (not reference counted). Converting it with
+    // `FromJs for Result` resumes a stored panic (caught here) or yields `Ok(Err(Exception))`,
+    // without touching the pending exception.
+    let marker = unsafe { rquickjs::Value::from_raw(ctx.clone(), rquickjs::qjs::JS_EXCEPTION) };
+    catch_unwind(AssertUnwindSafe(|| {
+        let _ = <rquickjs::Result<()> as FromJs>::from_js(ctx, marker);
+    }))
+    .err()
 }
 
 /// The text of a panic payload.

@@ -48,7 +48,7 @@ pub enum OwnerError {
         /// Operation name.
         op: &'static str,
     },
-    /// The call was cancelled before it ran, or while the caller waited.
+    /// The call was cancelled before it started running (it never runs).
     #[error("owner {owner:?} op {op}: canceled")]
     Canceled {
         /// Owner name.
@@ -66,7 +66,7 @@ pub enum OwnerError {
         /// Why it was interrupted.
         reason: InterruptReason,
     },
-    /// The call's deadline passed before it ran or while the caller waited.
+    /// The call's deadline passed before it started running (it never runs).
     #[error("owner {owner:?} op {op}: deadline exceeded")]
     Timeout {
         /// Owner name.

@@ -434,6 +434,7 @@ impl OwnerHandle {
             }
         };
         tokio::select! {
+            biased;
             result = answer => result,
             _ = canceled => Err(stopped(InterruptReason::Canceled)),
             _ = expired => Err(stopped(InterruptReason::Deadline)),

@@ -75,6 +75,9 @@ where
     F::Output: Send + 'static,
 {
     let local = local(op)?;
+    // Refuse before starting the future: work reported as failed must not run (nor call back
+    // into this owner later, at a shallower depth).
+    local.check_nesting(op)?;
     let slot: Arc<Mutex<Option<F::Output>>> = Arc::new(Mutex::new(None));
     let frame = local.top_frame();
     let cancel = frame.as_ref().and_then(|frame| frame.cancel.clone());

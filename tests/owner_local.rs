@@ -1,0 +1,243 @@
+//! The owner-thread API (`owner::local`): timers, keep-alives, the callback table.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use geppetto::owner::{self, CallbackId, Owner, OwnerHandle, OwnerOptions, local};
+use rquickjs::{Ctx, Function, Persistent, Value};
+
+const HANG: Duration = Duration::from_secs(30);
+
+async fn bounded<F: std::future::Future>(what: &str, future: F) -> F::Output {
+    tokio::time::timeout(HANG, future)
+        .await
+        .unwrap_or_else(|_| panic!("{what}: no answer within {HANG:?} (hang)"))
+}
+
+fn spawn(name: &str) -> OwnerHandle {
+    Owner::spawn(OwnerOptions {
+        name: name.into(),
+        setup_context: Some(Box::new(|ctx| ctx.eval::<(), _>("globalThis.log = [];"))),
+        ..OwnerOptions::default()
+    })
+    .unwrap()
+}
+
+/// A timer callback that appends `entry` to the JS `log`.
+fn push(entry: &'static str) -> owner::TimerCallback {
+    Box::new(move |ctx: &Ctx<'_>| {
+        ctx.eval::<(), _>(format!("log.push('{entry}')")).unwrap();
+    })
+}
+
+/// The check of this area: the JS log, read on the owner.
+async fn check_log(owner: &OwnerHandle, expected: &[&str]) {
+    let log = bounded(
+        "read log",
+        owner.call("read-log", |ctx| ctx.eval::<Vec<String>, _>("log")),
+    )
+    .await
+    .unwrap();
+    assert_eq!(log, expected);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn timers_fire_in_due_order_and_clear_timeout_cancels() {
+    let owner = spawn("timers");
+    let result = bounded(
+        "timers",
+        owner.call("timers", |ctx| {
+            local::set_timeout(Duration::from_millis(30), push("third")).unwrap();
+            local::set_timeout(Duration::from_millis(10), push("first")).unwrap();
+            let cleared = local::set_timeout(Duration::from_millis(20), push("cleared")).unwrap();
+            local::set_timeout(Duration::from_millis(20), push("second")).unwrap();
+            // Same due time as "third": creation order breaks the tie.
+            local::set_timeout(Duration::from_millis(30), push("fourth")).unwrap();
+            local::set_timeout(Duration::ZERO, push("zero")).unwrap();
+            assert!(local::clear_timeout(cleared));
+            assert!(!local::clear_timeout(cleared), "already cleared");
+            ctx.eval::<(), _>("log.push('sync')")?;
+            local::run_until_idle(ctx, "run-timers")
+                .map_err(|error| rquickjs::Exception::throw_message(ctx, &error.to_string()))?;
+            ctx.eval::<usize, _>("log.length")
+        }),
+    )
+    .await;
+    assert_eq!(result, Ok(6));
+    check_log(
+        &owner,
+        &["sync", "zero", "first", "second", "third", "fourth"],
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn timers_fire_from_the_main_loop_and_promise_jobs_run() {
+    let owner = spawn("loop-timers");
+    bounded(
+        "schedule",
+        owner.call("schedule", |ctx| {
+            local::set_timeout(Duration::from_millis(20), push("timer")).unwrap();
+            ctx.eval::<(), _>("Promise.resolve().then(() => log.push('job'))")
+        }),
+    )
+    .await
+    .unwrap();
+    // Nobody waits for the timer: the owner's own loop fires it when due.
+    bounded("timer fired", async {
+        loop {
+            let fired = owner
+                .call("poll", |ctx| ctx.eval::<bool, _>("log.includes('timer')"))
+                .await
+                .unwrap();
+            if fired {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await;
+    check_log(&owner, &["job", "timer"]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keep_alive_holds_run_until_idle_until_dropped() {
+    let owner = spawn("keep-alive");
+    let released = Arc::new(AtomicBool::new(false));
+    let flag = released.clone();
+    let result = bounded(
+        "run_until_idle with keep-alive",
+        owner.call("wait-native", move |ctx| {
+            let keep = local::keep_alive().unwrap();
+            let handle = local::weak_handle().unwrap().upgrade().unwrap();
+            local::tokio_handle().unwrap().spawn(async move {
+                tokio::time::sleep(Duration::from_millis(30)).await;
+                // The owner serves this call while it waits in run_until_idle.
+                handle
+                    .call("from-task", |ctx| ctx.eval::<(), _>("log.push('task')"))
+                    .await
+                    .unwrap();
+                flag.store(true, Ordering::SeqCst);
+                drop(keep);
+            });
+            local::run_until_idle(ctx, "wait-native")
+                .map_err(|error| rquickjs::Exception::throw_message(ctx, &error.to_string()))?;
+            ctx.eval::<(), _>("log.push('idle')")?;
+            Ok(())
+        }),
+    )
+    .await;
+    assert_eq!(result, Ok(()));
+    assert!(released.load(Ordering::SeqCst));
+    check_log(&owner, &["task", "idle"]).await;
+    // With nothing outstanding it returns at once.
+    bounded(
+        "idle run_until_idle",
+        owner.call("nothing", |ctx| {
+            local::run_until_idle(ctx, "nothing")
+                .map_err(|error| rquickjs::Exception::throw_message(ctx, &error.to_string()))
+        }),
+    )
+    .await
+    .unwrap();
+}
+
+#[test]
+fn local_api_off_the_owner_thread_is_inert() {
+    assert!(local::set_timeout(Duration::ZERO, push("never")).is_none());
+    assert!(!local::clear_timeout(owner::TimerId(1)));
+    assert!(local::keep_alive().is_none());
+    assert!(local::weak_handle().is_none());
+    assert!(local::owner_name().is_none());
+    assert!(!local::release_callback(CallbackId(1)));
+    assert_eq!(local::callback_count(), 0);
+}
+
+fn register_tripler<'js>(ctx: &Ctx<'js>) -> rquickjs::Result<CallbackId> {
+    let function: Value<'js> = ctx.eval("(x) => x * 3")?;
+    Ok(local::register_callback(ctx, function).expect("on the owner thread"))
+}
+
+fn invoke<'js>(ctx: &Ctx<'js>, id: CallbackId, argument: i32) -> rquickjs::Result<Option<i32>> {
+    match local::callback(ctx, id) {
+        Some(value) => {
+            let function: Function<'js> = value.get()?;
+            function.call((argument,)).map(Some)
+        }
+        None => Ok(None),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn callback_table_registers_invokes_and_releases() {
+    let owner = spawn("callbacks");
+    // The id is plain data: it leaves the owner...
+    let id: CallbackId = bounded("register", owner.call("register", register_tripler))
+        .await
+        .unwrap();
+    // ...and comes back in later calls, from any task.
+    let mut tasks = Vec::new();
+    for n in 0..10 {
+        let owner = owner.clone();
+        tasks.push(tokio::spawn(async move {
+            owner.call("invoke", move |ctx| invoke(ctx, id, n)).await
+        }));
+    }
+    for (n, task) in tasks.into_iter().enumerate() {
+        assert_eq!(
+            bounded("invoke", task).await.unwrap(),
+            Ok(Some(3 * n as i32))
+        );
+    }
+    assert_eq!(
+        bounded(
+            "count",
+            owner.call("count", |_ctx| Ok(local::callback_count()))
+        )
+        .await,
+        Ok(1)
+    );
+    let released = bounded(
+        "release",
+        owner.call("release", move |ctx| {
+            let first = local::release_callback(id);
+            let second = local::release_callback(id);
+            Ok((first, second, invoke(ctx, id, 1)?, local::callback_count()))
+        }),
+    )
+    .await;
+    assert_eq!(released, Ok((true, false, None, 0)));
+}
+
+#[test]
+fn js_values_held_at_shutdown_are_released_before_the_runtime() {
+    // A Persistent outliving its runtime aborts the process: callbacks and pending timers that
+    // hold JS values must be cleared when the owner stops.
+    let owner = Owner::spawn(OwnerOptions {
+        name: "held".into(),
+        ..OwnerOptions::default()
+    })
+    .unwrap();
+    owner
+        .call_blocking("hold", |ctx| {
+            for _ in 0..100 {
+                register_tripler(ctx)?;
+            }
+            let function: Function = ctx.eval("() => 1")?;
+            let saved = Persistent::save(ctx, function);
+            local::set_timeout(
+                Duration::from_secs(3600),
+                Box::new(move |ctx: &Ctx<'_>| {
+                    let _ = saved.restore(ctx);
+                }),
+            );
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(
+        owner.call_blocking("count", |_ctx| Ok(local::callback_count())),
+        Ok(100)
+    );
+    drop(owner); // joins the thread; reaching the next line means no abort
+}
