@@ -2,7 +2,7 @@
 //! nested waits, and answers every caller at shutdown.
 
 use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::ptr::NonNull;
 use std::rc::Rc;
@@ -61,6 +61,8 @@ pub(crate) struct OwnerLocal {
     waiting_groups: RefCell<Vec<Option<u64>>>,
     /// Calls that may wait, parked while another group's nested wait is in progress.
     parked: RefCell<VecDeque<Envelope>>,
+    /// How many parked calls each group has (so a nested wait finds its own without a scan).
+    parked_per_group: RefCell<HashMap<Option<u64>, usize>>,
     max_nesting: usize,
     cpu_budget: Option<Duration>,
     /// Whether the runtime has a memory limit (a thrown `null` then means out of memory).
@@ -137,6 +139,7 @@ pub(crate) fn run_owner_thread(startup: Startup) {
         timers_held: Cell::new(0),
         waiting_groups: RefCell::new(Vec::new()),
         parked: RefCell::new(VecDeque::new()),
+        parked_per_group: RefCell::new(HashMap::new()),
         max_nesting: options.max_nesting,
         cpu_budget: options.cpu_budget,
         memory_limited: options.memory_limit.is_some(),
@@ -222,6 +225,7 @@ impl OwnerLocal {
         self.timers.borrow_mut().clear();
         self.top_level.borrow_mut().clear();
         self.parked.borrow_mut().clear();
+        self.parked_per_group.borrow_mut().clear();
         self.callbacks.borrow_mut().clear();
     }
 
@@ -319,7 +323,14 @@ impl OwnerLocal {
     fn dispatch(&self, ctx: &Ctx<'_>, message: Message) {
         match message {
             Message::Work(envelope) if self.accepts(&envelope) => self.execute(ctx, envelope),
-            Message::Work(envelope) => self.parked.borrow_mut().push_back(envelope),
+            Message::Work(envelope) => {
+                *self
+                    .parked_per_group
+                    .borrow_mut()
+                    .entry(envelope.group)
+                    .or_insert(0) += 1;
+                self.parked.borrow_mut().push_back(envelope);
+            }
             Message::Wake => {}
         }
     }
@@ -336,20 +347,41 @@ impl OwnerLocal {
         }
     }
 
-    /// Runs the first parked call that may run now, if any.
+    /// Runs the first parked call that may run now, if any: any parked call when no nested wait is
+    /// in progress, else the first one of the innermost wait's group.
     fn run_parked(&self, ctx: &Ctx<'_>) -> bool {
         let next = {
+            let waiting = self.waiting_groups.borrow().last().copied();
             let mut parked = self.parked.borrow_mut();
-            let position = parked.iter().position(|envelope| self.accepts(envelope));
-            position.and_then(|index| parked.remove(index))
-        };
-        match next {
-            Some(envelope) => {
-                self.execute(ctx, envelope);
-                true
+            match waiting {
+                None => parked.pop_front(),
+                Some(None) => None,
+                Some(group) => {
+                    let has_own = self
+                        .parked_per_group
+                        .borrow()
+                        .get(&group)
+                        .is_some_and(|count| *count > 0);
+                    let position = has_own
+                        .then(|| parked.iter().position(|envelope| envelope.group == group))
+                        .flatten();
+                    position.and_then(|index| parked.remove(index))
+                }
             }
-            None => false,
+        };
+        let Some(envelope) = next else {
+            return false;
+        };
+        let mut counts = self.parked_per_group.borrow_mut();
+        if let Some(count) = counts.get_mut(&envelope.group) {
+            *count -= 1;
+            if *count == 0 {
+                counts.remove(&envelope.group);
+            }
         }
+        drop(counts);
+        self.execute(ctx, envelope);
+        true
     }
 
     /// Runs one item under a frame, inside its trace span, and records its stats.
