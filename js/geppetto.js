@@ -255,7 +255,13 @@
       isRunning: function () { return native.sessionIsRunning(id); },
       cancelActive: function () { native.sessionCancelActive(id); },
       run: function (seed, opts) { return native.sessionRun(id, seed === undefined ? null : seed, opts === undefined ? null : opts); },
-      runAsync: function (seed, opts) { return session.start(seed, opts).promise; },
+      runAsync: function (seed, opts) {
+        try {
+          return session.start(seed, opts).promise;
+        } catch (e) {
+          return Promise.reject(e);
+        }
+      },
       start: function (seed, opts) {
         var made = makeRunHandle();
         var ids = native.sessionStart(id, seed === undefined ? null : seed, opts === undefined ? null : opts,

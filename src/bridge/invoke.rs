@@ -43,9 +43,49 @@ impl InvokeError {
     }
 }
 
-enum Answer {
+/// What a JS callback returned: a value, or a Promise still to settle.
+pub(crate) enum Answer {
+    /// The returned value.
     Ready(Json),
-    Pending(tokio::sync::oneshot::Receiver<Result<Json, String>>),
+    /// A returned Promise, kept alive in the callback table until it settles.
+    Pending(PendingPromise),
+}
+
+/// A Promise being awaited from tokio: its outcome arrives on `outcome`; `keep` holds it alive.
+pub(crate) struct PendingPromise {
+    outcome: tokio::sync::oneshot::Receiver<Result<Json, String>>,
+    keep: CallbackId,
+}
+
+impl PendingPromise {
+    /// Waits for the Promise to settle, or for `cancel`; on cancellation the Promise is let go.
+    pub(crate) async fn settled(
+        self,
+        owner: &crate::owner::OwnerHandle,
+        cancel: Option<&tokio_util::sync::CancellationToken>,
+    ) -> Result<Json, InvokeError> {
+        let canceled = async {
+            match cancel {
+                Some(token) => token.cancelled().await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            settled = self.outcome => match settled {
+                Ok(Ok(value)) => Ok(value),
+                Ok(Err(message)) => Err(InvokeError::Thrown(message)),
+                Err(_) => Err(InvokeError::Closed),
+            },
+            _ = canceled => {
+                let keep = self.keep;
+                let _ = owner.try_post("release-promise", move |_| {
+                    local::release_callback(keep);
+                    Ok(())
+                });
+                Err(InvokeError::Stopped("canceled".into()))
+            }
+        }
+    }
 }
 
 /// Calls the JS function `callback` with `args` on its owner and returns its JSON result; a
@@ -65,22 +105,7 @@ pub async fn invoke_json(
         .map_err(InvokeError::from_owner)?;
     match answer {
         Answer::Ready(value) => Ok(value),
-        Answer::Pending(receiver) => {
-            let canceled = async {
-                match &cancel {
-                    Some(token) => token.cancelled().await,
-                    None => std::future::pending().await,
-                }
-            };
-            tokio::select! {
-                settled = receiver => match settled {
-                    Ok(Ok(value)) => Ok(value),
-                    Ok(Err(message)) => Err(InvokeError::Thrown(message)),
-                    Err(_) => Err(InvokeError::Closed),
-                },
-                _ = canceled => Err(InvokeError::Stopped("canceled".into())),
-            }
-        }
+        Answer::Pending(pending) => pending.settled(&owner, cancel.as_ref()).await,
     }
 }
 
@@ -98,18 +123,27 @@ fn call_callback<'js>(ctx: &Ctx<'js>, id: CallbackId, args: &[Json]) -> rquickjs
         call_args.push_arg(json_to_js(ctx, arg)?)?;
     }
     let result: Value = function.call_arg(call_args)?;
-    match result.as_promise() {
+    answer(ctx, result)
+}
+
+/// A returned value as an [`Answer`]: Promises are awaited, anything else is converted now.
+pub(crate) fn answer<'js>(ctx: &Ctx<'js>, value: Value<'js>) -> rquickjs::Result<Answer> {
+    match value.as_promise() {
         Some(promise) => Ok(Answer::Pending(await_promise(ctx, promise.clone())?)),
-        None => Ok(Answer::Ready(js_to_json(ctx, result)?)),
+        None => Ok(Answer::Ready(js_to_json(ctx, value)?)),
     }
 }
 
-/// Attaches handlers to `promise` that send its JSON outcome to the returned receiver.
+/// Attaches handlers to `promise` that send its JSON outcome to the returned receiver, and keeps
+/// the Promise alive in the callback table until it settles (a Promise that nobody else references
+/// would otherwise be collected with its handlers).
 fn await_promise<'js>(
     ctx: &Ctx<'js>,
     promise: rquickjs::Promise<'js>,
-) -> rquickjs::Result<tokio::sync::oneshot::Receiver<Result<Json, String>>> {
+) -> rquickjs::Result<PendingPromise> {
     let (sender, receiver) = tokio::sync::oneshot::channel();
+    let keep = local::register_callback(ctx, promise.clone().into_value())
+        .ok_or_else(|| rquickjs::Exception::throw_internal(ctx, "not on an owner thread"))?;
     let sender = Rc::new(RefCell::new(Some(sender)));
     let on_ok = {
         let sender = sender.clone();
@@ -118,6 +152,7 @@ fn await_promise<'js>(
                 let thrown = local::describe_thrown(&ctx.catch());
                 thrown.0
             });
+            local::release_callback(keep);
             if let Some(sender) = sender.borrow_mut().take() {
                 let _ = sender.send(outcome);
             }
@@ -125,11 +160,15 @@ fn await_promise<'js>(
     };
     let on_err = Function::new(ctx.clone(), move |reason: Value<'js>| {
         let message = local::describe_thrown(&reason).0;
+        local::release_callback(keep);
         if let Some(sender) = sender.borrow_mut().take() {
             let _ = sender.send(Err(message));
         }
     })?;
     let then: Function = promise.get("then")?;
     then.call::<_, Value>((This(promise), on_ok, on_err))?;
-    Ok(receiver)
+    Ok(PendingPromise {
+        outcome: receiver,
+        keep,
+    })
 }

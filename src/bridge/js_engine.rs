@@ -38,7 +38,9 @@ impl Engine for JsFunctionEngine {
                 Ok(value) => decode_turn(&value).map_err(|error| {
                     InferenceError::failed(format!("js engine callback: {error}"))
                 }),
-                Err(InvokeError::Stopped(_)) => Err(ctx.cancellation_error()),
+                Err(InvokeError::Stopped(_)) if ctx.cancel.is_cancelled() => {
+                    Err(ctx.cancellation_error())
+                }
                 Err(error) => Err(InferenceError::failed(format!(
                     "js engine callback: {}",
                     error.message()

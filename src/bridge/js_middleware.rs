@@ -8,9 +8,9 @@ use rquickjs::function::Opt;
 use rquickjs::{Ctx, Function, Value};
 use serde_json::{Map, Value as Json};
 
-use super::codec::{decode_turn, encode_turn, js_to_json, json_to_js, turn_from_js, turn_to_js};
-use super::invoke::callback_function;
-use super::js_engine::call_options;
+use super::codec::{decode_turn, encode_turn, json_to_js, turn_from_js, turn_to_js};
+use super::invoke::{Answer, InvokeError, answer, callback_function};
+use super::js_engine::{call_options, run_group};
 use crate::inference::{InferenceError, Middleware, Next, RunContext, Turn};
 use crate::owner::{CallOptions, CallbackId, OwnerError, WeakOwnerHandle, local};
 
@@ -51,13 +51,33 @@ impl Middleware for JsMiddleware {
             };
             let job_below = below.clone();
             let job_ctx = ctx.clone();
+            let incoming = turn.clone();
             let result = owner
                 .call_with(options, "invoke-middleware", move |js| {
                     run_middleware(js, callback, turn, next, job_ctx, context, job_below)
                 })
                 .await;
-            match result {
-                Ok(turn) => Ok(turn),
+            // A middleware may return a Promise (an `async` function): await it.
+            let returned = match result {
+                Ok(Answer::Ready(value)) => Ok(value),
+                Ok(Answer::Pending(pending)) => pending
+                    .settled(&owner, Some(&ctx.cancel))
+                    .await
+                    .map_err(|error| match error {
+                        InvokeError::Thrown(message) => OwnerError::Js {
+                            owner: owner.name().into(),
+                            op: "invoke-middleware",
+                            message,
+                            stack: None,
+                        },
+                        _ => owner.closed_error("invoke-middleware"),
+                    }),
+                Err(error) => Err(error),
+            };
+            match returned {
+                Ok(Json::Null) => Ok(incoming),
+                Ok(value) => decode_turn(&value)
+                    .map_err(|error| InferenceError::failed(format!("{name}: {error}"))),
                 Err(OwnerError::Js { message, .. }) => {
                     let from_below = below.lock().take();
                     match from_below {
@@ -69,9 +89,7 @@ impl Middleware for JsMiddleware {
                     OwnerError::Canceled { .. }
                     | OwnerError::Interrupted { .. }
                     | OwnerError::Timeout { .. },
-                ) if ctx.cancel.is_cancelled() || ctx.deadline.is_some() => {
-                    Err(ctx.cancellation_error())
-                }
+                ) if ctx.cancel.is_cancelled() => Err(ctx.cancellation_error()),
                 Err(error) => Err(InferenceError::failed(format!(
                     "{name}: {}",
                     error.message()
@@ -89,7 +107,7 @@ fn run_middleware<'js>(
     run_ctx: RunContext,
     context: Json,
     below: Arc<Mutex<Option<InferenceError>>>,
-) -> rquickjs::Result<Turn> {
+) -> rquickjs::Result<Answer> {
     let function = callback_function(js, callback)?;
     let incoming = turn.clone();
     let next_fn = Function::new(js.clone(), move |js: Ctx<'js>, arg: Opt<Value<'js>>| {
@@ -97,7 +115,11 @@ fn run_middleware<'js>(
             Some(value) if !value.is_undefined() && !value.is_null() => turn_from_js(&js, value)?,
             _ => turn.clone(),
         };
-        match local::block_on(&js, "middleware-next", next.run(run_ctx.clone(), input)) {
+        // The run's own group: `next()` may also be called from a promise job of an `async`
+        // middleware, outside the middleware's item.
+        let group = Some(run_group(&run_ctx.inference_id));
+        let below_run = next.run(run_ctx.clone(), input);
+        match local::block_on_group(&js, "middleware-next", group, below_run) {
             Ok(Ok(output)) => turn_to_js(&js, &output),
             Ok(Err(error)) => {
                 let message = error.to_string();
@@ -111,11 +133,7 @@ fn run_middleware<'js>(
     let turn_value = json_to_js(js, &encode_turn(&incoming, false))?;
     let context_value = json_to_js(js, &context)?;
     let returned: Value = function.call((turn_value, next_fn, context_value))?;
-    if returned.is_undefined() || returned.is_null() {
-        return Ok(incoming);
-    }
-    let json = js_to_json(js, returned)?;
-    decode_turn(&json).map_err(|error| rquickjs::Exception::throw_type(js, &error))
+    answer(js, returned)
 }
 
 /// The middleware `ctx` object: `{middlewareName, timestampMs, turnId?, sessionId?, inferenceId?,

@@ -6,8 +6,8 @@ use serde_json::{Map, Value as Json};
 use super::invoke::{InvokeError, invoke_json};
 use crate::inference::ToolDefinition;
 use crate::inference::hooks::{
-    AfterDecision, AfterToolCallPayload, BeforeDecision, BeforeToolCallPayload, HookPhase,
-    HookPolicy, ToolErrorDecision, ToolErrorPayload,
+    AfterDecision, AfterToolCallPayload, BeforeDecision, BeforeToolCallPayload, HookMeta,
+    HookPhase, HookPolicy, ToolErrorDecision, ToolErrorPayload,
 };
 use crate::inference::{Tool, ToolContext, ToolHooks};
 use crate::owner::{CallOptions, CallbackId, WeakOwnerHandle};
@@ -94,25 +94,25 @@ pub struct JsHooks {
 }
 
 impl JsHooks {
+    /// Calls hook `callback` with `payload`, interrupted when the run (`meta.cancel`) is cancelled.
     fn invoke(
         &self,
         callback: Option<CallbackId>,
         payload: Json,
+        meta: &HookMeta,
     ) -> BoxFuture<'static, Result<Option<Json>, String>> {
         let owner = self.owner.clone();
+        let options = CallOptions {
+            cancel: Some(meta.cancel.clone()),
+            session_id: meta.session_id.clone(),
+            inference_id: meta.inference_id.clone(),
+            ..CallOptions::default()
+        };
         Box::pin(async move {
             let Some(callback) = callback else {
                 return Ok(None);
             };
-            match invoke_json(
-                &owner,
-                CallOptions::default(),
-                "invoke-hook",
-                callback,
-                vec![payload],
-            )
-            .await
-            {
+            match invoke_json(&owner, options, "invoke-hook", callback, vec![payload]).await {
                 Ok(value) => Ok(Some(value)),
                 Err(InvokeError::Thrown(message) | InvokeError::Stopped(message)) => Err(message),
                 Err(InvokeError::Closed) => Err("runtime closed".into()),
@@ -138,7 +138,7 @@ impl ToolHooks for JsHooks {
         &self,
         payload: BeforeToolCallPayload,
     ) -> BoxFuture<'static, Result<BeforeDecision, String>> {
-        let answer = self.invoke(self.before, payload.to_json());
+        let answer = self.invoke(self.before, payload.to_json(), &payload.meta);
         Box::pin(async move {
             Ok(match answer.await? {
                 Some(value) => BeforeDecision::from_json(&value),
@@ -151,7 +151,7 @@ impl ToolHooks for JsHooks {
         &self,
         payload: AfterToolCallPayload,
     ) -> BoxFuture<'static, Result<AfterDecision, String>> {
-        let answer = self.invoke(self.after, payload.to_json());
+        let answer = self.invoke(self.after, payload.to_json(), &payload.meta);
         Box::pin(async move {
             Ok(match answer.await? {
                 Some(value) => AfterDecision::from_json(&value),
@@ -164,7 +164,7 @@ impl ToolHooks for JsHooks {
         &self,
         payload: ToolErrorPayload,
     ) -> BoxFuture<'static, Result<ToolErrorDecision, String>> {
-        let answer = self.invoke(self.on_error, payload.to_json());
+        let answer = self.invoke(self.on_error, payload.to_json(), &payload.meta);
         Box::pin(async move {
             Ok(match answer.await? {
                 Some(value) => ToolErrorDecision::from_json(&value),

@@ -9,6 +9,8 @@
 use futures_util::future::BoxFuture;
 use serde_json::{Map, Value, json};
 
+use tokio_util::sync::CancellationToken;
+
 use super::context::RunContext;
 use super::event::now_ms;
 
@@ -158,7 +160,7 @@ impl HookCall {
 }
 
 /// The run a hook is called from: `sessionId`, `inferenceId`, `tags` (when known) and `timestampMs`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct HookMeta {
     /// Session id, when known.
     pub session_id: Option<String>,
@@ -168,6 +170,8 @@ pub struct HookMeta {
     pub tags: Option<Value>,
     /// Wall-clock time of the hook call, milliseconds since the Unix epoch.
     pub timestamp_ms: u64,
+    /// The run's cancellation: a JS hook still running when it fires is interrupted.
+    pub cancel: CancellationToken,
 }
 
 impl HookMeta {
@@ -179,6 +183,7 @@ impl HookMeta {
             inference_id: non_empty(&ctx.inference_id),
             tags: ctx.tags.clone(),
             timestamp_ms: now_ms(),
+            cancel: ctx.cancel.clone(),
         }
     }
 
@@ -201,7 +206,7 @@ impl HookMeta {
 }
 
 /// The payload of `beforeToolCall`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct BeforeToolCallPayload {
     /// The call about to run.
     pub call: HookCall,
@@ -221,7 +226,7 @@ impl BeforeToolCallPayload {
 }
 
 /// The payload of `afterToolCall`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct AfterToolCallPayload {
     /// The call that ran.
     pub call: HookCall,
@@ -251,7 +256,7 @@ impl AfterToolCallPayload {
 }
 
 /// The payload of `onToolError`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct ToolErrorPayload {
     /// The failed attempt, from 0.
     pub attempt: u32,
@@ -690,6 +695,7 @@ mod tests {
             inference_id: None,
             tags: Some(json!({})),
             timestamp_ms: 7,
+            cancel: CancellationToken::new(),
         };
         let call = HookCall {
             id: "c1".into(),

@@ -465,8 +465,6 @@ impl OwnerLocal {
         Ok(())
     }
 
-    /// Serves the mailbox, jobs and timers until `done()` holds (nested pumping). Fails with
-
     /// Serves the mailbox, promise jobs and timers (and, unless `wait` is given, top-level work)
     /// until `done()` holds (nested pumping). `wait: Some(group)` says the caller is a native
     /// function waiting in the middle of a JS turn, for work of `group`. Fails with

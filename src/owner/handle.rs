@@ -247,15 +247,15 @@ impl OwnerHandle {
             .inner
             .lifecycle
             .enter_send(false)
-            .ok_or_else(|| self.closed(op))?;
+            .ok_or_else(|| self.closed_error(op))?;
         self.inner
             .tx
             .send(Message::Work(envelope))
-            .map_err(|_| self.closed(op))?;
+            .map_err(|_| self.closed_error(op))?;
         drop(guard);
         reply
             .blocking_recv()
-            .unwrap_or_else(|_| Err(self.closed(op)))
+            .unwrap_or_else(|_| Err(self.closed_error(op)))
     }
 
     /// Runs `f` on the owner without waiting for it; errors are logged. Waits (cancellably, via
@@ -284,14 +284,14 @@ impl OwnerHandle {
             .inner
             .lifecycle
             .enter_send(false)
-            .ok_or_else(|| self.closed(op))?;
+            .ok_or_else(|| self.closed_error(op))?;
         match self.inner.tx.try_send(Message::Work(envelope)) {
             Ok(()) => Ok(()),
             Err(flume::TrySendError::Full(_)) => Err(OwnerError::Full {
                 owner: self.inner.name.clone(),
                 op,
             }),
-            Err(flume::TrySendError::Disconnected(_)) => Err(self.closed(op)),
+            Err(flume::TrySendError::Disconnected(_)) => Err(self.closed_error(op)),
         }
     }
 
@@ -336,12 +336,13 @@ impl OwnerHandle {
         self.send(envelope, false, None).await?;
         let mut stopped = self.inner.lifecycle.stopped();
         tokio::select! {
-            changed = idle.changed() => changed.map_err(|_| self.closed("wait-idle")),
-            _ = stopped.wait_for(|stopped| *stopped) => Err(self.closed("wait-idle")),
+            changed = idle.changed() => changed.map_err(|_| self.closed_error("wait-idle")),
+            _ = stopped.wait_for(|stopped| *stopped) => Err(self.closed_error("wait-idle")),
         }
     }
 
-    pub(crate) fn closed(&self, op: &'static str) -> OwnerError {
+    /// The `Closed` error of this owner for `op`.
+    pub fn closed_error(&self, op: &'static str) -> OwnerError {
         OwnerError::Closed {
             owner: self.inner.name.clone(),
             op,
@@ -358,15 +359,17 @@ impl OwnerHandle {
         T: Send + 'static,
         F: for<'js> FnOnce(&Ctx<'js>) -> rquickjs::Result<T> + Send + 'static,
     {
-        let local = actor::current_local().ok_or_else(|| self.closed(op))?;
-        let ptr = local.ctx_ptr().ok_or_else(|| self.closed(op))?;
+        let local = actor::current_local().ok_or_else(|| self.closed_error(op))?;
+        let ptr = local.ctx_ptr().ok_or_else(|| self.closed_error(op))?;
         // SAFETY: we are on the owner thread, inside its `Context::with`, and `ptr` is that
         // context; `from_raw` takes its own reference, released when `ctx` drops below.
         let ctx = unsafe { Ctx::from_raw(ptr) };
         let (job, reply) = self.reply_job(f);
         let mut reply = reply;
         local.execute(&ctx, self.envelope(options, op, job));
-        reply.try_recv().unwrap_or_else(|_| Err(self.closed(op)))
+        reply
+            .try_recv()
+            .unwrap_or_else(|_| Err(self.closed_error(op)))
     }
 
     async fn call_remote<T, F>(
@@ -396,7 +399,7 @@ impl OwnerHandle {
         let envelope = self.envelope(options, op, job);
         let answer = async {
             self.send(envelope, false, cancel.as_ref()).await?;
-            reply.await.unwrap_or_else(|_| Err(self.closed(op)))
+            reply.await.unwrap_or_else(|_| Err(self.closed_error(op)))
         };
         let canceled = async {
             match &cancel {
@@ -453,19 +456,19 @@ impl OwnerHandle {
             .inner
             .lifecycle
             .enter_send(internal)
-            .ok_or_else(|| self.closed(op))?;
+            .ok_or_else(|| self.closed_error(op))?;
         let message = match self.inner.tx.try_send(Message::Work(envelope)) {
             Ok(()) => return Ok(()),
-            Err(flume::TrySendError::Disconnected(_)) => return Err(self.closed(op)),
+            Err(flume::TrySendError::Disconnected(_)) => return Err(self.closed_error(op)),
             Err(flume::TrySendError::Full(message)) => message,
         };
         let sending = self.inner.tx.send_async(message);
         match cancel {
             Some(token) => tokio::select! {
-                sent = sending => sent.map_err(|_| self.closed(op)),
+                sent = sending => sent.map_err(|_| self.closed_error(op)),
                 _ = token.cancelled() => Err(OwnerError::Canceled { owner: self.inner.name.clone(), op }),
             },
-            None => sending.await.map_err(|_| self.closed(op)),
+            None => sending.await.map_err(|_| self.closed_error(op)),
         }
     }
 
