@@ -11,7 +11,7 @@ use super::codec::{json_to_js, turn_to_js};
 use super::table;
 use crate::inference::session::RunOptions;
 use crate::inference::{Event, EventKind, EventSink, Session, Turn};
-use crate::owner::{CallbackId, WeakOwnerHandle, local};
+use crate::owner::{CallbackId, local};
 
 /// Runs `session` synchronously: the run executes on tokio while this owner keeps serving the
 /// callbacks it sends back. Returns the output turn or throws the failure text.
@@ -45,8 +45,9 @@ pub struct StartedRun {
     pub cancel_id: u64,
 }
 
-/// Starts a run on tokio; it begins executing when [`table::release_run`] is called. Every event is delivered to `deliver` and the outcome to `settle`
-/// (`settle(true, turn)` / `settle(false, message)`) on this owner, between JS turns, events first.
+/// Starts a run on tokio; it begins executing when [`table::release_run`] is called. Every event
+/// is delivered to `deliver` and the outcome to `settle` (`settle(true, turn)` /
+/// `settle(false, message)`) on this owner, between JS turns, events first.
 pub fn start<'js>(
     ctx: &Ctx<'js>,
     session: &Session,
@@ -55,11 +56,23 @@ pub fn start<'js>(
     deliver: Function<'js>,
     settle: Function<'js>,
 ) -> rquickjs::Result<StartedRun> {
-    let (sender, receiver) = mpsc::unbounded_channel();
-    options.sink = Arc::new(ChannelSink(sender));
-    let prepared = session
-        .prepare_run(seed, options)
-        .map_err(|error| rquickjs::Exception::throw_message(ctx, &error.to_string()))?;
+    let unavailable =
+        || rquickjs::Exception::throw_internal(ctx, "start() must run on an owner thread");
+    let deliveries = deliveries().ok_or_else(unavailable)?;
+    let deliver = local::register_callback(ctx, deliver.into_value()).ok_or_else(unavailable)?;
+    let settle = local::register_callback(ctx, settle.into_value()).ok_or_else(unavailable)?;
+    options.sink = Arc::new(DeliverySink {
+        deliveries: deliveries.clone(),
+        deliver,
+    });
+    let prepared = match session.prepare_run(seed, options) {
+        Ok(prepared) => prepared,
+        Err(error) => {
+            local::release_callback(deliver);
+            local::release_callback(settle);
+            return Err(rquickjs::Exception::throw_message(ctx, &error.to_string()));
+        }
+    };
     let (release, released) = tokio::sync::oneshot::channel();
     let cancel_id = table::add_run(prepared.cancel_token(), release);
     let started = StartedRun {
@@ -68,106 +81,122 @@ pub fn start<'js>(
         inference_id: prepared.inference_id().to_string(),
         cancel_id,
     };
-    let unavailable =
-        || rquickjs::Exception::throw_internal(ctx, "start() must run on an owner thread");
-    let deliver = local::register_callback(ctx, deliver.into_value()).ok_or_else(unavailable)?;
-    let settle = local::register_callback(ctx, settle.into_value()).ok_or_else(unavailable)?;
     let keep_alive = local::keep_alive().ok_or_else(unavailable)?;
-    let owner = local::weak_handle().ok_or_else(unavailable)?;
     let tokio = local::tokio_handle().ok_or_else(unavailable)?;
     tokio.spawn(async move {
         // The run begins once the JS turn that started it has ended, so a `cancel()` in that same
         // turn always cancels it (the glue releases it from a promise job).
         let _ = released.await;
-        let forwarder = Forwarder { owner, deliver };
-        let mut receiver = receiver;
-        let run = prepared.execute();
-        tokio::pin!(run);
-        let result = loop {
-            tokio::select! {
-                biased;
-                Some(event) = receiver.recv() => forwarder.deliver(event).await,
-                result = &mut run => break result,
-            }
-        };
-        while let Ok(event) = receiver.try_recv() {
-            forwarder.deliver(event).await;
-        }
-        let outcome = result.map_err(|error| error.to_string());
-        forwarder
-            .settle(settle, cancel_id, outcome, keep_alive)
-            .await;
+        let outcome = prepared.execute().await.map_err(|error| error.to_string());
+        // After every event of the run: they went into the same channel before it completed.
+        let _ = deliveries.send(Delivery::Settle {
+            deliver,
+            settle,
+            cancel_id,
+            outcome,
+            keep_alive,
+        });
     });
     Ok(started)
 }
 
-/// Sends events into the run's forwarding task.
-struct ChannelSink(mpsc::UnboundedSender<Event>);
-
-impl EventSink for ChannelSink {
-    fn emit(&self, event: Event) {
-        let _ = self.0.send(event);
-    }
-}
-
-/// Posts a run's events and its settlement to the owner, in order (one sender, FIFO).
-struct Forwarder {
-    owner: WeakOwnerHandle,
-    deliver: CallbackId,
-}
-
-impl Forwarder {
-    async fn deliver(&self, event: Event) {
-        let Some(owner) = self.owner.upgrade() else {
-            return;
-        };
-        let deliver = self.deliver;
-        let json = event_json(&event);
-        let _ = owner
-            .post("deliver-event", move |ctx| {
-                local::run_at_top_level(
-                    ctx,
-                    Box::new(move |ctx: &Ctx<'_>| {
-                        let result = call_registered(ctx, deliver, &json, None);
-                        report(ctx, "deliver-event", result);
-                    }),
-                );
-                Ok(())
-            })
-            .await;
-    }
-
-    async fn settle(
-        self,
+/// What the owner must do for a started run.
+enum Delivery {
+    /// Call the run's `deliver` with an event.
+    Event { deliver: CallbackId, event: Event },
+    /// Call the run's `settle` and release what the run held.
+    Settle {
+        deliver: CallbackId,
         settle: CallbackId,
         cancel_id: u64,
         outcome: Result<Turn, String>,
         keep_alive: local::KeepAlive,
-    ) {
-        let Some(owner) = self.owner.upgrade() else {
-            return;
-        };
-        let deliver = self.deliver;
-        let _ = owner
-            .post("settle-promise", move |ctx| {
-                local::run_at_top_level(
-                    ctx,
-                    Box::new(move |ctx: &Ctx<'_>| {
-                        let (ok, value) = match &outcome {
-                            Ok(turn) => (true, super::codec::encode_turn(turn, false)),
-                            Err(message) => (false, Json::String(message.clone())),
-                        };
-                        let result = call_registered(ctx, settle, &value, Some(ok));
-                        report(ctx, "settle-promise", result);
-                        local::release_callback(deliver);
-                        local::release_callback(settle);
-                        table::remove_run(cancel_id);
-                        drop(keep_alive);
-                    }),
-                );
-                Ok(())
-            })
-            .await;
+    },
+}
+
+/// Sends a run's events into this owner's delivery channel.
+struct DeliverySink {
+    deliveries: mpsc::UnboundedSender<Delivery>,
+    deliver: CallbackId,
+}
+
+impl EventSink for DeliverySink {
+    fn emit(&self, event: Event) {
+        let _ = self.deliveries.send(Delivery::Event {
+            deliver: self.deliver,
+            event,
+        });
+    }
+}
+
+thread_local! {
+    /// This owner's delivery channel, served by one forwarding task.
+    static DELIVERIES: std::cell::RefCell<Option<mpsc::UnboundedSender<Delivery>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Most deliveries posted to the owner in one message.
+const DELIVERY_BATCH: usize = 256;
+
+/// The delivery channel of this owner, starting its forwarding task on first use. One task per
+/// owner posts deliveries in batches, in channel order: per run, events in emission order and the
+/// settlement last; and only one sender waits on the mailbox however many runs are active.
+fn deliveries() -> Option<mpsc::UnboundedSender<Delivery>> {
+    if let Some(sender) = DELIVERIES.with(|slot| slot.borrow().clone()) {
+        return Some(sender);
+    }
+    let owner = local::weak_handle()?;
+    let tokio = local::tokio_handle()?;
+    let (sender, mut receiver) = mpsc::unbounded_channel::<Delivery>();
+    tokio.spawn(async move {
+        let mut batch = Vec::with_capacity(DELIVERY_BATCH);
+        while receiver.recv_many(&mut batch, DELIVERY_BATCH).await > 0 {
+            let Some(owner) = owner.upgrade() else {
+                return;
+            };
+            let items = std::mem::replace(&mut batch, Vec::with_capacity(DELIVERY_BATCH));
+            let posted = owner
+                .post("deliver-events", move |ctx| {
+                    local::run_at_top_level(ctx, Box::new(move |ctx: &Ctx<'_>| deliver_all(ctx, items)));
+                    Ok(())
+                })
+                .await;
+            if posted.is_err() {
+                return;
+            }
+        }
+    });
+    DELIVERIES.with(|slot| *slot.borrow_mut() = Some(sender.clone()));
+    Some(sender)
+}
+
+/// Runs a batch of deliveries on the owner, in order.
+fn deliver_all(ctx: &Ctx<'_>, items: Vec<Delivery>) {
+    for item in items {
+        match item {
+            Delivery::Event { deliver, event } => {
+                let result = call_registered(ctx, deliver, &event_json(&event), None);
+                report(ctx, "deliver-event", result);
+            }
+            Delivery::Settle {
+                deliver,
+                settle,
+                cancel_id,
+                outcome,
+                keep_alive,
+            } => {
+                let (ok, value) = match &outcome {
+                    Ok(turn) => (true, super::codec::encode_turn(turn, false)),
+                    Err(message) => (false, Json::String(message.clone())),
+                };
+                let result = call_registered(ctx, settle, &value, Some(ok));
+                report(ctx, "settle-promise", result);
+                local::release_callback(deliver);
+                local::release_callback(settle);
+                table::remove_run(cancel_id);
+                drop(keep_alive);
+            }
+        }
     }
 }
 

@@ -20,6 +20,10 @@ pub struct RunArgs {
     /// Print the names of the host tools and exit.
     #[arg(long = "list-go-tools", alias = "list-host-tools")]
     pub list_go_tools: bool,
+    /// Print the owner's statistics (per-op counts, queue wait and execution percentiles) to
+    /// stderr when the script ends.
+    #[arg(long)]
+    pub owner_stats: bool,
 }
 
 /// Runs the script; exit status 0 on success, 1 on any failure.
@@ -74,6 +78,9 @@ pub async fn run(args: RunArgs) -> ExitCode {
             Ok(run_to_completion(ctx, &name, &source, kind))
         })
         .await;
+    if args.owner_stats {
+        eprintln!("{:#?}", owner.stats());
+    }
     owner.shutdown(ShutdownMode::Abort, None).await;
     let failure = match result {
         Ok(Ok(())) => return ExitCode::SUCCESS,

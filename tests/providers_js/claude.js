@@ -1,0 +1,219 @@
+// claude.js: a two-step tool loop against a fake Anthropic Messages server (run by
+// tests/providers_e2e.rs, which passes the server's address in FAKE_PROVIDER_URL and checks the
+// requests). Step 1 streams thinking (with a signature), text and two tool_use blocks whose input
+// arrives as JSON pieces; step 2 streams text.
+const gp = require("geppetto");
+const T = gp.turns;
+const SCRIPT = "claude.js";
+
+const ENGINE_OPTIONS = {
+  provider: "claude",
+  model: "claude-sonnet-4-5",
+  apiKey: "sk-ant-fake-e2e-0004",
+  baseURL: ENV.FAKE_PROVIDER_URL + "/v1",
+  maxTokens: 1024,
+};
+const TOOL_LOOP = { toolChoice: "required" };
+
+const EXPECT = {
+  blocks: [
+    "system", "user", "reasoning", "llm_text", "tool_call", "tool_call", "tool_use", "tool_use", "llm_text",
+  ],
+  checkCallIds: (ids) => eq(ids, ["toolu_weather", "toolu_double"], "tool_call ids"),
+  checkBlocks: (blocks) => {
+    const reasoning = blocks.filter((b) => b.kind === "reasoning");
+    eq(reasoning.map((b) => b.payload.text), ["I need the weather and a doubling."], "thinking text");
+    eq(
+      reasoning.map((b) => b.payload.signature),
+      ["EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pkiMOYds"],
+      "thinking signature kept"
+    );
+    eq(blocks[3].payload.text, "Checking both.", "text before the tool calls");
+  },
+  steps: [
+    {
+      kinds: ["reasoning", "llm_text", "tool_call", "tool_call"],
+      metadata: {
+        provider: "claude",
+        model: "claude-sonnet-4-5-20250929",
+        usage: { input_tokens: 472, output_tokens: 89 },
+        stop_reason: "tool_use",
+      },
+    },
+    {
+      kinds: ["llm_text"],
+      metadata: {
+        provider: "claude",
+        model: "claude-sonnet-4-5-20250929",
+        usage: { input_tokens: 25, output_tokens: 15, cached_tokens: 0, cache_creation_input_tokens: 0 },
+        stop_reason: "end_turn",
+      },
+    },
+  ],
+  events: [
+    "start", "partial", "tool-call", "tool-call", "final",
+    "tool-call-execute", "tool-call-execution-result", "tool-call-execute", "tool-call-execution-result",
+    "start", "partial", "final",
+  ],
+  partials: ["Checking both.", "Hello", ", world!"],
+  finalTexts: ["Checking both.", "Hello, world!"],
+};
+
+// ---- tiny local helpers ----------------------------------------------------------------------
+/** `value` with object keys sorted, so comparisons ignore key order. */
+function canon(value) {
+  if (Array.isArray(value)) return value.map(canon);
+  if (value !== null && typeof value === "object") {
+    const out = {};
+    for (const key of Object.keys(value).sort()) out[key] = canon(value[key]);
+    return out;
+  }
+  return value;
+}
+function eq(actual, expected, what) {
+  const a = JSON.stringify(canon(actual));
+  const b = JSON.stringify(canon(expected));
+  if (a !== b) throw new Error(`${SCRIPT}: ${what}: expected ${b}, got ${a}`);
+}
+function check(cond, what) {
+  if (!cond) throw new Error(`${SCRIPT}: ${what}`);
+}
+/** Tool arguments as an object, whether a block holds them as an object or as JSON text. */
+const argsOf = (args) => (typeof args === "string" ? JSON.parse(args) : args);
+/** Event types in order, consecutive `partial` events collapsed into one. */
+function collapsedTypes(events) {
+  const types = [];
+  for (const ev of events) {
+    if (ev.type === "partial" && types[types.length - 1] === "partial") continue;
+    types.push(ev.type);
+  }
+  return types;
+}
+
+// ---- the fake provider ---------------------------------------------------------------------------
+const url = ENV.FAKE_PROVIDER_URL;
+check(typeof url === "string" && /^http:\/\/127\.0\.0\.1:\d+$/.test(url), "FAKE_PROVIDER_URL is the fake server: " + url);
+
+// ---- tools -------------------------------------------------------------------------------------
+const called = [];
+const tools = gp.tools
+  .createRegistry()
+  .register({
+    name: "get_weather",
+    description: "Current weather for a city",
+    parameters: {
+      type: "object",
+      properties: {
+        location: { type: "string", description: "City name" },
+        unit: { type: "string", enum: ["c", "f"] },
+      },
+      required: ["location"],
+    },
+    handler: (args) => {
+      called.push({ name: "get_weather", args });
+      return { location: args.location, temperature: 18, unit: args.unit };
+    },
+  })
+  .register({
+    name: "go_double",
+    description: "Double a number",
+    parameters: { type: "object", properties: { n: { type: "number" } }, required: ["n"] },
+    handler: (args) => {
+      called.push({ name: "go_double", args });
+      return { value: args.n * 2 };
+    },
+  });
+const RESULTS = [
+  { location: "Paris", temperature: 18, unit: "c" },
+  { value: 42 },
+];
+
+// ---- the session ---------------------------------------------------------------------------------
+const engine = gp.engines.fromConfig(ENGINE_OPTIONS);
+eq(engine.name, "config", "engine name");
+
+// A pass-through middleware records what each engine step of the tool loop added.
+const steps = [];
+const recordSteps = gp.middlewares.fromJS((turn, next) => {
+  const out = next(turn);
+  steps.push({ kinds: out.blocks.slice(turn.blocks.length).map((b) => b.kind), metadata: out.metadata });
+  return out;
+}, "record-steps");
+
+const session = gp.createSession({ engine, tools, middlewares: [recordSteps], toolLoop: TOOL_LOOP });
+const seed = T.newTurn({
+  blocks: [T.newSystemBlock("You are a weather bot."), T.newUserBlock("Weather in Paris, and double 21?")],
+});
+const run = session.start(seed);
+const events = [];
+const partials = [];
+run.on("partial", (ev) => partials.push(ev)).on("*", (ev) => events.push(ev));
+
+run.promise.then((out) => {
+  // The tools ran once each, in call order, with the arguments streamed in pieces.
+  eq(called, [
+    { name: "get_weather", args: { location: "Paris", unit: "c" } },
+    { name: "go_double", args: { n: 21 } },
+  ], "tool calls");
+
+  // The output turn: seed, first step, tool results, second step.
+  eq(out.blocks.map((b) => b.kind), EXPECT.blocks, "block kinds");
+  const toolCalls = out.blocks.filter((b) => b.kind === "tool_call");
+  const callIds = toolCalls.map((b) => b.payload.id);
+  EXPECT.checkCallIds(callIds);
+  eq(toolCalls.map((b) => b.payload.name), ["get_weather", "go_double"], "tool_call names");
+  eq(toolCalls.map((b) => argsOf(b.payload.args)), [{ location: "Paris", unit: "c" }, { n: 21 }], "tool_call args");
+  const toolUses = out.blocks.filter((b) => b.kind === "tool_use");
+  eq(toolUses.map((b) => b.payload.id), callIds, "tool_use blocks answer the calls, in order");
+  eq(toolUses.map((b) => JSON.parse(b.payload.result)), RESULTS, "tool results");
+  eq(toolUses.map((b) => b.payload.error), ["", ""], "no tool errors");
+  const final = out.blocks[out.blocks.length - 1];
+  eq(final.role, "assistant", "final block role");
+  eq(final.payload.text, "Hello, world!", "final assistant text");
+  EXPECT.checkBlocks(out.blocks);
+
+  // Turn metadata: the provider's report of the last step, plus the run's ids.
+  for (const key of ["provider", "model", "usage", "stop_reason"]) {
+    eq(out.metadata[key], EXPECT.steps[1].metadata[key], "turn metadata." + key);
+  }
+  eq(out.metadata.session_id, run.sessionId, "turn metadata.session_id");
+  eq(out.metadata.inference_id, run.inferenceId, "turn metadata.inference_id");
+
+  // Each step of the loop, as the middleware saw it.
+  eq(steps.length, 2, "two engine steps");
+  for (let i = 0; i < 2; i++) {
+    eq(steps[i].kinds, EXPECT.steps[i].kinds, `step ${i + 1} blocks`);
+    for (const key of ["provider", "model", "usage", "stop_reason"]) {
+      eq(steps[i].metadata[key], EXPECT.steps[i].metadata[key], `step ${i + 1} metadata.${key}`);
+    }
+  }
+
+  // Events, in order.
+  eq(collapsedTypes(events), EXPECT.events, "event types");
+  for (const ev of events) eq(ev.runId, run.runId, ev.type + " event runId");
+  eq(partials.map((ev) => ev.delta), EXPECT.partials, "partial deltas");
+  let completion = "";
+  let lastStart = -1;
+  events.forEach((ev, index) => {
+    if (ev.type === "start") {
+      completion = "";
+      lastStart = index;
+    }
+    if (ev.type !== "partial") return;
+    completion += ev.delta;
+    eq(ev.completion, completion, `partial ${index} completion (step starting at event ${lastStart})`);
+  });
+  eq(partials[partials.length - 1].completion, "Hello, world!", "last completion");
+  const toolCallEvents = events.filter((ev) => ev.type === "tool-call");
+  eq(toolCallEvents.map((ev) => ev.toolCall.id), callIds, "tool-call event ids");
+  eq(toolCallEvents.map((ev) => ev.toolCall.name), ["get_weather", "go_double"], "tool-call event names");
+  eq(toolCallEvents.map((ev) => JSON.parse(ev.toolCall.input)), [{ location: "Paris", unit: "c" }, { n: 21 }], "tool-call event inputs");
+  const executes = events.filter((ev) => ev.type === "tool-call-execute");
+  eq(executes.map((ev) => ev.toolCall.id), callIds, "tool-call-execute ids");
+  const executed = events.filter((ev) => ev.type === "tool-call-execution-result");
+  eq(executed.map((ev) => ev.toolResult.id), callIds, "tool-call-execution-result ids");
+  eq(executed.map((ev) => JSON.parse(ev.toolResult.result)), RESULTS, "tool-call-execution-result results");
+  eq(events.filter((ev) => ev.type === "final").map((ev) => ev.text), EXPECT.finalTexts, "final event texts");
+
+  console.log(SCRIPT + ": ok");
+});
