@@ -157,7 +157,10 @@ fn deliveries() -> Option<mpsc::UnboundedSender<Delivery>> {
             let items = std::mem::replace(&mut batch, Vec::with_capacity(DELIVERY_BATCH));
             let posted = owner
                 .post("deliver-events", move |ctx| {
-                    local::run_at_top_level(ctx, Box::new(move |ctx: &Ctx<'_>| deliver_all(ctx, items)));
+                    local::run_at_top_level(
+                        ctx,
+                        Box::new(move |ctx: &Ctx<'_>| deliver_all(ctx, items)),
+                    );
                     Ok(())
                 })
                 .await;

@@ -284,7 +284,9 @@ pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(300);
 impl ProviderConfig {
     /// Resolves options into a configuration. The provider is `api_type` or, failing that,
     /// inferred from the model; a missing API key is looked up in the provider's usual environment
-    /// variables in `env`.
+    /// variables in `env`, but only for the provider's own endpoint: a key from the environment is
+    /// never sent to a custom `baseURL` (a local or third-party server gets a key only when the
+    /// options or the profile name one).
     pub fn resolve(options: EngineOptions, env: &Env) -> Result<ProviderConfig, String> {
         let Some(model) = options.model else {
             return Err("provider options require model".to_string());
@@ -292,7 +294,11 @@ impl ProviderConfig {
         let api_type = options
             .api_type
             .unwrap_or_else(|| ApiType::infer_from_model(&model));
+        let custom_base_url = options.base_url.is_some();
         let api_key = options.api_key.or_else(|| {
+            if custom_base_url {
+                return None;
+            }
             api_type
                 .api_key_env_vars()
                 .iter()

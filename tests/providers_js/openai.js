@@ -1,8 +1,8 @@
 // openai.js: a two-step tool loop against a fake OpenAI Chat Completions server (run by
 // tests/providers_e2e.rs, which passes the server's address in FAKE_PROVIDER_URL and checks the
 // requests). Step 1 streams two tool calls whose arguments arrive in pieces; step 2 streams text.
-// With FAKE_PROVIDER_KEY_FROM_ENV=1 the script passes no apiKey and fromConfig takes the key from
-// OPENAI_API_KEY.
+// With FAKE_PROVIDER_KEY_FROM_ENV=1 the script passes no apiKey: OPENAI_API_KEY is set in the
+// environment, and must not be sent to this custom baseURL.
 const gp = require("geppetto");
 const T = gp.turns;
 const SCRIPT = "openai.js";

@@ -22,7 +22,7 @@ pub use settings::{
 use call::CallEnv;
 
 use super::context::RunContext;
-use super::engine::EngineTools;
+use super::engine::{EngineTools, ToolChoice};
 use super::error::InferenceError;
 use super::hooks::ToolHooks;
 use super::middleware::Next;
@@ -78,9 +78,9 @@ impl ToolLoop {
         turn.data
             .insert(TOOL_CONFIG_KEY.into(), self.settings.tool_config_json());
         let max_iterations = self.settings.max_iterations.max(1);
-        for _ in 0..max_iterations {
+        for iteration in 0..max_iterations as usize {
             let mut step_ctx = ctx.clone();
-            step_ctx.tools = Some(Arc::new(self.engine_tools()));
+            step_ctx.tools = Some(Arc::new(self.engine_tools(iteration)));
             let mut updated = next.run(step_ctx, turn).await?;
             let calls = pending_calls(&updated);
             if calls.is_empty() {
@@ -114,8 +114,14 @@ impl ToolLoop {
         )))
     }
 
-    /// The tools offered to the engine: the registry's definitions allowed by `allowedTools`.
-    fn engine_tools(&self) -> EngineTools {
+    /// The tools offered to the engine at step `iteration`: the registry's definitions allowed by
+    /// `allowedTools`, and the tool choice. `required` applies to the first step only: the model
+    /// must call a tool once; forcing it on every step would only end at `maxIterations`.
+    fn engine_tools(&self, iteration: usize) -> EngineTools {
+        let choice = match self.settings.tool_choice {
+            ToolChoice::Required if iteration > 0 => ToolChoice::Auto,
+            choice => choice,
+        };
         EngineTools {
             definitions: self
                 .registry
@@ -123,7 +129,7 @@ impl ToolLoop {
                 .into_iter()
                 .filter(|definition| self.settings.is_allowed(&definition.name))
                 .collect(),
-            choice: self.settings.tool_choice,
+            choice,
         }
     }
 }
