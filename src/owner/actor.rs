@@ -214,7 +214,10 @@ impl OwnerLocal {
         let next_due = self.timers.borrow_mut().next_due();
         let received = match next_due {
             Some(due) => self.rx.recv_deadline(due),
-            None => self.rx.recv().map_err(|_| flume::RecvTimeoutError::Disconnected),
+            None => self
+                .rx
+                .recv()
+                .map_err(|_| flume::RecvTimeoutError::Disconnected),
         };
         match received {
             Ok(message) => Ok(Some(message)),

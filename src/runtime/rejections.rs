@@ -6,8 +6,6 @@ use std::collections::BTreeMap;
 
 use rquickjs::{Ctx, Object, Value};
 
-
-
 /// A script failure: message and JS stack.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScriptFailure {
@@ -94,4 +92,3 @@ pub fn take_failure() -> Option<ScriptFailure> {
         })
     })
 }
-

@@ -6,7 +6,9 @@ pub mod owner;
 
 use std::process::ExitCode;
 
-pub use owner::{OwnerBenchOptions, OwnerBenchReport, TargetsMet, owner_report, owner_report_blocking};
+pub use owner::{
+    OwnerBenchOptions, OwnerBenchReport, TargetsMet, owner_report, owner_report_blocking,
+};
 
 /// The benchmarks.
 #[derive(Debug, clap::Subcommand)]

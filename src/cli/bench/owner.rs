@@ -233,12 +233,17 @@ fn nanos(elapsed: Duration) -> u64 {
     u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX)
 }
 
+/// Rounds each measure is split into; the rounds of a measure and of its baseline alternate.
+const ROUNDS: usize = 10;
+
+/// Untimed warm-up iterations before `count` timed ones.
 fn warmup_of(count: usize) -> usize {
     (count / 10).max(1_000)
 }
 
-/// Runs every measure once, in order: `call` and its flume ping-pong baseline, `post` and its flume
-/// pipelined baseline, the JS hop, then the idle-owner memory. Must run inside a tokio runtime
+/// Runs every measure once: the latencies (flume ping-pong, `call`, JS hop, in alternating
+/// rounds), the throughputs (flume pipelined, `post`, in alternating rounds), then the idle-owner
+/// memory. Must run inside a tokio runtime
 /// with worker threads (the timed loops run on spawned tokio tasks, the owners on their own
 /// threads).
 pub async fn owner_report(options: &OwnerBenchOptions) -> Result<OwnerBenchReport, String> {
@@ -252,22 +257,20 @@ pub async fn owner_report(options: &OwnerBenchOptions) -> Result<OwnerBenchRepor
         ..OwnerOptions::default()
     })?;
 
-    let flume_pingpong = flume_pingpong(warmup_of(iterations), iterations).await?;
-    let call = call_round_trips(owner.clone(), warmup_of(iterations), iterations).await?;
-    let flume_post_per_s = flume_post_rate(warmup_of(posts), posts).await?;
-    let post_per_s = post_rate(owner.clone(), warmup_of(posts), posts).await?;
-    let js_hop = js_hops(owner.clone(), warmup_of(iterations), iterations).await?;
+    let latencies = latencies(owner.clone(), iterations).await?;
+    let (post_per_s, flume_post_per_s) = throughputs(owner.clone(), posts).await?;
     owner.shutdown(ShutdownMode::Drain, None).await;
     drop(owner);
 
-    let (rss_before_bytes, rss_after_bytes) = tokio::task::spawn_blocking(move || idle_owners(owners))
-        .await
-        .map_err(|error| format!("idle-owner measure failed: {error}"))??;
+    let (rss_before_bytes, rss_after_bytes) =
+        tokio::task::spawn_blocking(move || idle_owners(owners))
+            .await
+            .map_err(|error| format!("idle-owner measure failed: {error}"))??;
     let idle_owner_rss_bytes = rss_after_bytes.saturating_sub(rss_before_bytes) / owners as u64;
 
-    let (call_p50_ns, call_p99_ns) = p50_p99(call);
-    let (flume_pingpong_p50_ns, flume_pingpong_p99_ns) = p50_p99(flume_pingpong);
-    let (js_hop_p50_ns, js_hop_p99_ns) = p50_p99(js_hop);
+    let (call_p50_ns, call_p99_ns) = p50_p99(latencies.call);
+    let (flume_pingpong_p50_ns, flume_pingpong_p99_ns) = p50_p99(latencies.flume);
+    let (js_hop_p50_ns, js_hop_p99_ns) = p50_p99(latencies.js_hop);
     let call_vs_flume_p50 = ratio(call_p50_ns as f64, flume_pingpong_p50_ns as f64);
     let post_vs_flume = ratio(post_per_s, flume_post_per_s);
     let targets_met = TargetsMet {
@@ -321,70 +324,174 @@ where
         .map_err(|error| format!("{what}: task failed: {error}"))?
 }
 
-/// (a) `call` round trips of a trivial closure.
-async fn call_round_trips(
-    owner: OwnerHandle,
-    warmup: usize,
-    iterations: usize,
-) -> Result<Vec<u64>, String> {
-    on_task("call", async move {
-        let fail = |error: crate::owner::OwnerError| format!("call failed: {error}");
-        for i in 0..warmup {
-            owner
-                .call("bench-call", move |_| Ok(black_box(i)))
-                .await
-                .map_err(fail)?;
+/// Splits `total` into [`ROUNDS`] round sizes (the last may be smaller).
+fn rounds(total: usize) -> impl Iterator<Item = usize> {
+    let per_round = total.div_ceil(ROUNDS).max(1);
+    (0..total)
+        .step_by(per_round)
+        .map(move |done| per_round.min(total - done))
+}
+
+/// Timed samples of the three latency measures, nanoseconds.
+struct Latencies {
+    call: Vec<u64>,
+    flume: Vec<u64>,
+    js_hop: Vec<u64>,
+}
+
+/// (a), (b) and (d): one tokio task warms each measure up, then runs them in alternating rounds
+/// (flume ping-pong, `call`, JS hop, flume ping-pong, ...) so scheduling conditions that drift
+/// during the run (which CPUs the threads share, frequency) hit the owner and its baseline alike.
+async fn latencies(owner: OwnerHandle, iterations: usize) -> Result<Latencies, String> {
+    let id = register_js_hop(&owner).await?;
+    let (echo, echo_thread) = FlumeEcho::spawn()?;
+    let result = on_task("latency", async move {
+        let warmup = warmup_of(iterations);
+        let mut scratch = Vec::with_capacity(warmup);
+        echo.round(warmup, &mut scratch).await?;
+        call_round(&owner, warmup, &mut scratch).await?;
+        js_hop_round(&owner, id, warmup, &mut scratch).await?;
+        let mut out = Latencies {
+            call: Vec::with_capacity(iterations),
+            flume: Vec::with_capacity(iterations),
+            js_hop: Vec::with_capacity(iterations),
+        };
+        for count in rounds(iterations) {
+            echo.round(count, &mut out.flume).await?;
+            call_round(&owner, count, &mut out.call).await?;
+            js_hop_round(&owner, id, count, &mut out.js_hop).await?;
         }
-        let mut samples = Vec::with_capacity(iterations);
-        for i in 0..iterations {
-            let start = Instant::now();
-            let result = owner.call("bench-call", move |_| Ok(black_box(i))).await;
-            samples.push(nanos(start.elapsed()));
-            result.map_err(fail)?;
-        }
-        Ok(samples)
+        Ok(out)
     })
-    .await
+    .await;
+    let _ = echo_thread.join();
+    result
+}
+
+/// (a) `count` `call` round trips of a trivial closure.
+async fn call_round(
+    owner: &OwnerHandle,
+    count: usize,
+    samples: &mut Vec<u64>,
+) -> Result<(), String> {
+    for i in 0..count {
+        let start = Instant::now();
+        let result = owner.call("bench-call", move |_| Ok(black_box(i))).await;
+        samples.push(nanos(start.elapsed()));
+        result.map_err(|error| format!("call failed: {error}"))?;
+    }
+    Ok(())
 }
 
 /// (b) The baseline of (a): a tokio task sends a request on a bounded flume channel, a dedicated
 /// std thread receives it (blocking) and replies on another flume channel, the task awaits it.
-async fn flume_pingpong(warmup: usize, iterations: usize) -> Result<Vec<u64>, String> {
-    let (request_tx, request_rx) = flume::bounded::<usize>(1024);
-    let (reply_tx, reply_rx) = flume::bounded::<usize>(1);
-    let echo = std::thread::Builder::new()
-        .name("bench-flume-echo".into())
-        .spawn(move || {
-            while let Ok(request) = request_rx.recv() {
-                if reply_tx.send(black_box(request)).is_err() {
-                    break;
+struct FlumeEcho {
+    request_tx: flume::Sender<usize>,
+    reply_rx: flume::Receiver<usize>,
+}
+
+impl FlumeEcho {
+    /// Starts the echo thread; it ends when the returned `FlumeEcho` is dropped.
+    fn spawn() -> Result<(FlumeEcho, std::thread::JoinHandle<()>), String> {
+        let (request_tx, request_rx) = flume::bounded::<usize>(1024);
+        let (reply_tx, reply_rx) = flume::bounded::<usize>(1);
+        let thread = std::thread::Builder::new()
+            .name("bench-flume-echo".into())
+            .spawn(move || {
+                while let Ok(request) = request_rx.recv() {
+                    if reply_tx.send(black_box(request)).is_err() {
+                        break;
+                    }
                 }
-            }
-        })
-        .map_err(|error| format!("cannot spawn the flume echo thread: {error}"))?;
-    let samples = on_task("flume ping-pong", async move {
+            })
+            .map_err(|error| format!("cannot spawn the flume echo thread: {error}"))?;
+        Ok((
+            FlumeEcho {
+                request_tx,
+                reply_rx,
+            },
+            thread,
+        ))
+    }
+
+    /// `count` timed ping-pongs.
+    async fn round(&self, count: usize, samples: &mut Vec<u64>) -> Result<(), String> {
         let fail = || "flume ping-pong: echo thread gone".to_string();
-        for i in 0..warmup {
-            request_tx.send_async(i).await.map_err(|_| fail())?;
-            reply_rx.recv_async().await.map_err(|_| fail())?;
-        }
-        let mut samples = Vec::with_capacity(iterations);
-        for i in 0..iterations {
+        for i in 0..count {
             let start = Instant::now();
-            request_tx.send_async(i).await.map_err(|_| fail())?;
-            let reply = reply_rx.recv_async().await;
+            self.request_tx.send_async(i).await.map_err(|_| fail())?;
+            let reply = self.reply_rx.recv_async().await;
             samples.push(nanos(start.elapsed()));
             reply.map_err(|_| fail())?;
         }
-        Ok(samples)
-    })
-    .await;
-    let _ = echo.join();
-    samples
+        Ok(())
+    }
 }
 
-/// One pipelined `post` run of `count` trivial closures, then a `call` to wait for them; returns
-/// its duration.
+/// The JS function of the JS hop.
+const JS_HOP_FUNCTION: &str = "(x) => ({ n: x.n + 1, tag: x.tag })";
+
+/// Registers [`JS_HOP_FUNCTION`] in the owner's callback table.
+async fn register_js_hop(owner: &OwnerHandle) -> Result<CallbackId, String> {
+    owner
+        .call("bench-js-register", |ctx| {
+            let function: rquickjs::Value = ctx.eval(JS_HOP_FUNCTION)?;
+            Ok(local::register_callback(ctx, function))
+        })
+        .await
+        .map_err(|error| format!("JS hop: cannot register the function: {error}"))?
+        .ok_or_else(|| "JS hop: cannot register the function".to_string())
+}
+
+/// (d) `count` timed JS hops, each result checked (after timing).
+async fn js_hop_round(
+    owner: &OwnerHandle,
+    id: CallbackId,
+    count: usize,
+    samples: &mut Vec<u64>,
+) -> Result<(), String> {
+    for i in 0..count {
+        let start = Instant::now();
+        let result = js_hop(owner, id, i).await;
+        samples.push(nanos(start.elapsed()));
+        let result = result?;
+        if result.get("n").and_then(serde_json::Value::as_u64) != Some(i as u64 + 1)
+            || result.get("tag").and_then(serde_json::Value::as_str) != Some("bench")
+        {
+            return Err(format!("JS hop: unexpected result {result} for n = {i}"));
+        }
+    }
+    Ok(())
+}
+
+/// One JS hop: serialize a small JSON value, parse it into JS on the owner, call the registered
+/// function, stringify its result and parse it back.
+async fn js_hop(
+    owner: &OwnerHandle,
+    id: CallbackId,
+    i: usize,
+) -> Result<serde_json::Value, String> {
+    let argument = serde_json::json!({ "n": i, "tag": "bench" });
+    let text = serde_json::to_string(&argument).map_err(|error| error.to_string())?;
+    let result = owner
+        .call("bench-js-hop", move |ctx| {
+            let function = local::callback(ctx, id)
+                .and_then(rquickjs::Value::into_function)
+                .ok_or_else(|| rquickjs::Error::new_from_js("undefined", "function"))?;
+            let argument = ctx.json_parse(text)?;
+            let result: rquickjs::Value = function.call((argument,))?;
+            match ctx.json_stringify(result)? {
+                Some(text) => text.to_string(),
+                None => Ok(String::new()),
+            }
+        })
+        .await
+        .map_err(|error| format!("JS hop failed: {error}"))?;
+    serde_json::from_str(&result).map_err(|error| format!("JS hop: bad result {result:?}: {error}"))
+}
+
+/// (c) One pipelined `post` run of `count` trivial closures, then a `call` to wait for them;
+/// returns its duration.
 async fn post_run(owner: &OwnerHandle, count: usize) -> Result<Duration, String> {
     let fail = |error: crate::owner::OwnerError| format!("post failed: {error}");
     let start = Instant::now();
@@ -397,24 +504,17 @@ async fn post_run(owner: &OwnerHandle, count: usize) -> Result<Duration, String>
             .await
             .map_err(fail)?;
     }
-    owner.call("bench-post-done", |_| Ok(())).await.map_err(fail)?;
+    owner
+        .call("bench-post-done", |_| Ok(()))
+        .await
+        .map_err(fail)?;
     Ok(start.elapsed())
-}
-
-/// (c) Pipelined `post` throughput, items per second.
-async fn post_rate(owner: OwnerHandle, warmup: usize, posts: usize) -> Result<f64, String> {
-    on_task("post", async move {
-        post_run(&owner, warmup).await?;
-        let elapsed = post_run(&owner, posts).await?;
-        Ok(posts as f64 / elapsed.as_secs_f64())
-    })
-    .await
 }
 
 type BoxedWork = Box<dyn FnOnce() + Send>;
 
-/// One pipelined run of `count` boxed closures over `tx`, then one that signals completion;
-/// returns its duration.
+/// (c) baseline: one pipelined run of `count` boxed closures over `tx`, then one that signals
+/// completion; returns its duration.
 async fn flume_post_run(tx: &flume::Sender<BoxedWork>, count: usize) -> Result<Duration, String> {
     let fail = || "flume post: worker thread gone".to_string();
     let start = Instant::now();
@@ -435,9 +535,10 @@ async fn flume_post_run(tx: &flume::Sender<BoxedWork>, count: usize) -> Result<D
     Ok(start.elapsed())
 }
 
-/// (c) baseline: a tokio task sends boxed closures over a bounded(1024) flume channel to a std
-/// thread that runs them; items per second.
-async fn flume_post_rate(warmup: usize, posts: usize) -> Result<f64, String> {
+/// (c): pipelined `post` and its raw flume baseline (a tokio task sends boxed closures over a
+/// bounded(1024) flume channel to a std thread that runs them), each warmed up, then in
+/// alternating rounds on one tokio task. Returns (post, flume) items per second.
+async fn throughputs(owner: OwnerHandle, posts: usize) -> Result<(f64, f64), String> {
     let (tx, rx) = flume::bounded::<BoxedWork>(1024);
     let worker = std::thread::Builder::new()
         .name("bench-flume-worker".into())
@@ -447,70 +548,23 @@ async fn flume_post_rate(warmup: usize, posts: usize) -> Result<f64, String> {
             }
         })
         .map_err(|error| format!("cannot spawn the flume worker thread: {error}"))?;
-    let rate = on_task("flume post", async move {
+    let rates = on_task("throughput", async move {
+        let warmup = warmup_of(posts);
         flume_post_run(&tx, warmup).await?;
-        let elapsed = flume_post_run(&tx, posts).await?;
-        Ok(posts as f64 / elapsed.as_secs_f64())
+        post_run(&owner, warmup).await?;
+        let (mut flume_time, mut post_time) = (Duration::ZERO, Duration::ZERO);
+        for count in rounds(posts) {
+            flume_time += flume_post_run(&tx, count).await?;
+            post_time += post_run(&owner, count).await?;
+        }
+        Ok((
+            posts as f64 / post_time.as_secs_f64(),
+            posts as f64 / flume_time.as_secs_f64(),
+        ))
     })
     .await;
     let _ = worker.join();
-    rate
-}
-
-/// The JS function of the JS hop.
-const JS_HOP_FUNCTION: &str = "(x) => ({ n: x.n + 1, tag: x.tag })";
-
-/// (d) Rust task → owner → JS function with a small JSON argument → result back.
-async fn js_hops(owner: OwnerHandle, warmup: usize, iterations: usize) -> Result<Vec<u64>, String> {
-    let fail = |error: crate::owner::OwnerError| format!("JS hop failed: {error}");
-    let id = owner
-        .call("bench-js-register", |ctx| {
-            let function: rquickjs::Value = ctx.eval(JS_HOP_FUNCTION)?;
-            Ok(local::register_callback(ctx, function))
-        })
-        .await
-        .map_err(fail)?
-        .ok_or("JS hop: cannot register the function")?;
-    on_task("JS hop", async move {
-        for i in 0..warmup {
-            js_hop(&owner, id, i).await?;
-        }
-        let mut samples = Vec::with_capacity(iterations);
-        for i in 0..iterations {
-            let start = Instant::now();
-            let result = js_hop(&owner, id, i).await;
-            samples.push(nanos(start.elapsed()));
-            let result = result?;
-            let expected = serde_json::json!({ "n": i + 1, "tag": "bench" });
-            if result != expected {
-                return Err(format!("JS hop: got {result}, expected {expected}"));
-            }
-        }
-        Ok(samples)
-    })
-    .await
-}
-
-/// One JS hop: serialize a small JSON value, parse it into JS on the owner, call the registered
-/// function, stringify its result and parse it back.
-async fn js_hop(owner: &OwnerHandle, id: CallbackId, i: usize) -> Result<serde_json::Value, String> {
-    let argument = serde_json::json!({ "n": i, "tag": "bench" });
-    let text = serde_json::to_string(&argument).map_err(|error| error.to_string())?;
-    let result = owner
-        .call("bench-js-hop", move |ctx| {
-            let function = local::callback(ctx, id)
-                .and_then(rquickjs::Value::into_function)
-                .ok_or_else(|| rquickjs::Error::new_from_js("undefined", "function"))?;
-            let argument = ctx.json_parse(text)?;
-            let result: rquickjs::Value = function.call((argument,))?;
-            match ctx.json_stringify(result)? {
-                Some(text) => text.to_string(),
-                None => Ok(String::new()),
-            }
-        })
-        .await
-        .map_err(|error| format!("JS hop failed: {error}"))?;
-    serde_json::from_str(&result).map_err(|error| format!("JS hop: bad result {result:?}: {error}"))
+    rates
 }
 
 /// (e) Spawns `count` owners with the script harness (as `geppetto run` does), makes each run one
