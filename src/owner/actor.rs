@@ -227,7 +227,8 @@ impl OwnerLocal {
     }
 
     fn signal_if_idle(&self) {
-        if self.depth.get() == 0 && self.rx.is_empty() {
+        // Waiters first: `rx.is_empty()` takes the channel lock the senders contend for.
+        if self.depth.get() == 0 && self.lifecycle.has_idle_waiters() && self.rx.is_empty() {
             self.lifecycle.signal_idle();
         }
     }
@@ -243,7 +244,15 @@ impl OwnerLocal {
                     ran = true;
                     self.run_local("top-level", ctx, work);
                 }
-                let due = self.timers.borrow_mut().pop_due(Instant::now());
+                let due = {
+                    let mut timers = self.timers.borrow_mut();
+                    // No clock read while no timer is pending (the common case).
+                    if timers.len() == 0 {
+                        None
+                    } else {
+                        timers.pop_due(Instant::now())
+                    }
+                };
                 if let Some(callback) = due {
                     ran = true;
                     self.run_local("timer", ctx, callback);
@@ -256,6 +265,15 @@ impl OwnerLocal {
     }
 
     fn run_jobs(&self, ctx: &Ctx<'_>) -> bool {
+        // SAFETY: `ctx` is this owner's live context, used on its own thread; `JS_IsJobPending`
+        // only reads the runtime's job list. Checking first spares a frame (an allocation and a
+        // clock read) after every item when no promise job is pending, the common case.
+        let pending = unsafe {
+            rquickjs::qjs::JS_IsJobPending(rquickjs::qjs::JS_GetRuntime(ctx.as_raw().as_ptr()))
+        };
+        if !pending {
+            return false;
+        }
         let frame = Rc::new(Frame::new("promise-jobs", None, None, self.cpu_budget));
         self.frames.borrow_mut().push(frame);
         let mut ran = false;
@@ -305,7 +323,10 @@ impl OwnerLocal {
             inference_id,
             enqueued,
         } = envelope;
-        let queue_wait = enqueued.elapsed();
+        // One clock read serves as the end of the queue wait, the frame's start and the start of
+        // execution.
+        let started = Instant::now();
+        let queue_wait = started.saturating_duration_since(enqueued);
         self.lifecycle.stats.observe_depth(self.rx.len() + 1);
         let span = tracing::debug_span!(
             target: "geppetto::owner",
@@ -319,14 +340,14 @@ impl OwnerLocal {
             outcome = Empty,
         );
         let _entered = span.enter();
-        let frame = Rc::new(Frame::new(
+        let frame = Rc::new(Frame::started_at(
             op,
             cancel,
             deadline,
             cpu_budget.unwrap_or(self.cpu_budget),
+            started,
         ));
         self.frames.borrow_mut().push(frame.clone());
-        let started = Instant::now();
         let outcome = job(ctx, &frame);
         let exec = started.elapsed();
         self.frames.borrow_mut().pop();
@@ -475,7 +496,7 @@ impl OwnerLocal {
         frame: &Frame,
         f: impl FnOnce(&Ctx<'js>) -> rquickjs::Result<T>,
     ) -> Result<T, OwnerError> {
-        if let Some(reason) = frame.stop_reason(false) {
+        if let Some(reason) = frame.stop_reason_before_start() {
             return Err(self.stop_error(frame.op, reason));
         }
         match catch_unwind(AssertUnwindSafe(|| f(ctx))) {

@@ -142,6 +142,11 @@ impl Lifecycle {
         }
     }
 
+    /// Whether some `wait_idle` caller is waiting (one load).
+    pub(crate) fn has_idle_waiters(&self) -> bool {
+        self.idle_tx.receiver_count() > 0
+    }
+
     pub(crate) fn idle(&self) -> watch::Receiver<u64> {
         self.idle_tx.subscribe()
     }
