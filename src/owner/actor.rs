@@ -43,6 +43,9 @@ pub(crate) struct OwnerLocal {
     pub(crate) name: Arc<str>,
     ctx: Cell<Option<NonNull<rquickjs::qjs::JSContext>>>,
     rx: flume::Receiver<Message>,
+    /// Messages taken off the channel in one batch (one lock for a whole burst), served in order
+    /// before the channel again. Holds at most one mailbox's worth.
+    inbox: RefCell<VecDeque<Message>>,
     pub(crate) wake: flume::WeakSender<Message>,
     pub(crate) lifecycle: Arc<Lifecycle>,
     pub(crate) handle: Weak<Inner>,
@@ -120,6 +123,7 @@ pub(crate) fn run_owner_thread(startup: Startup) {
         name,
         ctx: Cell::new(None),
         rx,
+        inbox: RefCell::new(VecDeque::new()),
         wake,
         lifecycle: lifecycle.clone(),
         handle,
@@ -181,7 +185,7 @@ impl OwnerLocal {
             if self.lifecycle.abort_requested() {
                 return;
             }
-            if self.lifecycle.state() == OwnerState::Stopping && self.rx.is_empty() {
+            if self.lifecycle.state() == OwnerState::Stopping && self.mailbox_is_empty() {
                 return;
             }
             match self.receive() {
@@ -201,6 +205,10 @@ impl OwnerLocal {
         self.lifecycle.begin_stopping();
         self.lifecycle.set_state(OwnerState::Stopped);
         loop {
+            // Taken out first so the drops run with the inbox not borrowed.
+            let inbox = std::mem::take(&mut *self.inbox.borrow_mut());
+            self.lifecycle.set_inbox_len(0);
+            drop(inbox);
             while self.rx.try_recv().is_ok() {}
             if self.lifecycle.senders_in_flight() == 0 {
                 while self.rx.try_recv().is_ok() {}
@@ -216,23 +224,53 @@ impl OwnerLocal {
     /// Waits for the next message, or for the next timer. `Ok(None)`: a timer is due.
     fn receive(&self) -> Result<Option<Message>, ()> {
         let next_due = self.timers.borrow_mut().next_due();
-        let received = match next_due {
-            Some(due) => self.rx.recv_deadline(due),
-            None => self
-                .rx
-                .recv()
-                .map_err(|_| flume::RecvTimeoutError::Disconnected),
-        };
-        match received {
+        match self.next_message(next_due) {
             Ok(message) => Ok(Some(message)),
             Err(flume::RecvTimeoutError::Timeout) => Ok(None),
             Err(flume::RecvTimeoutError::Disconnected) => Err(()),
         }
     }
 
+    /// The next message: from the inbox; else everything waiting in the channel, moved to the
+    /// inbox at once; else the next one to arrive, waiting until `until` (forever when `None`).
+    fn next_message(&self, until: Option<Instant>) -> Result<Message, flume::RecvTimeoutError> {
+        if let Some(message) = self.pop_inbox() {
+            return Ok(message);
+        }
+        let batch = self.rx.drain();
+        if batch.len() > 0 {
+            self.lifecycle.stats.observe_depth(batch.len());
+            self.inbox.borrow_mut().extend(batch);
+            if let Some(message) = self.pop_inbox() {
+                return Ok(message);
+            }
+        }
+        match until {
+            Some(at) => self.rx.recv_deadline(at),
+            None => self
+                .rx
+                .recv()
+                .map_err(|_| flume::RecvTimeoutError::Disconnected),
+        }
+    }
+
+    fn pop_inbox(&self) -> Option<Message> {
+        let mut inbox = self.inbox.borrow_mut();
+        let message = inbox.pop_front();
+        if message.is_some() {
+            self.lifecycle.set_inbox_len(inbox.len());
+        }
+        message
+    }
+
+    /// Whether no message waits, in the inbox or the channel.
+    fn mailbox_is_empty(&self) -> bool {
+        self.inbox.borrow().is_empty() && self.rx.is_empty()
+    }
+
     fn signal_if_idle(&self) {
         // Waiters first: `rx.is_empty()` takes the channel lock the senders contend for.
-        if self.depth.get() == 0 && self.lifecycle.has_idle_waiters() && self.rx.is_empty() {
+        if self.depth.get() == 0 && self.lifecycle.has_idle_waiters() && self.mailbox_is_empty() {
             self.lifecycle.signal_idle();
         }
     }
@@ -331,7 +369,10 @@ impl OwnerLocal {
         // execution.
         let started = Instant::now();
         let queue_wait = started.saturating_duration_since(enqueued);
-        self.lifecycle.stats.observe_depth(self.rx.len() + 1);
+        // Items waiting in the inbox, and this one (bursts waiting in the channel are observed
+        // when they are moved to the inbox).
+        let waiting = self.inbox.try_borrow().map_or(0, |inbox| inbox.len());
+        self.lifecycle.stats.observe_depth(waiting + 1);
         let span = tracing::debug_span!(
             target: "geppetto::owner",
             "owner_item",
@@ -468,14 +509,7 @@ impl OwnerLocal {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
             };
-            let received = match wake_at {
-                Some(at) => self.rx.recv_deadline(at),
-                None => self
-                    .rx
-                    .recv()
-                    .map_err(|_| flume::RecvTimeoutError::Disconnected),
-            };
-            match received {
+            match self.next_message(wake_at) {
                 Ok(message) => self.dispatch(ctx, message),
                 Err(flume::RecvTimeoutError::Timeout) => {}
                 Err(flume::RecvTimeoutError::Disconnected) => {

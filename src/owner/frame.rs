@@ -80,10 +80,17 @@ impl Frame {
     /// Why this frame must not start: cancelled or past its deadline. The CPU budget is not checked
     /// (a frame that has not started has spent none of it), which saves a clock read per item.
     pub(crate) fn stop_reason_before_start(&self) -> Option<InterruptReason> {
-        if self.cancel.as_ref().is_some_and(CancellationToken::is_cancelled) {
+        if self
+            .cancel
+            .as_ref()
+            .is_some_and(CancellationToken::is_cancelled)
+        {
             return Some(InterruptReason::Canceled);
         }
-        if self.deadline.is_some_and(|deadline| Instant::now() >= deadline) {
+        if self
+            .deadline
+            .is_some_and(|deadline| Instant::now() >= deadline)
+        {
             return Some(InterruptReason::Deadline);
         }
         None

@@ -187,9 +187,10 @@ impl OwnerHandle {
         self.inner.lifecycle.state()
     }
 
-    /// Items waiting in the mailbox now.
+    /// Items waiting in the mailbox now (in its channel, or taken off it by the owner and not
+    /// started yet).
     pub fn queue_depth(&self) -> usize {
-        self.inner.tx.len()
+        self.inner.tx.len() + self.inner.lifecycle.inbox_len()
     }
 
     /// A statistics snapshot; never waits for the owner thread.
