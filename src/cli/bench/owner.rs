@@ -80,9 +80,11 @@ pub struct OwnerBenchReport {
     pub flume_pingpong_p99_ns: u64,
     /// `call_p50_ns / flume_pingpong_p50_ns`.
     pub call_vs_flume_p50: f64,
-    /// Pipelined `post` of trivial closures from one tokio task, items per second.
+    /// Pipelined `post` of trivial closures from one tokio task, items per second (median of the
+    /// rounds).
     pub post_per_s: f64,
-    /// Raw flume pipelined boxed closures (bounded(1024)) to a std thread, items per second.
+    /// Raw flume pipelined boxed closures (bounded(1024)) to a std thread, items per second
+    /// (median of the rounds).
     pub flume_post_per_s: f64,
     /// `post_per_s / flume_post_per_s`.
     pub post_vs_flume: f64,
@@ -221,6 +223,20 @@ pub fn percentile(sorted: &[u64], q: f64) -> u64 {
     }
     let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
     sorted[rank - 1]
+}
+
+/// The median of `values` (the mean of the middle two for an even count); 0 for none.
+fn median(mut values: Vec<f64>) -> f64 {
+    if values.is_empty() {
+        return 0.0;
+    }
+    values.sort_by(f64::total_cmp);
+    let middle = values.len() / 2;
+    if values.len() % 2 == 0 {
+        (values[middle - 1] + values[middle]) / 2.0
+    } else {
+        values[middle]
+    }
 }
 
 /// Sorts `samples` and returns its (p50, p99).
@@ -537,7 +553,8 @@ async fn flume_post_run(tx: &flume::Sender<BoxedWork>, count: usize) -> Result<D
 
 /// (c): pipelined `post` and its raw flume baseline (a tokio task sends boxed closures over a
 /// bounded(1024) flume channel to a std thread that runs them), each warmed up, then in
-/// alternating rounds on one tokio task. Returns (post, flume) items per second.
+/// alternating rounds on one tokio task. Returns the median over rounds of (post, flume) items
+/// per second (the median resists a round disturbed by other processes on a shared machine).
 async fn throughputs(owner: OwnerHandle, posts: usize) -> Result<(f64, f64), String> {
     let (tx, rx) = flume::bounded::<BoxedWork>(1024);
     let worker = std::thread::Builder::new()
@@ -552,15 +569,14 @@ async fn throughputs(owner: OwnerHandle, posts: usize) -> Result<(f64, f64), Str
         let warmup = warmup_of(posts);
         flume_post_run(&tx, warmup).await?;
         post_run(&owner, warmup).await?;
-        let (mut flume_time, mut post_time) = (Duration::ZERO, Duration::ZERO);
+        let (mut flume_rates, mut post_rates) = (Vec::new(), Vec::new());
         for count in rounds(posts) {
-            flume_time += flume_post_run(&tx, count).await?;
-            post_time += post_run(&owner, count).await?;
+            let elapsed = flume_post_run(&tx, count).await?;
+            flume_rates.push(count as f64 / elapsed.as_secs_f64());
+            let elapsed = post_run(&owner, count).await?;
+            post_rates.push(count as f64 / elapsed.as_secs_f64());
         }
-        Ok((
-            posts as f64 / post_time.as_secs_f64(),
-            posts as f64 / flume_time.as_secs_f64(),
-        ))
+        Ok((median(post_rates), median(flume_rates)))
     })
     .await;
     let _ = worker.join();
