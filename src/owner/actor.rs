@@ -18,7 +18,7 @@ use super::frame::Frame;
 use super::handle::Inner;
 use super::lifecycle::{Lifecycle, OwnerState};
 use super::mailbox::{Envelope, Message};
-use super::options::OwnerOptions;
+use super::options::{CallOptions, OwnerOptions};
 use super::timers::{TimerCallback, Timers};
 
 thread_local! {
@@ -358,13 +358,16 @@ impl OwnerLocal {
         let Envelope {
             op,
             job,
+            options,
+            enqueued,
+        } = envelope;
+        let CallOptions {
             cancel,
             deadline,
             cpu_budget,
             session_id,
             inference_id,
-            enqueued,
-        } = envelope;
+        } = options.map(|options| *options).unwrap_or_default();
         // One clock read serves as the end of the queue wait, the frame's start and the start of
         // execution.
         let started = Instant::now();

@@ -445,11 +445,7 @@ impl OwnerHandle {
         Envelope {
             op,
             job,
-            cancel: options.cancel,
-            deadline: options.deadline,
-            cpu_budget: options.cpu_budget,
-            session_id: options.session_id,
-            inference_id: options.inference_id,
+            options: (!options.is_default()).then(|| Box::new(options)),
             enqueued: Instant::now(),
         }
     }

@@ -80,3 +80,21 @@ pub struct CallOptions {
     /// Inference id for the trace span.
     pub inference_id: Option<String>,
 }
+
+impl CallOptions {
+    /// Whether every option has its default (none set).
+    pub(crate) fn is_default(&self) -> bool {
+        let CallOptions {
+            cancel,
+            deadline,
+            cpu_budget,
+            session_id,
+            inference_id,
+        } = self;
+        cancel.is_none()
+            && deadline.is_none()
+            && cpu_budget.is_none()
+            && session_id.is_none()
+            && inference_id.is_none()
+    }
+}
