@@ -247,10 +247,7 @@ impl OwnerLocal {
         }
         match until {
             Some(at) => self.rx.recv_deadline(at),
-            None => self
-                .rx
-                .recv()
-                .map_err(|_| flume::RecvTimeoutError::Disconnected),
+            None => self.rx.recv().map_err(|_| flume::RecvTimeoutError::Disconnected),
         }
     }
 

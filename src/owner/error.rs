@@ -150,9 +150,9 @@ impl OwnerError {
     /// The outcome label used in traces and stats.
     pub fn outcome(&self) -> Outcome {
         match self {
-            OwnerError::Canceled { .. }
-            | OwnerError::Timeout { .. }
-            | OwnerError::Closed { .. } => Outcome::Canceled,
+            OwnerError::Canceled { .. } | OwnerError::Timeout { .. } | OwnerError::Closed { .. } => {
+                Outcome::Canceled
+            }
             OwnerError::Interrupted { .. } => Outcome::Interrupted,
             OwnerError::Panicked { .. } => Outcome::Panicked,
             _ => Outcome::Error,

@@ -56,17 +56,10 @@ impl Frame {
         if aborting {
             return Some(InterruptReason::Shutdown);
         }
-        if self
-            .cancel
-            .as_ref()
-            .is_some_and(CancellationToken::is_cancelled)
-        {
+        if self.cancel.as_ref().is_some_and(CancellationToken::is_cancelled) {
             return Some(InterruptReason::Canceled);
         }
-        if self
-            .deadline
-            .is_some_and(|deadline| Instant::now() >= deadline)
-        {
+        if self.deadline.is_some_and(|deadline| Instant::now() >= deadline) {
             return Some(InterruptReason::Deadline);
         }
         if let Some(budget) = self.budget

@@ -11,7 +11,7 @@ use rquickjs::Ctx;
 use tokio_util::sync::CancellationToken;
 
 use super::actor::{self, Startup};
-use super::error::{Outcome, OwnerError};
+use super::error::{OwnerError, Outcome};
 use super::frame::Frame;
 use super::lifecycle::{Lifecycle, OwnerState, ShutdownMode};
 use super::mailbox::{Envelope, Job, Message};
@@ -254,9 +254,7 @@ impl OwnerHandle {
             .send(Message::Work(envelope))
             .map_err(|_| self.closed(op))?;
         drop(guard);
-        reply
-            .blocking_recv()
-            .unwrap_or_else(|_| Err(self.closed(op)))
+        reply.blocking_recv().unwrap_or_else(|_| Err(self.closed(op)))
     }
 
     /// Runs `f` on the owner without waiting for it; errors are logged. Waits (cancellably, via
@@ -312,9 +310,8 @@ impl OwnerHandle {
         };
         match deadline {
             Some(deadline) if mode == ShutdownMode::Drain => {
-                let in_time = tokio::time::timeout_at(deadline.into(), wait_stopped)
-                    .await
-                    .is_ok();
+                let in_time =
+                    tokio::time::timeout_at(deadline.into(), wait_stopped).await.is_ok();
                 if !in_time {
                     lifecycle.request_abort();
                     let _ = self.inner.tx.try_send(Message::Wake);
@@ -329,11 +326,7 @@ impl OwnerHandle {
     /// the owner, never polled.
     pub async fn wait_idle(&self) -> Result<(), OwnerError> {
         let mut idle = self.inner.lifecycle.idle();
-        let envelope = self.envelope(
-            CallOptions::default(),
-            "wait-idle",
-            Box::new(|_, _| Outcome::Ok),
-        );
+        let envelope = self.envelope(CallOptions::default(), "wait-idle", Box::new(|_, _| Outcome::Ok));
         self.send(envelope, false, None).await?;
         let mut stopped = self.inner.lifecycle.stopped();
         tokio::select! {
@@ -349,12 +342,7 @@ impl OwnerHandle {
         }
     }
 
-    fn run_inline<T, F>(
-        &self,
-        options: CallOptions,
-        op: &'static str,
-        f: F,
-    ) -> Result<T, OwnerError>
+    fn run_inline<T, F>(&self, options: CallOptions, op: &'static str, f: F) -> Result<T, OwnerError>
     where
         T: Send + 'static,
         F: for<'js> FnOnce(&Ctx<'js>) -> rquickjs::Result<T> + Send + 'static,
@@ -370,12 +358,7 @@ impl OwnerHandle {
         reply.try_recv().unwrap_or_else(|_| Err(self.closed(op)))
     }
 
-    async fn call_remote<T, F>(
-        &self,
-        options: CallOptions,
-        op: &'static str,
-        f: F,
-    ) -> Result<T, OwnerError>
+    async fn call_remote<T, F>(&self, options: CallOptions, op: &'static str, f: F) -> Result<T, OwnerError>
     where
         T: Send + 'static,
         F: for<'js> FnOnce(&Ctx<'js>) -> rquickjs::Result<T> + Send + 'static,
@@ -474,15 +457,13 @@ impl OwnerHandle {
     where
         F: for<'js> FnOnce(&Ctx<'js>) -> rquickjs::Result<()> + Send + 'static,
     {
-        Box::new(
-            move |ctx: &Ctx<'_>, frame: &Frame| match guarded(ctx, frame, f) {
-                Ok(()) => Outcome::Ok,
-                Err(error) => {
-                    tracing::warn!(target: "geppetto::owner", op = frame.op, "posted work failed: {error}");
-                    error.outcome()
-                }
-            },
-        )
+        Box::new(move |ctx: &Ctx<'_>, frame: &Frame| match guarded(ctx, frame, f) {
+            Ok(()) => Outcome::Ok,
+            Err(error) => {
+                tracing::warn!(target: "geppetto::owner", op = frame.op, "posted work failed: {error}");
+                error.outcome()
+            }
+        })
     }
 }
 

@@ -46,11 +46,7 @@ pub fn tokio_handle() -> Option<tokio::runtime::Handle> {
 /// top-level work wait until the current JS turn ends. Fails with
 /// `NestingTooDeep` beyond the nesting limit, and with `Canceled`/`Timeout` when the current
 /// item's token or deadline fires first (the future is then dropped).
-pub fn block_on<'js, F>(
-    ctx: &Ctx<'js>,
-    op: &'static str,
-    future: F,
-) -> Result<F::Output, OwnerError>
+pub fn block_on<'js, F>(ctx: &Ctx<'js>, op: &'static str, future: F) -> Result<F::Output, OwnerError>
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,

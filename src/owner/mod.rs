@@ -32,7 +32,7 @@ mod stats;
 mod timers;
 
 pub use callbacks::CallbackId;
-pub use error::{InterruptReason, Outcome, OwnerError};
+pub use error::{InterruptReason, OwnerError, Outcome};
 pub use handle::{Owner, OwnerHandle, WeakOwnerHandle};
 pub use lifecycle::{OwnerState, ShutdownMode};
 pub use options::{CallOptions, ContextSetup, OwnerOptions, RuntimeSetup};

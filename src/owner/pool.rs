@@ -15,10 +15,7 @@ pub struct OwnerPool {
 
 impl OwnerPool {
     /// Spawns `n` owners (at least one); `options(i)` builds the options of owner `i`.
-    pub fn new(
-        n: usize,
-        mut options: impl FnMut(usize) -> OwnerOptions,
-    ) -> Result<OwnerPool, String> {
+    pub fn new(n: usize, mut options: impl FnMut(usize) -> OwnerOptions) -> Result<OwnerPool, String> {
         let owners = (0..n.max(1))
             .map(|index| Owner::spawn(options(index)))
             .collect::<Result<Vec<_>, _>>()?;

@@ -135,13 +135,7 @@ impl StatsCells {
         }
     }
 
-    pub(crate) fn record(
-        &self,
-        op: &'static str,
-        outcome: Outcome,
-        wait: Duration,
-        exec: Duration,
-    ) {
+    pub(crate) fn record(&self, op: &'static str, outcome: Outcome, wait: Duration, exec: Duration) {
         bump(&self.outcomes[outcome.index()]);
         *self.per_op.lock().entry(op).or_insert(0) += 1;
         self.queue_wait.record(wait);
@@ -202,29 +196,11 @@ mod tests {
 
     #[test]
     fn bucket_bounds_contain_their_values() {
-        for ns in [
-            0u64,
-            1,
-            7,
-            8,
-            9,
-            15,
-            16,
-            100,
-            1_000,
-            123_456,
-            10_000_000_000,
-        ] {
+        for ns in [0u64, 1, 7, 8, 9, 15, 16, 100, 1_000, 123_456, 10_000_000_000] {
             let index = Histogram::bucket_of(ns);
-            assert!(
-                Histogram::bucket_upper(index) >= ns,
-                "{ns} above bucket {index}"
-            );
+            assert!(Histogram::bucket_upper(index) >= ns, "{ns} above bucket {index}");
             if index > 0 {
-                assert!(
-                    Histogram::bucket_upper(index - 1) < ns,
-                    "{ns} fits a lower bucket"
-                );
+                assert!(Histogram::bucket_upper(index - 1) < ns, "{ns} fits a lower bucket");
             }
         }
     }

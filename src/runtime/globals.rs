@@ -43,14 +43,11 @@ pub fn install<'js>(ctx: &Ctx<'js>, env: &BTreeMap<String, String>) -> rquickjs:
 
     globals.set(
         "sleep",
-        Function::new(
-            ctx.clone(),
-            |ctx: Ctx<'_>, ms: Opt<f64>| -> rquickjs::Result<()> {
-                let delay = duration_from_ms(ms.0.unwrap_or(0.0));
-                local::block_on(&ctx, "sleep", tokio::time::sleep(delay))
-                    .map_err(|error| rquickjs::Exception::throw_message(&ctx, &error.message()))
-            },
-        )?,
+        Function::new(ctx.clone(), |ctx: Ctx<'_>, ms: Opt<f64>| -> rquickjs::Result<()> {
+            let delay = duration_from_ms(ms.0.unwrap_or(0.0));
+            local::block_on(&ctx, "sleep", tokio::time::sleep(delay))
+                .map_err(|error| rquickjs::Exception::throw_message(&ctx, &error.message()))
+        })?,
     )?;
 
     globals.set(
@@ -92,10 +89,8 @@ fn set_timeout<'js>(
     args: Vec<Value<'js>>,
 ) -> rquickjs::Result<f64> {
     let callback = Persistent::save(ctx, callback);
-    let args: Vec<Persistent<Value<'static>>> = args
-        .into_iter()
-        .map(|arg| Persistent::save(ctx, arg))
-        .collect();
+    let args: Vec<Persistent<Value<'static>>> =
+        args.into_iter().map(|arg| Persistent::save(ctx, arg)).collect();
     let id = local::set_timeout(
         duration_from_ms(ms),
         Box::new(move |ctx: &Ctx<'_>| {

@@ -40,8 +40,7 @@ impl ModuleRegistry {
 
     /// Adds a module (a later module with the same name replaces an earlier one).
     pub fn with(mut self, module: Arc<dyn NativeModule>) -> ModuleRegistry {
-        self.modules
-            .retain(|existing| existing.name() != module.name());
+        self.modules.retain(|existing| existing.name() != module.name());
         self.modules.push(module);
         self
     }

@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 
 use rquickjs::{Ctx, Object, Value};
 
+
+
 /// A script failure: message and JS stack.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScriptFailure {
@@ -92,3 +94,4 @@ pub fn take_failure() -> Option<ScriptFailure> {
         })
     })
 }
+

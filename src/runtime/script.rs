@@ -38,12 +38,11 @@ pub fn run_to_completion(
     kind: ScriptKind,
 ) -> Result<(), ScriptFailure> {
     let module_promise = evaluate(ctx, name, source, kind)?;
-    local::run_until_idle_or(ctx, "script", rejections::has_failure).map_err(|error| {
-        ScriptFailure {
+    local::run_until_idle_or(ctx, "script", rejections::has_failure)
+        .map_err(|error| ScriptFailure {
             message: error.message(),
             stack: None,
-        }
-    })?;
+        })?;
     if let Some(failure) = rejections::take_failure() {
         return Err(failure);
     }
