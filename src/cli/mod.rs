@@ -1,6 +1,6 @@
 //! The `geppetto` command line: `run` a script, `bench` the owner.
 
-mod bench;
+pub mod bench;
 mod run;
 
 use std::process::ExitCode;

@@ -18,7 +18,7 @@ use super::frame::Frame;
 use super::handle::Inner;
 use super::lifecycle::{Lifecycle, OwnerState};
 use super::mailbox::{Envelope, Message};
-use super::options::OwnerOptions;
+use super::options::{CallOptions, OwnerOptions};
 use super::timers::{TimerCallback, Timers};
 
 thread_local! {
@@ -43,10 +43,16 @@ pub(crate) struct OwnerLocal {
     pub(crate) name: Arc<str>,
     ctx: Cell<Option<NonNull<rquickjs::qjs::JSContext>>>,
     rx: flume::Receiver<Message>,
+    /// Messages taken off the channel in one batch (one lock for a whole burst), served in order
+    /// before the channel again. Holds at most one mailbox's worth.
+    inbox: RefCell<VecDeque<Message>>,
     pub(crate) wake: flume::WeakSender<Message>,
     pub(crate) lifecycle: Arc<Lifecycle>,
     pub(crate) handle: Weak<Inner>,
     frames: RefCell<Vec<Rc<Frame>>>,
+    /// The frame of the last finished item, kept for the next one when nothing else holds it
+    /// (saves an allocation per item).
+    spare_frame: RefCell<Option<Rc<Frame>>>,
     pub(crate) timers: RefCell<Timers>,
     pub(crate) callbacks: RefCell<CallbackTable>,
     depth: Cell<usize>,
@@ -127,10 +133,12 @@ pub(crate) fn run_owner_thread(startup: Startup) {
         name,
         ctx: Cell::new(None),
         rx,
+        inbox: RefCell::new(VecDeque::new()),
         wake,
         lifecycle: lifecycle.clone(),
         handle,
         frames: RefCell::new(Vec::new()),
+        spare_frame: RefCell::new(None),
         timers: RefCell::new(Timers::default()),
         callbacks: RefCell::new(CallbackTable::default()),
         depth: Cell::new(0),
@@ -195,7 +203,7 @@ impl OwnerLocal {
             if self.run_parked(ctx) {
                 continue;
             }
-            if self.lifecycle.state() == OwnerState::Stopping && self.rx.is_empty() {
+            if self.lifecycle.state() == OwnerState::Stopping && self.mailbox_is_empty() {
                 return;
             }
             match self.receive() {
@@ -215,6 +223,10 @@ impl OwnerLocal {
         self.lifecycle.begin_stopping();
         self.lifecycle.set_state(OwnerState::Stopped);
         loop {
+            // Taken out first so the drops run with the inbox not borrowed.
+            let inbox = std::mem::take(&mut *self.inbox.borrow_mut());
+            self.lifecycle.set_inbox_len(0);
+            drop(inbox);
             while self.rx.try_recv().is_ok() {}
             if self.lifecycle.senders_in_flight() == 0 {
                 while self.rx.try_recv().is_ok() {}
@@ -232,22 +244,53 @@ impl OwnerLocal {
     /// Waits for the next message, or for the next timer. `Ok(None)`: a timer is due.
     fn receive(&self) -> Result<Option<Message>, ()> {
         let next_due = self.timers.borrow_mut().next_due();
-        let received = match next_due {
-            Some(due) => self.rx.recv_deadline(due),
-            None => self
-                .rx
-                .recv()
-                .map_err(|_| flume::RecvTimeoutError::Disconnected),
-        };
-        match received {
+        match self.next_message(next_due) {
             Ok(message) => Ok(Some(message)),
             Err(flume::RecvTimeoutError::Timeout) => Ok(None),
             Err(flume::RecvTimeoutError::Disconnected) => Err(()),
         }
     }
 
+    /// The next message: from the inbox; else everything waiting in the channel, moved to the
+    /// inbox at once; else the next one to arrive, waiting until `until` (forever when `None`).
+    fn next_message(&self, until: Option<Instant>) -> Result<Message, flume::RecvTimeoutError> {
+        if let Some(message) = self.pop_inbox() {
+            return Ok(message);
+        }
+        let batch = self.rx.drain();
+        if batch.len() > 0 {
+            self.lifecycle.stats.observe_depth(batch.len());
+            self.inbox.borrow_mut().extend(batch);
+            if let Some(message) = self.pop_inbox() {
+                return Ok(message);
+            }
+        }
+        match until {
+            Some(at) => self.rx.recv_deadline(at),
+            None => self
+                .rx
+                .recv()
+                .map_err(|_| flume::RecvTimeoutError::Disconnected),
+        }
+    }
+
+    fn pop_inbox(&self) -> Option<Message> {
+        let mut inbox = self.inbox.borrow_mut();
+        let message = inbox.pop_front();
+        if message.is_some() {
+            self.lifecycle.set_inbox_len(inbox.len());
+        }
+        message
+    }
+
+    /// Whether no message waits, in the inbox or the channel.
+    fn mailbox_is_empty(&self) -> bool {
+        self.inbox.borrow().is_empty() && self.rx.is_empty()
+    }
+
     fn signal_if_idle(&self) {
-        if self.depth.get() == 0 && self.rx.is_empty() {
+        // Waiters first: `rx.is_empty()` takes the channel lock the senders contend for.
+        if self.depth.get() == 0 && self.lifecycle.has_idle_waiters() && self.mailbox_is_empty() {
             self.lifecycle.signal_idle();
         }
     }
@@ -265,10 +308,14 @@ impl OwnerLocal {
                     self.run_local("top-level", ctx, work);
                 }
             }
-            let due = if self.timers_held.get() == 0 {
-                self.timers.borrow_mut().pop_due(Instant::now())
-            } else {
-                None
+            let due = {
+                let mut timers = self.timers.borrow_mut();
+                // No clock read while no timer is pending (the common case).
+                if self.timers_held.get() > 0 || timers.len() == 0 {
+                    None
+                } else {
+                    timers.pop_due(Instant::now())
+                }
             };
             if let Some(callback) = due {
                 ran = true;
@@ -281,6 +328,15 @@ impl OwnerLocal {
     }
 
     fn run_jobs(&self, ctx: &Ctx<'_>) -> bool {
+        // SAFETY: `ctx` is this owner's live context, used on its own thread; `JS_IsJobPending`
+        // only reads the runtime's job list. Checking first spares a frame (an allocation and a
+        // clock read) after every item when no promise job is pending, the common case.
+        let pending = unsafe {
+            rquickjs::qjs::JS_IsJobPending(rquickjs::qjs::JS_GetRuntime(ctx.as_raw().as_ptr()))
+        };
+        if !pending {
+            return false;
+        }
         let frame = Rc::new(Frame::new("promise-jobs", None, None, self.cpu_budget));
         self.frames.borrow_mut().push(frame);
         let mut ran = false;
@@ -327,7 +383,7 @@ impl OwnerLocal {
                 *self
                     .parked_per_group
                     .borrow_mut()
-                    .entry(envelope.group)
+                    .entry(envelope.group())
                     .or_insert(0) += 1;
                 self.parked.borrow_mut().push_back(envelope);
             }
@@ -338,12 +394,12 @@ impl OwnerLocal {
     /// Whether `envelope` may run now: anything may, except a call that may wait while a nested
     /// wait of another group is in progress.
     fn accepts(&self, envelope: &Envelope) -> bool {
-        if !envelope.may_wait {
+        if !envelope.may_wait() {
             return true;
         }
         match self.waiting_groups.borrow().last() {
             None => true,
-            Some(group) => group.is_some() && *group == envelope.group,
+            Some(group) => group.is_some() && *group == envelope.group(),
         }
     }
 
@@ -363,7 +419,7 @@ impl OwnerLocal {
                         .get(&group)
                         .is_some_and(|count| *count > 0);
                     let position = has_own
-                        .then(|| parked.iter().position(|envelope| envelope.group == group))
+                        .then(|| parked.iter().position(|envelope| envelope.group() == group))
                         .flatten();
                     position.and_then(|index| parked.remove(index))
                 }
@@ -373,10 +429,10 @@ impl OwnerLocal {
             return false;
         };
         let mut counts = self.parked_per_group.borrow_mut();
-        if let Some(count) = counts.get_mut(&envelope.group) {
+        if let Some(count) = counts.get_mut(&envelope.group()) {
             *count -= 1;
             if *count == 0 {
-                counts.remove(&envelope.group);
+                counts.remove(&envelope.group());
             }
         }
         drop(counts);
@@ -389,6 +445,10 @@ impl OwnerLocal {
         let Envelope {
             op,
             job,
+            options,
+            enqueued,
+        } = envelope;
+        let CallOptions {
             cancel,
             deadline,
             cpu_budget,
@@ -396,10 +456,15 @@ impl OwnerLocal {
             inference_id,
             group,
             may_wait: _,
-            enqueued,
-        } = envelope;
-        let queue_wait = enqueued.elapsed();
-        self.lifecycle.stats.observe_depth(self.rx.len() + 1);
+        } = options.map(|options| *options).unwrap_or_default();
+        // One clock read serves as the end of the queue wait, the frame's start and the start of
+        // execution.
+        let started = Instant::now();
+        let queue_wait = started.saturating_duration_since(enqueued);
+        // Items waiting in the inbox, and this one (bursts waiting in the channel are observed
+        // when they are moved to the inbox).
+        let waiting = self.inbox.try_borrow().map_or(0, |inbox| inbox.len());
+        self.lifecycle.stats.observe_depth(waiting + 1);
         let span = tracing::debug_span!(
             target: "geppetto::owner",
             "owner_item",
@@ -411,18 +476,53 @@ impl OwnerLocal {
             exec_us = Empty,
             outcome = Empty,
         );
-        let _entered = span.enter();
-        let mut frame = Frame::new(op, cancel, deadline, cpu_budget.unwrap_or(self.cpu_budget));
+        // A disabled span (no subscriber wants it) is neither entered nor recorded: with tracing's
+        // `log` feature on, those calls cost more than the item itself for trivial work.
+        let traced = !span.is_disabled();
+        let _entered = traced.then(|| span.enter());
+        let mut frame = Frame::started_at(
+            op,
+            cancel,
+            deadline,
+            cpu_budget.unwrap_or(self.cpu_budget),
+            started,
+        );
         frame.group = group;
-        let frame = Rc::new(frame);
+        let frame = self.new_frame(frame);
         self.frames.borrow_mut().push(frame.clone());
-        let started = Instant::now();
         let outcome = job(ctx, &frame);
         let exec = started.elapsed();
         self.frames.borrow_mut().pop();
-        span.record("exec_us", exec.as_micros() as u64);
-        span.record("outcome", outcome.as_str());
+        self.recycle_frame(frame);
+        if traced {
+            span.record("exec_us", exec.as_micros() as u64);
+            span.record("outcome", outcome.as_str());
+        }
         self.lifecycle.stats.record(op, outcome, queue_wait, exec);
+    }
+
+    /// `frame` in the spare allocation when there is one nobody else holds, else in a new one.
+    fn new_frame(&self, frame: Frame) -> Rc<Frame> {
+        let spare = self.spare_frame.borrow_mut().take();
+        match spare {
+            Some(mut spare) => match Rc::get_mut(&mut spare) {
+                Some(slot) => {
+                    *slot = frame;
+                    spare
+                }
+                None => Rc::new(frame),
+            },
+            None => Rc::new(frame),
+        }
+    }
+
+    /// Keeps a finished item's frame for the next item (only if nothing else still holds it),
+    /// without its cancellation token.
+    fn recycle_frame(&self, mut frame: Rc<Frame>) {
+        if let Some(slot) = Rc::get_mut(&mut frame) {
+            slot.cancel = None;
+            *self.spare_frame.borrow_mut() = Some(frame);
+        }
     }
 
     /// The interrupt handler: stops the innermost frame's JS when it is cancelled, past its
@@ -519,14 +619,7 @@ impl OwnerLocal {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),
             };
-            let received = match wake_at {
-                Some(at) => self.rx.recv_deadline(at),
-                None => self
-                    .rx
-                    .recv()
-                    .map_err(|_| flume::RecvTimeoutError::Disconnected),
-            };
-            match received {
+            match self.next_message(wake_at) {
                 Ok(message) => self.dispatch(ctx, message),
                 Err(flume::RecvTimeoutError::Timeout) => {}
                 Err(flume::RecvTimeoutError::Disconnected) => {
@@ -583,7 +676,7 @@ impl OwnerLocal {
         frame: &Frame,
         f: impl FnOnce(&Ctx<'js>) -> rquickjs::Result<T>,
     ) -> Result<T, OwnerError> {
-        if let Some(reason) = frame.stop_reason(false) {
+        if let Some(reason) = frame.stop_reason_before_start() {
             return Err(self.stop_error(frame.op, reason));
         }
         let result = catch_unwind(AssertUnwindSafe(|| f(ctx)));

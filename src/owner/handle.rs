@@ -187,9 +187,10 @@ impl OwnerHandle {
         self.inner.lifecycle.state()
     }
 
-    /// Items waiting in the mailbox now.
+    /// Items waiting in the mailbox now (in its channel, or taken off it by the owner and not
+    /// started yet).
     pub fn queue_depth(&self) -> usize {
-        self.inner.tx.len()
+        self.inner.tx.len() + self.inner.lifecycle.inbox_len()
     }
 
     /// A statistics snapshot; never waits for the owner thread.
@@ -476,13 +477,7 @@ impl OwnerHandle {
         Envelope {
             op,
             job,
-            cancel: options.cancel,
-            deadline: options.deadline,
-            cpu_budget: options.cpu_budget,
-            session_id: options.session_id,
-            inference_id: options.inference_id,
-            group: options.group,
-            may_wait: options.may_wait,
+            options: (!options.is_default()).then(|| Box::new(options)),
             enqueued: Instant::now(),
         }
     }

@@ -49,6 +49,8 @@ pub(crate) struct Lifecycle {
     senders_in_flight: AtomicUsize,
     abort: AtomicBool,
     keepalive: AtomicUsize,
+    /// Messages the owner took off the channel and has not started yet.
+    inbox_len: AtomicUsize,
     stopped_tx: watch::Sender<bool>,
     idle_tx: watch::Sender<u64>,
     pub(crate) stats: StatsCells,
@@ -61,6 +63,7 @@ impl Lifecycle {
             senders_in_flight: AtomicUsize::new(0),
             abort: AtomicBool::new(false),
             keepalive: AtomicUsize::new(0),
+            inbox_len: AtomicUsize::new(0),
             stopped_tx: watch::channel(false).0,
             idle_tx: watch::channel(0).0,
             stats: StatsCells::new(),
@@ -140,6 +143,21 @@ impl Lifecycle {
         if self.idle_tx.receiver_count() > 0 {
             self.idle_tx.send_modify(|generation| *generation += 1);
         }
+    }
+
+    /// Messages the owner took off the channel and has not started yet.
+    pub(crate) fn inbox_len(&self) -> usize {
+        self.inbox_len.load(Ordering::Relaxed)
+    }
+
+    /// Set by the owner thread only.
+    pub(crate) fn set_inbox_len(&self, len: usize) {
+        self.inbox_len.store(len, Ordering::Relaxed);
+    }
+
+    /// Whether some `wait_idle` caller is waiting (one load).
+    pub(crate) fn has_idle_waiters(&self) -> bool {
+        self.idle_tx.receiver_count() > 0
     }
 
     pub(crate) fn idle(&self) -> watch::Receiver<u64> {

@@ -1,11 +1,11 @@
 //! The mailbox protocol: the closed set of messages an owner thread receives.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use rquickjs::Ctx;
-use tokio_util::sync::CancellationToken;
 
 use super::error::Outcome;
+use super::options::CallOptions;
 
 /// Work for the owner. It receives the context and the frame describing the call, runs the user's
 /// closure, answers its caller itself, and reports how it ended.
@@ -24,12 +24,23 @@ pub(crate) enum Message {
 pub(crate) struct Envelope {
     pub(crate) op: &'static str,
     pub(crate) job: Job,
-    pub(crate) cancel: Option<CancellationToken>,
-    pub(crate) deadline: Option<Instant>,
-    pub(crate) cpu_budget: Option<Option<Duration>>,
-    pub(crate) session_id: Option<String>,
-    pub(crate) inference_id: Option<String>,
-    pub(crate) group: Option<u64>,
-    pub(crate) may_wait: bool,
+    /// The call's options; `None` when they are all defaults (every `post`, every plain `call`).
+    /// Boxed so a message stays small: it is moved into the channel, out of it and through the
+    /// owner's inbox.
+    pub(crate) options: Option<Box<CallOptions>>,
     pub(crate) enqueued: Instant,
+}
+
+impl Envelope {
+    /// The work group of the call (see `CallOptions::group`).
+    pub(crate) fn group(&self) -> Option<u64> {
+        self.options.as_ref().and_then(|options| options.group)
+    }
+
+    /// Whether the call may wait in nested pumping (see `CallOptions::may_wait`).
+    pub(crate) fn may_wait(&self) -> bool {
+        self.options
+            .as_ref()
+            .is_some_and(|options| options.may_wait)
+    }
 }

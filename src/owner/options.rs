@@ -87,3 +87,25 @@ pub struct CallOptions {
     /// has ended, so concurrent runs do not stack nested waits on each other.
     pub may_wait: bool,
 }
+
+impl CallOptions {
+    /// Whether every option has its default (none set).
+    pub(crate) fn is_default(&self) -> bool {
+        let CallOptions {
+            cancel,
+            deadline,
+            cpu_budget,
+            session_id,
+            inference_id,
+            group,
+            may_wait,
+        } = self;
+        cancel.is_none()
+            && deadline.is_none()
+            && cpu_budget.is_none()
+            && session_id.is_none()
+            && inference_id.is_none()
+            && group.is_none()
+            && !may_wait
+    }
+}

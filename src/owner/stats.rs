@@ -52,10 +52,14 @@ impl Histogram {
         (((SUB_BUCKETS as u64) + sub + 1) << shift) - 1
     }
 
+    /// Records one value. Single writer: only the owner thread records, so a relaxed load and
+    /// store replace the atomic read-modify-writes (readers still see whole values).
     pub(crate) fn record(&self, value: Duration) {
         let ns = u64::try_from(value.as_nanos()).unwrap_or(u64::MAX);
-        self.buckets[Self::bucket_of(ns)].fetch_add(1, Ordering::Relaxed);
-        self.max_ns.fetch_max(ns, Ordering::Relaxed);
+        bump(&self.buckets[Self::bucket_of(ns)]);
+        if ns > self.max_ns.load(Ordering::Relaxed) {
+            self.max_ns.store(ns, Ordering::Relaxed);
+        }
     }
 
     pub(crate) fn snapshot(&self) -> Percentiles {
@@ -105,8 +109,13 @@ pub struct Percentiles {
     pub max: Duration,
 }
 
+/// Adds one to a counter only the owner thread writes (no atomic read-modify-write needed).
+fn bump(counter: &AtomicU64) {
+    counter.store(counter.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+}
+
 /// The counters an owner updates as it works; shared with handles so `stats()` never waits for
-/// the owner thread.
+/// the owner thread. Only the owner thread writes them.
 pub(crate) struct StatsCells {
     pub(crate) queue_depth_max: AtomicUsize,
     outcomes: [AtomicU64; 5],
@@ -133,14 +142,16 @@ impl StatsCells {
         wait: Duration,
         exec: Duration,
     ) {
-        self.outcomes[outcome.index()].fetch_add(1, Ordering::Relaxed);
+        bump(&self.outcomes[outcome.index()]);
         *self.per_op.lock().entry(op).or_insert(0) += 1;
         self.queue_wait.record(wait);
         self.exec.record(exec);
     }
 
     pub(crate) fn observe_depth(&self, depth: usize) {
-        self.queue_depth_max.fetch_max(depth, Ordering::Relaxed);
+        if depth > self.queue_depth_max.load(Ordering::Relaxed) {
+            self.queue_depth_max.store(depth, Ordering::Relaxed);
+        }
     }
 
     pub(crate) fn snapshot(&self, state: OwnerState, queue_depth: usize) -> OwnerStats {
