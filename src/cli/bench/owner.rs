@@ -583,8 +583,9 @@ async fn throughputs(owner: OwnerHandle, posts: usize) -> Result<(f64, f64), Str
     rates
 }
 
-/// (e) Spawns `count` owners with the script harness (as `geppetto run` does), makes each run one
-/// trivial call, and returns VmRSS (before, after). Blocking: run it off the async workers.
+/// (e) Spawns `count` owners with the script harness (as `geppetto run` does), loads the
+/// `geppetto` module in each (`require("geppetto")`), and returns VmRSS (before, after). Blocking:
+/// run it off the async workers.
 fn idle_owners(count: usize) -> Result<(u64, u64), String> {
     let before = vm_rss_bytes()?;
     let mut owners = Vec::with_capacity(count);
@@ -598,7 +599,9 @@ fn idle_owners(count: usize) -> Result<(u64, u64), String> {
     }
     for owner in &owners {
         owner
-            .call_blocking("bench-idle", |_| Ok(()))
+            .call_blocking("bench-idle", |ctx| {
+                ctx.eval::<(), _>("require(\"geppetto\");")
+            })
             .map_err(|error| format!("idle owner call failed: {error}"))?;
     }
     let after = vm_rss_bytes()?;
