@@ -59,18 +59,8 @@ impl Frame {
         if aborting {
             return Some(InterruptReason::Shutdown);
         }
-        if self
-            .cancel
-            .as_ref()
-            .is_some_and(CancellationToken::is_cancelled)
-        {
-            return Some(InterruptReason::Canceled);
-        }
-        if self
-            .deadline
-            .is_some_and(|deadline| Instant::now() >= deadline)
-        {
-            return Some(InterruptReason::Deadline);
+        if let Some(reason) = self.stop_reason_before_start() {
+            return Some(reason);
         }
         if let Some(budget) = self.budget
             && self.started.elapsed().saturating_sub(self.excluded.get()) > budget

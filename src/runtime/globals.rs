@@ -13,18 +13,14 @@ use crate::owner::{TimerId, local};
 pub fn install<'js>(ctx: &Ctx<'js>, env: &BTreeMap<String, String>) -> rquickjs::Result<()> {
     let globals = ctx.globals();
     let console = Object::new(ctx.clone())?;
-    console.set(
-        "log",
-        Function::new(ctx.clone(), |args: Rest<Value<'_>>| {
-            print_line(&mut std::io::stdout().lock(), &args.0)
-        })?,
-    )?;
-    console.set(
-        "info",
-        Function::new(ctx.clone(), |args: Rest<Value<'_>>| {
-            print_line(&mut std::io::stdout().lock(), &args.0)
-        })?,
-    )?;
+    for name in ["log", "info"] {
+        console.set(
+            name,
+            Function::new(ctx.clone(), |args: Rest<Value<'_>>| {
+                print_line(&mut std::io::stdout().lock(), &args.0)
+            })?,
+        )?;
+    }
     for name in ["error", "warn"] {
         console.set(
             name,
