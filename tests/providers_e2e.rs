@@ -1,11 +1,12 @@
-//! End to end: a JS script (`tests/providers_js/<provider>.js`) runs a two-step tool loop through
-//! `geppetto run` against a fake provider, an axum server on 127.0.0.1 in this test process.
+//! End to end: an ES module script (`tests/providers_js/<provider>.mjs`, which runs the scenario
+//! shared in `tests/providers_js/common.mjs`) runs a two-step tool loop through `geppetto run`
+//! against a fake provider, an axum server on 127.0.0.1 in this test process.
 //!
 //! The server answers the first request with a streamed tool call round (the fixture of
 //! `tests/fixtures/<provider>/`, sent in 7-byte chunks so frames and argument pieces straddle
 //! chunks) and the second with streamed text. The script registers JS tools, runs the session with
 //! `start()`, collects events, and asserts the tool arguments, the final text, the turn metadata
-//! and the events; it prints `<provider>.js: ok` last. This file asserts the exit status, that
+//! and the events; it prints `<provider>.mjs: ok` last. This file asserts the exit status, that
 //! line, and the two requests the server saw: endpoint, headers, stream flags, tools, tool choice,
 //! and in the second request the tool results paired with their calls in the provider's format.
 //!
@@ -163,7 +164,10 @@ fn run_script(script: &str, url: &str, extra_env: &[(&str, &str)]) -> Run {
         .join("tests/providers_js")
         .join(script);
     let mut command = Command::new(env!("CARGO_BIN_EXE_geppetto"));
-    command.arg("run").arg(&path);
+    // The scripts import `./common.mjs`. `geppetto run` names the module by its canonical
+    // (absolute) path, and the module resolver resolves a relative import from it as a path below
+    // the current directory: from `/` that is the file itself.
+    command.current_dir("/").arg("run").arg(&path);
     for name in [
         "OPENAI_API_KEY",
         "ANTHROPIC_API_KEY",
@@ -265,6 +269,36 @@ fn two_requests(server: &FakeProvider, path: &str, run: &Run) -> (Captured, Capt
     (requests[0].clone(), requests[1].clone())
 }
 
+/// Starts a fake provider answering with the `fixtures` (two step replies), runs `script` against it
+/// (see [`run_passing`]) and returns the two requests it saw on `path` (see [`two_requests`]).
+fn tool_loop(
+    script: &str,
+    fixtures: [&str; 2],
+    path: &str,
+    extra_env: &[(&str, &str)],
+) -> (Captured, Captured) {
+    let server = FakeProvider::start(fixtures.into_iter().map(fixture).collect());
+    let run = run_passing(script, &server.url, extra_env);
+    two_requests(&server, path, &run)
+}
+
+/// The tool calls the fixtures stream, `ids` being the provider's call ids: (id, name, arguments).
+fn expected_calls(ids: [&str; 2]) -> [(&str, &str, Value); 2] {
+    [
+        (
+            ids[0],
+            "get_weather",
+            json!({"location": "Paris", "unit": "c"}),
+        ),
+        (ids[1], "go_double", json!({"n": 21})),
+    ]
+}
+
+/// The results of [`expected_calls`], paired with their call ids.
+fn expected_results(ids: [&str; 2]) -> [(&str, Value); 2] {
+    [(ids[0], weather_result()), (ids[1], double_result())]
+}
+
 /// The JSON schema the scripts register `get_weather` with.
 fn weather_schema() -> Value {
     json!({
@@ -306,6 +340,12 @@ fn parsed(value: &Value) -> Value {
 
 // ---- OpenAI Chat Completions -------------------------------------------------------------------
 
+/// The call ids of the OpenAI fixtures (Chat Completions and Responses).
+const OPENAI_CALL_IDS: [&str; 2] = ["call_weather", "call_double"];
+
+/// The fixtures of the OpenAI Chat Completions tool loop.
+const OPENAI_FIXTURES: [&str; 2] = ["openai/tool_calls.sse", "openai/text.sse"];
+
 fn check_openai_requests(first: &Captured, second: &Captured, key: Option<&str>) {
     for request in [first, second] {
         let body = &request.body;
@@ -341,23 +381,13 @@ fn check_openai_requests(first: &Captured, second: &Captured, key: Option<&str>)
     assert_eq!(assistant["content"], Value::Null);
     let calls = assistant["tool_calls"].as_array().unwrap();
     assert_eq!(calls.len(), 2);
-    for (call, (id, name, args)) in calls.iter().zip([
-        (
-            "call_weather",
-            "get_weather",
-            json!({"location": "Paris", "unit": "c"}),
-        ),
-        ("call_double", "go_double", json!({"n": 21})),
-    ]) {
+    for (call, (id, name, args)) in calls.iter().zip(expected_calls(OPENAI_CALL_IDS)) {
         assert_eq!(call["id"], id);
         assert_eq!(call["type"], "function");
         assert_eq!(call["function"]["name"], name);
         assert_eq!(parsed(&call["function"]["arguments"]), args);
     }
-    for (message, (id, result)) in messages[3..].iter().zip([
-        ("call_weather", weather_result()),
-        ("call_double", double_result()),
-    ]) {
+    for (message, (id, result)) in messages[3..].iter().zip(expected_results(OPENAI_CALL_IDS)) {
         assert_eq!(message["role"], "tool");
         assert_eq!(message["tool_call_id"], id);
         assert_eq!(parsed(&message["content"]), result);
@@ -366,12 +396,7 @@ fn check_openai_requests(first: &Captured, second: &Captured, key: Option<&str>)
 
 #[test]
 fn openai_chat_tool_loop() {
-    let server = FakeProvider::start(vec![
-        fixture("openai/tool_calls.sse"),
-        fixture("openai/text.sse"),
-    ]);
-    let run = run_passing("openai.js", &server.url, &[]);
-    let (first, second) = two_requests(&server, "/v1/chat/completions", &run);
+    let (first, second) = tool_loop("openai.mjs", OPENAI_FIXTURES, "/v1/chat/completions", &[]);
     check_openai_requests(&first, &second, Some("sk-fake-openai-e2e-0001"));
 }
 
@@ -379,19 +404,15 @@ fn openai_chat_tool_loop() {
 /// the environment to that server.
 #[test]
 fn openai_chat_tool_loop_keeps_the_environment_key_from_a_custom_base_url() {
-    let server = FakeProvider::start(vec![
-        fixture("openai/tool_calls.sse"),
-        fixture("openai/text.sse"),
-    ]);
-    let run = run_passing(
-        "openai.js",
-        &server.url,
+    let (first, second) = tool_loop(
+        "openai.mjs",
+        OPENAI_FIXTURES,
+        "/v1/chat/completions",
         &[
             ("FAKE_PROVIDER_KEY_FROM_ENV", "1"),
             ("OPENAI_API_KEY", "sk-from-environment-0002"),
         ],
     );
-    let (first, second) = two_requests(&server, "/v1/chat/completions", &run);
     check_openai_requests(&first, &second, None);
 }
 
@@ -399,12 +420,15 @@ fn openai_chat_tool_loop_keeps_the_environment_key_from_a_custom_base_url() {
 
 #[test]
 fn openai_responses_tool_loop() {
-    let server = FakeProvider::start(vec![
-        fixture("openai-responses/function_calls.sse"),
-        fixture("openai-responses/reasoning_text.sse"),
-    ]);
-    let run = run_passing("openai-responses.js", &server.url, &[]);
-    let (first, second) = two_requests(&server, "/v1/responses", &run);
+    let (first, second) = tool_loop(
+        "openai-responses.mjs",
+        [
+            "openai-responses/function_calls.sse",
+            "openai-responses/reasoning_text.sse",
+        ],
+        "/v1/responses",
+        &[],
+    );
     for request in [&first, &second] {
         let body = &request.body;
         assert_eq!(
@@ -434,23 +458,13 @@ fn openai_responses_tool_loop() {
     let input = second.body["input"].as_array().unwrap();
     assert_eq!(input.len(), 5, "{input:#?}");
     assert_eq!(input[0], question);
-    for (item, (id, name, args)) in input[1..3].iter().zip([
-        (
-            "call_weather",
-            "get_weather",
-            json!({"location": "Paris", "unit": "c"}),
-        ),
-        ("call_double", "go_double", json!({"n": 21})),
-    ]) {
+    for (item, (id, name, args)) in input[1..3].iter().zip(expected_calls(OPENAI_CALL_IDS)) {
         assert_eq!(item["type"], "function_call");
         assert_eq!(item["call_id"], id);
         assert_eq!(item["name"], name);
         assert_eq!(parsed(&item["arguments"]), args);
     }
-    for (item, (id, result)) in input[3..].iter().zip([
-        ("call_weather", weather_result()),
-        ("call_double", double_result()),
-    ]) {
+    for (item, (id, result)) in input[3..].iter().zip(expected_results(OPENAI_CALL_IDS)) {
         assert_eq!(item["type"], "function_call_output");
         assert_eq!(item["call_id"], id);
         assert_eq!(parsed(&item["output"]), result);
@@ -461,12 +475,12 @@ fn openai_responses_tool_loop() {
 
 #[test]
 fn claude_tool_loop() {
-    let server = FakeProvider::start(vec![
-        fixture("claude/thinking_tool_use.sse"),
-        fixture("claude/text.sse"),
-    ]);
-    let run = run_passing("claude.js", &server.url, &[]);
-    let (first, second) = two_requests(&server, "/v1/messages", &run);
+    let (first, second) = tool_loop(
+        "claude.mjs",
+        ["claude/thinking_tool_use.sse", "claude/text.sse"],
+        "/v1/messages",
+        &[],
+    );
     for (step, request) in [&first, &second].into_iter().enumerate() {
         let body = &request.body;
         assert_eq!(request.header("x-api-key"), Some("sk-ant-fake-e2e-0004"));
@@ -518,10 +532,10 @@ fn claude_tool_loop() {
     assert_eq!(messages[2]["role"], "user");
     let results = messages[2]["content"].as_array().unwrap();
     assert_eq!(results.len(), 2, "{results:#?}");
-    for (block, (id, result)) in results.iter().zip([
-        ("toolu_weather", weather_result()),
-        ("toolu_double", double_result()),
-    ]) {
+    for (block, (id, result)) in results
+        .iter()
+        .zip(expected_results(["toolu_weather", "toolu_double"]))
+    {
         assert_eq!(block["type"], "tool_result");
         assert_eq!(block["tool_use_id"], id);
         assert_eq!(parsed(&block["content"]), result);
@@ -533,16 +547,12 @@ fn claude_tool_loop() {
 
 #[test]
 fn gemini_tool_loop() {
-    let server = FakeProvider::start(vec![
-        fixture("gemini/thought_function_calls.sse"),
-        fixture("gemini/text.sse"),
-    ]);
-    let run = run_passing("gemini.js", &server.url, &[]);
     // Gemini streams by endpoint (`:streamGenerateContent?alt=sse`), not by a body flag.
-    let (first, second) = two_requests(
-        &server,
+    let (first, second) = tool_loop(
+        "gemini.mjs",
+        ["gemini/thought_function_calls.sse", "gemini/text.sse"],
         "/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse",
-        &run,
+        &[],
     );
     for request in [&first, &second] {
         let body = &request.body;
