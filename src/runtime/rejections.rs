@@ -85,10 +85,8 @@ pub fn has_failure() -> bool {
 pub fn take_failure() -> Option<ScriptFailure> {
     let uncaught = UNCAUGHT.with(|uncaught| std::mem::take(&mut *uncaught.borrow_mut()));
     let unhandled = UNHANDLED.with(|unhandled| std::mem::take(&mut *unhandled.borrow_mut()));
-    uncaught.into_iter().next().or_else(|| {
-        unhandled.into_values().next().map(|failure| ScriptFailure {
-            message: format!("unhandled promise rejection: {}", failure.message),
-            stack: failure.stack,
-        })
-    })
+    uncaught
+        .into_iter()
+        .next()
+        .or_else(|| unhandled.into_values().next())
 }
