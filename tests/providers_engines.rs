@@ -390,12 +390,193 @@ mod shared {
     }
 }
 
+/// The checks the provider modules share, one per area: each starts a server with scripted
+/// replies, runs an engine built for it and asserts what every provider does alike, then hands back
+/// what the provider's test checks further.
+mod check {
+    use geppetto::inference::{Block, BlockKind, EngineTools, EventKind, InferenceError, Turn};
+    use geppetto::providers::ProviderEngine;
+    use serde_json::{Value, json};
+
+    use super::shared::question;
+    use super::support::{Captured, Outcome, Reply, Server, run, run_cancel_on_partial};
+
+    /// Builds the engine under test for a server.
+    pub type MakeEngine = fn(&Server) -> ProviderEngine;
+
+    /// Starts a server answering `replies` and runs `turn` with `tools` on the engine `make` builds.
+    pub async fn serve(
+        replies: Vec<Reply>,
+        make: MakeEngine,
+        turn: Turn,
+        tools: Option<EngineTools>,
+    ) -> (Server, Outcome) {
+        let server = Server::start(replies).await;
+        let outcome = run(&make(&server), turn, tools).await;
+        (server, outcome)
+    }
+
+    /// [`serve`] with one streamed answer, `fixture`.
+    pub async fn serve_sse(
+        fixture: &str,
+        make: MakeEngine,
+        turn: Turn,
+        tools: Option<EngineTools>,
+    ) -> (Server, Outcome) {
+        serve(vec![Reply::sse(fixture)], make, turn, tools).await
+    }
+
+    /// Text: `fixture` answers the question with "Hello, world!". Checks the text, the turn's
+    /// provider, model and stop reason, and the events; returns the outcome and the one request.
+    pub async fn text(
+        fixture: &str,
+        make: MakeEngine,
+        provider: &str,
+        model: &str,
+        stop_reason: &str,
+    ) -> (Outcome, Captured) {
+        let (server, outcome) = serve_sse(fixture, make, question(), None).await;
+        let turn = outcome.turn();
+        assert_eq!(turn.last_assistant_text(), Some("Hello, world!"));
+        assert_eq!(turn.metadata["provider"], provider);
+        assert_eq!(turn.metadata["model"], model);
+        assert_eq!(turn.metadata["stop_reason"], stop_reason);
+        assert_eq!(outcome.event_types(), ["start", "partial", "final"]);
+        let mut requests = server.requests();
+        assert_eq!(requests.len(), 1);
+        (outcome, requests.remove(0))
+    }
+
+    /// Tool calls: `fixture` answers the question (offered `tools`) with blocks of `added_kinds`,
+    /// among them `get_weather` for Paris in °C, then `go_double` of 21. Checks the added blocks'
+    /// kinds, the two tool_call blocks' names and arguments and the event types; returns the
+    /// outcome, the added blocks and the request body.
+    pub async fn tool_calls(
+        fixture: &str,
+        make: MakeEngine,
+        tools: EngineTools,
+        added_kinds: &[BlockKind],
+        event_types: &[&str],
+    ) -> (Outcome, Vec<Block>, Value) {
+        let (server, outcome) = serve_sse(fixture, make, question(), Some(tools)).await;
+        let added = outcome.turn().blocks[2..].to_vec();
+        let kinds: Vec<BlockKind> = added.iter().map(|block| block.kind).collect();
+        assert_eq!(kinds, added_kinds);
+        let calls: Vec<&Block> = added
+            .iter()
+            .filter(|block| block.kind == BlockKind::ToolCall)
+            .collect();
+        assert_eq!(calls.len(), 2);
+        assert_eq!(calls[0].payload["name"], "get_weather");
+        assert_eq!(
+            calls[0].payload["args"],
+            json!({"location": "Paris", "unit": "c"})
+        );
+        assert_eq!(calls[1].payload["name"], "go_double");
+        assert_eq!(calls[1].payload["args"], json!({"n": 21}));
+        assert_eq!(outcome.event_types(), event_types);
+        let body = server.requests()[0].body.clone();
+        (outcome, added, body)
+    }
+
+    /// Request mapping: the body of the request for `turn` with `tools` (answered by `fixture`;
+    /// the run must succeed).
+    pub async fn request_body(
+        fixture: &str,
+        make: MakeEngine,
+        turn: Turn,
+        tools: Option<EngineTools>,
+    ) -> Value {
+        let (server, outcome) = serve_sse(fixture, make, turn, tools).await;
+        outcome.turn();
+        server.requests()[0].body.clone()
+    }
+
+    /// Failures: the question answered by `replies` fails with `expected`, which is also the last
+    /// event; returns the outcome and how many requests the server saw.
+    pub async fn failure(
+        replies: Vec<Reply>,
+        make: MakeEngine,
+        expected: &str,
+    ) -> (Outcome, usize) {
+        let (server, outcome) = serve(replies, make, question(), None).await;
+        assert_eq!(outcome.error(), expected);
+        assert_eq!(
+            outcome.events.last(),
+            Some(&EventKind::Error {
+                error: expected.into()
+            })
+        );
+        (outcome, server.requests().len())
+    }
+
+    /// Stream failures: the question answered by the stream `fixture` fails with an error that
+    /// starts with `prefix` and ends with the partial text `partial` (names none when it is empty),
+    /// which is also the last event; returns the outcome.
+    pub async fn stream_failure(
+        fixture: &str,
+        make: MakeEngine,
+        prefix: &str,
+        partial: &str,
+    ) -> Outcome {
+        let (_, outcome) = serve_sse(fixture, make, question(), None).await;
+        let error = outcome.error();
+        assert!(error.starts_with(prefix), "{error}");
+        if partial.is_empty() {
+            assert!(!error.contains("partial text"), "{error}");
+        } else {
+            assert!(
+                error.ends_with(&format!("(partial text: {partial:?})")),
+                "{error}"
+            );
+        }
+        assert_eq!(outcome.events.last(), Some(&EventKind::Error { error }));
+        outcome
+    }
+
+    /// Cancellation: a stream that sends `slow_prefix` and hangs, cancelled at the first partial.
+    /// Checks the run was cancelled and the server saw the connection go away; returns the outcome.
+    pub async fn cancel_mid_stream(slow_prefix: &str, make: MakeEngine) -> Outcome {
+        let (closed_tx, closed_rx) = tokio::sync::oneshot::channel();
+        let server = Server::start(vec![Reply::Hang {
+            prefix: slow_prefix.into(),
+            closed: closed_tx,
+        }])
+        .await;
+        let outcome = run_cancel_on_partial(&make(&server), question()).await;
+        assert_eq!(outcome.result, Err(InferenceError::Canceled));
+        // The server sees the connection go away (its body stream is dropped). Generous bound:
+        // this only fails if the stream is never closed.
+        tokio::time::timeout(std::time::Duration::from_secs(30), closed_rx)
+            .await
+            .expect("server body stream still open after cancel")
+            .unwrap();
+        outcome
+    }
+
+    /// [`cancel_mid_stream`] for a `slow_prefix` whose first partial is "Counting: one": the last
+    /// event is the interrupt with that text.
+    pub async fn cancel_mid_stream_interrupts(slow_prefix: &str, make: MakeEngine) {
+        let outcome = cancel_mid_stream(slow_prefix, make).await;
+        assert_eq!(
+            outcome.events.last(),
+            Some(&EventKind::Interrupt {
+                text: "Counting: one".into()
+            })
+        );
+    }
+}
+
 mod openai {
+    use std::time::Duration;
+
     use geppetto::inference::{BlockKind, EventKind, InferenceError, ToolChoice};
+    use geppetto::providers::{ProviderEngine, RetryPolicy};
     use serde_json::json;
 
+    use super::check;
     use super::shared::{question, tool_round, tools};
-    use super::support::{LogCapture, Reply, Server, engine, run, run_cancel_on_partial};
+    use super::support::{LogCapture, Reply, Server, engine, run};
 
     const KEY: &str = "sk-test-SECRET-0123456789";
 
@@ -413,17 +594,17 @@ mod openai {
 
     #[tokio::test]
     async fn streams_text_with_usage() {
-        let server =
-            Server::start(vec![Reply::sse(include_str!("fixtures/openai/text.sse"))]).await;
-        let outcome = run(&openai(&server), question(), None).await;
+        let (outcome, request) = check::text(
+            include_str!("fixtures/openai/text.sse"),
+            openai,
+            "openai",
+            "gpt-4o-mini-2024-07-18",
+            "stop",
+        )
+        .await;
         let turn = outcome.turn();
-        assert_eq!(turn.last_assistant_text(), Some("Hello, world!"));
-        assert_eq!(turn.metadata["provider"], "openai");
-        assert_eq!(turn.metadata["model"], "gpt-4o-mini-2024-07-18");
-        assert_eq!(turn.metadata["stop_reason"], "stop");
         assert_eq!(turn.metadata["usage"]["input_tokens"], 12);
         assert_eq!(turn.metadata["usage"]["output_tokens"], 4);
-        assert_eq!(outcome.event_types(), ["start", "partial", "final"]);
         assert_eq!(outcome.partial_text(), "Hello, world!");
         let completions: Vec<String> = outcome
             .events
@@ -441,9 +622,6 @@ mod openai {
             })
         );
 
-        let requests = server.requests();
-        assert_eq!(requests.len(), 1);
-        let request = &requests[0];
         assert_eq!(request.uri, "/v1/chat/completions");
         assert_eq!(request.headers["authorization"], format!("Bearer {KEY}"));
         assert_eq!(
@@ -465,32 +643,19 @@ mod openai {
 
     #[tokio::test]
     async fn merges_streamed_tool_calls() {
-        let server = Server::start(vec![Reply::sse(include_str!(
-            "fixtures/openai/tool_calls.sse"
-        ))])
+        let (outcome, calls, body) = check::tool_calls(
+            include_str!("fixtures/openai/tool_calls.sse"),
+            openai,
+            tools(ToolChoice::Auto),
+            &[BlockKind::ToolCall, BlockKind::ToolCall],
+            &["start", "tool-call", "tool-call", "final"],
+        )
         .await;
-        let outcome = run(&openai(&server), question(), Some(tools(ToolChoice::Auto))).await;
         let turn = outcome.turn();
-        let calls: Vec<_> = turn
-            .blocks
-            .iter()
-            .filter(|block| block.kind == BlockKind::ToolCall)
-            .collect();
-        assert_eq!(calls.len(), 2);
         assert_eq!(calls[0].id, "call_weather");
-        assert_eq!(calls[0].payload["name"], "get_weather");
-        assert_eq!(
-            calls[0].payload["args"],
-            json!({"location": "Paris", "unit": "c"})
-        );
         assert_eq!(calls[1].payload["id"], "call_double");
-        assert_eq!(calls[1].payload["args"], json!({"n": 21}));
         assert_eq!(turn.metadata["stop_reason"], "tool_calls");
         assert_eq!(turn.metadata["usage"]["output_tokens"], 40);
-        assert_eq!(
-            outcome.event_types(),
-            ["start", "tool-call", "tool-call", "final"]
-        );
         assert_eq!(
             outcome.events[1],
             EventKind::ToolCall {
@@ -499,7 +664,6 @@ mod openai {
                 input: r#"{"location":"Paris","unit":"c"}"#.into(),
             }
         );
-        let body = &server.requests()[0].body;
         assert_eq!(body["tool_choice"], "auto");
         assert_eq!(
             body["tools"][0],
@@ -517,16 +681,13 @@ mod openai {
 
     #[tokio::test]
     async fn maps_tool_round_to_messages() {
-        let server =
-            Server::start(vec![Reply::sse(include_str!("fixtures/openai/text.sse"))]).await;
-        run(
-            &openai(&server),
+        let body = check::request_body(
+            include_str!("fixtures/openai/text.sse"),
+            openai,
             tool_round(),
             Some(tools(ToolChoice::Required)),
         )
-        .await
-        .turn();
-        let body = &server.requests()[0].body;
+        .await;
         assert_eq!(body["tool_choice"], "required");
         assert_eq!(
             body["messages"],
@@ -586,83 +747,80 @@ mod openai {
 
     #[tokio::test]
     async fn retries_429_and_5xx_honouring_retry_after() {
-        let server = Server::start(vec![
-            Reply::error_retry_after(429, include_str!("fixtures/openai/error_429.json"), "0"),
-            Reply::error(500, include_str!("fixtures/openai/error_500.json")),
-            Reply::sse(include_str!("fixtures/openai/text.sse")),
-        ])
+        let (server, outcome) = check::serve(
+            vec![
+                Reply::error_retry_after(429, include_str!("fixtures/openai/error_429.json"), "0"),
+                Reply::error(500, include_str!("fixtures/openai/error_500.json")),
+                Reply::sse(include_str!("fixtures/openai/text.sse")),
+            ],
+            openai,
+            question(),
+            None,
+        )
         .await;
-        let outcome = run(&openai(&server), question(), None).await;
         assert_eq!(outcome.turn().last_assistant_text(), Some("Hello, world!"));
         assert_eq!(server.requests().len(), 3);
         assert_eq!(outcome.event_types(), ["start", "partial", "final"]);
     }
 
+    /// An engine for `server` allowed one retry, waiting `backoff` (also the cap) before it.
+    fn one_retry(server: &Server, backoff: Duration) -> ProviderEngine {
+        super::support::engine_with_retry(
+            json!({"apiType": "openai", "model": "m", "baseURL": server.url}),
+            RetryPolicy {
+                max_retries: 1,
+                initial_backoff: backoff,
+                max_backoff: backoff,
+            },
+        )
+    }
+
+    /// The retry check: `first` fails, the retry (after `backoff`) answers with text, and the run
+    /// finishes within a minute (else panics with `why`). Returns the server.
+    async fn check_retry_once(first: Reply, backoff: Duration, why: &str) -> Server {
+        let server = Server::start(vec![
+            first,
+            Reply::sse(include_str!("fixtures/openai/text.sse")),
+        ])
+        .await;
+        let engine = one_retry(&server, backoff);
+        let outcome = tokio::time::timeout(Duration::from_secs(60), run(&engine, question(), None))
+            .await
+            .expect(why);
+        assert_eq!(outcome.turn().last_assistant_text(), Some("Hello, world!"));
+        server
+    }
+
     #[tokio::test]
     async fn retry_after_replaces_backoff_and_is_capped() {
-        use geppetto::providers::RetryPolicy;
-        use std::time::Duration;
-        let options =
-            |server: &Server| json!({"apiType": "openai", "model": "m", "baseURL": server.url});
         // Backoff of an hour: the run only finishes in time because `Retry-After: 0` replaces it.
-        let server = Server::start(vec![
+        check_retry_once(
             Reply::error_retry_after(429, include_str!("fixtures/openai/error_429.json"), "0"),
-            Reply::sse(include_str!("fixtures/openai/text.sse")),
-        ])
+            Duration::from_secs(3600),
+            "Retry-After: 0 was not honoured",
+        )
         .await;
-        let engine = super::support::engine_with_retry(
-            options(&server),
-            RetryPolicy {
-                max_retries: 1,
-                initial_backoff: Duration::from_secs(3600),
-                max_backoff: Duration::from_secs(3600),
-            },
-        );
-        let outcome = tokio::time::timeout(Duration::from_secs(60), run(&engine, question(), None))
-            .await
-            .expect("Retry-After: 0 was not honoured");
-        assert_eq!(outcome.turn().last_assistant_text(), Some("Hello, world!"));
         // `Retry-After: 3600` is capped by `max_backoff`.
-        let server = Server::start(vec![
+        let server = check_retry_once(
             Reply::error_retry_after(503, include_str!("fixtures/openai/error_500.json"), "3600"),
-            Reply::sse(include_str!("fixtures/openai/text.sse")),
-        ])
+            Duration::from_millis(1),
+            "Retry-After was not capped by max_backoff",
+        )
         .await;
-        let engine = super::support::engine_with_retry(
-            options(&server),
-            RetryPolicy {
-                max_retries: 1,
-                initial_backoff: Duration::from_millis(1),
-                max_backoff: Duration::from_millis(1),
-            },
-        );
-        let outcome = tokio::time::timeout(Duration::from_secs(60), run(&engine, question(), None))
-            .await
-            .expect("Retry-After was not capped by max_backoff");
-        assert_eq!(outcome.turn().last_assistant_text(), Some("Hello, world!"));
         assert_eq!(server.requests().len(), 2);
     }
 
     #[tokio::test]
     async fn cancel_interrupts_a_retry_wait() {
         use geppetto::inference::{Engine, RunContext, event::CollectingSink};
-        use geppetto::providers::RetryPolicy;
         use std::sync::Arc;
-        use std::time::Duration;
         let server = Server::start(vec![Reply::error_retry_after(
             429,
             include_str!("fixtures/openai/error_429.json"),
             "3600",
         )])
         .await;
-        let engine = super::support::engine_with_retry(
-            json!({"apiType": "openai", "model": "m", "baseURL": server.url}),
-            RetryPolicy {
-                max_retries: 1,
-                initial_backoff: Duration::from_secs(3600),
-                max_backoff: Duration::from_secs(3600),
-            },
-        );
+        let engine = one_retry(&server, Duration::from_secs(3600));
         let sink = CollectingSink::new();
         let mut ctx = RunContext::detached();
         ctx.sink = Arc::new(sink.clone());
@@ -698,20 +856,22 @@ mod openai {
 
     #[tokio::test]
     async fn gives_up_after_bounded_retries() {
-        let server = Server::start(vec![
-            Reply::error(503, include_str!("fixtures/openai/error_500.json")),
-            Reply::error(503, include_str!("fixtures/openai/error_500.json")),
-            Reply::error_retry_after(429, include_str!("fixtures/openai/error_429.json"), "0.001"),
-            Reply::sse(include_str!("fixtures/openai/text.sse")),
-        ])
+        let (_, requests) = check::failure(
+            vec![
+                Reply::error(503, include_str!("fixtures/openai/error_500.json")),
+                Reply::error(503, include_str!("fixtures/openai/error_500.json")),
+                Reply::error_retry_after(
+                    429,
+                    include_str!("fixtures/openai/error_429.json"),
+                    "0.001",
+                ),
+                Reply::sse(include_str!("fixtures/openai/text.sse")),
+            ],
+            openai,
+            "openai: HTTP 429 Too Many Requests (after 3 attempts): requests: Rate limit reached for gpt-4o-mini in organization org-test on requests per min (RPM): Limit 3, Used 3, Requested 1.",
+        )
         .await;
-        let outcome = run(&openai(&server), question(), None).await;
-        let error = outcome.error();
-        assert_eq!(
-            error,
-            "openai: HTTP 429 Too Many Requests (after 3 attempts): requests: Rate limit reached for gpt-4o-mini in organization org-test on requests per min (RPM): Limit 3, Used 3, Requested 1."
-        );
-        assert_eq!(server.requests().len(), 3);
+        assert_eq!(requests, 3);
     }
 
     #[tokio::test]
@@ -787,55 +947,41 @@ mod openai {
 
     #[tokio::test]
     async fn truncated_stream_keeps_partial_text() {
-        let server = Server::start(vec![Reply::sse(include_str!(
-            "fixtures/openai/truncated.sse"
-        ))])
+        let outcome = check::stream_failure(
+            include_str!("fixtures/openai/truncated.sse"),
+            openai,
+            "openai: stream ended before the answer was complete (truncated after event \"message\" (data: {\"id\":\"chatcmpl-4\"",
+            "Once upon a time",
+        )
         .await;
-        let outcome = run(&openai(&server), question(), None).await;
-        let error = outcome.error();
-        assert!(error.starts_with("openai: stream ended before the answer was complete (truncated after event \"message\" (data: {\"id\":\"chatcmpl-4\""), "{error}");
-        assert!(
-            error.ends_with("(partial text: \"Once upon a time\")"),
-            "{error}"
-        );
         assert_eq!(outcome.event_types(), ["start", "partial", "error"]);
-        assert_eq!(outcome.events.last(), Some(&EventKind::Error { error }));
     }
 
     #[tokio::test]
     async fn malformed_event_is_named() {
-        let server = Server::start(vec![Reply::sse(include_str!(
-            "fixtures/openai/malformed.sse"
-        ))])
+        check::stream_failure(
+            include_str!("fixtures/openai/malformed.sse"),
+            openai,
+            "openai: malformed stream event \"message\" (data: {\"id\":\"chatcmpl-5\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{\"content\":): EOF while parsing",
+            "Partial",
+        )
         .await;
-        let error = run(&openai(&server), question(), None).await.error();
-        assert!(error.starts_with("openai: malformed stream event \"message\" (data: {\"id\":\"chatcmpl-5\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{\"content\":): EOF while parsing"), "{error}");
-        assert!(error.ends_with("(partial text: \"Partial\")"), "{error}");
     }
 
     #[tokio::test]
     async fn error_event_in_stream_fails() {
-        let server = Server::start(vec![Reply::sse(include_str!(
-            "fixtures/openai/stream_error.sse"
-        ))])
+        check::failure(
+            vec![Reply::sse(include_str!("fixtures/openai/stream_error.sse"))],
+            openai,
+            "openai: stream error: server_error: The server had an error while processing your request. Sorry about that! (partial text: \"Thinking about\")",
+        )
         .await;
-        let error = run(&openai(&server), question(), None).await.error();
-        assert_eq!(
-            error,
-            "openai: stream error: server_error: The server had an error while processing your request. Sorry about that! (partial text: \"Thinking about\")"
-        );
     }
 
     #[tokio::test]
     async fn cancel_mid_stream_closes_the_connection() {
-        let (closed_tx, closed_rx) = tokio::sync::oneshot::channel();
-        let server = Server::start(vec![Reply::Hang {
-            prefix: include_str!("fixtures/openai/slow_prefix.sse").into(),
-            closed: closed_tx,
-        }])
-        .await;
-        let outcome = run_cancel_on_partial(&openai(&server), question()).await;
-        assert_eq!(outcome.result, Err(InferenceError::Canceled));
+        let outcome =
+            check::cancel_mid_stream(include_str!("fixtures/openai/slow_prefix.sse"), openai).await;
         let types = outcome.event_types();
         assert_eq!(types.first(), Some(&"start"));
         assert_eq!(types.last(), Some(&"interrupt"));
@@ -843,12 +989,6 @@ mod openai {
             unreachable!()
         };
         assert!(text.starts_with("Counting: one"), "{text}");
-        // The server sees the connection go away (its body stream is dropped). Generous bound:
-        // this only fails if the stream is never closed.
-        tokio::time::timeout(std::time::Duration::from_secs(30), closed_rx)
-            .await
-            .expect("server body stream still open after cancel")
-            .unwrap();
     }
 
     #[tokio::test]
@@ -861,8 +1001,6 @@ mod openai {
     #[tokio::test]
     async fn pairs_tool_calls_and_results_by_id() {
         use geppetto::inference::{Block, Turn};
-        let server =
-            Server::start(vec![Reply::sse(include_str!("fixtures/openai/text.sse"))]).await;
         // A result before its call, an orphan result, and a call nobody answered.
         let turn = Turn::new()
             .with_block(Block::user("go"))
@@ -872,8 +1010,8 @@ mod openai {
             .with_block(Block::tool_call("call_pending", "tool_p", json!({})))
             .with_block(Block::tool_call("call_b", "tool_b", json!({"x": 1})))
             .with_block(Block::tool_use("call_a", json!({"ok": true}), ""));
-        run(&openai(&server), turn, None).await.turn();
-        let body = &server.requests()[0].body;
+        let body =
+            check::request_body(include_str!("fixtures/openai/text.sse"), openai, turn, None).await;
         assert!(body.get("tools").is_none() && body.get("tool_choice").is_none());
         assert_eq!(
             body["messages"],
@@ -900,11 +1038,13 @@ mod openai {
 
     #[tokio::test]
     async fn keeps_reasoning_of_compatible_servers() {
-        let server = Server::start(vec![Reply::sse(include_str!(
-            "fixtures/openai/reasoning.sse"
-        ))])
+        let (_, outcome) = check::serve_sse(
+            include_str!("fixtures/openai/reasoning.sse"),
+            openai,
+            question(),
+            None,
+        )
         .await;
-        let outcome = run(&openai(&server), question(), None).await;
         let turn = outcome.turn();
         assert_eq!(turn.blocks[2].kind, BlockKind::Reasoning);
         assert_eq!(turn.blocks[2].payload["text"], "The user greets me.");
@@ -914,11 +1054,12 @@ mod openai {
 }
 
 mod claude {
-    use geppetto::inference::{BlockKind, EventKind, InferenceError, ToolChoice};
+    use geppetto::inference::{BlockKind, EventKind, ToolChoice};
     use serde_json::json;
 
+    use super::check;
     use super::shared::{question, tool_round, tools};
-    use super::support::{Reply, Server, engine, run, run_cancel_on_partial};
+    use super::support::{Reply, Server, engine};
 
     const KEY: &str = "sk-ant-test-SECRET-42";
 
@@ -934,18 +1075,17 @@ mod claude {
 
     #[tokio::test]
     async fn streams_text_with_usage() {
-        let server =
-            Server::start(vec![Reply::sse(include_str!("fixtures/claude/text.sse"))]).await;
-        let outcome = run(&claude(&server), question(), None).await;
+        let (outcome, request) = check::text(
+            include_str!("fixtures/claude/text.sse"),
+            claude,
+            "claude",
+            "claude-sonnet-4-5-20250929",
+            "end_turn",
+        )
+        .await;
         let turn = outcome.turn();
-        assert_eq!(turn.last_assistant_text(), Some("Hello, world!"));
-        assert_eq!(turn.metadata["provider"], "claude");
-        assert_eq!(turn.metadata["model"], "claude-sonnet-4-5-20250929");
-        assert_eq!(turn.metadata["stop_reason"], "end_turn");
         assert_eq!(turn.metadata["usage"]["input_tokens"], 25);
         assert_eq!(turn.metadata["usage"]["output_tokens"], 15);
-        assert_eq!(outcome.event_types(), ["start", "partial", "final"]);
-        let request = &server.requests()[0];
         assert_eq!(request.uri, "/v1/messages");
         assert_eq!(request.headers["x-api-key"], KEY);
         assert_eq!(request.headers["anthropic-version"], "2023-06-01");
@@ -965,28 +1105,20 @@ mod claude {
 
     #[tokio::test]
     async fn thinking_text_and_two_tool_uses() {
-        let server = Server::start(vec![Reply::sse(include_str!(
-            "fixtures/claude/thinking_tool_use.sse"
-        ))])
-        .await;
-        let outcome = run(
-            &claude(&server),
-            question(),
-            Some(tools(ToolChoice::Required)),
-        )
-        .await;
-        let turn = outcome.turn();
-        let added = &turn.blocks[2..];
-        let kinds: Vec<BlockKind> = added.iter().map(|block| block.kind).collect();
-        assert_eq!(
-            kinds,
-            [
+        let (outcome, added, body) = check::tool_calls(
+            include_str!("fixtures/claude/thinking_tool_use.sse"),
+            claude,
+            tools(ToolChoice::Required),
+            &[
                 BlockKind::Reasoning,
                 BlockKind::LlmText,
                 BlockKind::ToolCall,
-                BlockKind::ToolCall
-            ]
-        );
+                BlockKind::ToolCall,
+            ],
+            &["start", "partial", "tool-call", "tool-call", "final"],
+        )
+        .await;
+        let turn = outcome.turn();
         assert_eq!(
             added[0].payload["text"],
             "I need the weather and a doubling."
@@ -997,25 +1129,14 @@ mod claude {
         );
         assert_eq!(added[1].payload["text"], "Checking both.");
         assert_eq!(added[2].payload["id"], "toolu_weather");
-        assert_eq!(
-            added[2].payload["args"],
-            json!({"location": "Paris", "unit": "c"})
-        );
-        assert_eq!(added[3].payload["name"], "go_double");
-        assert_eq!(added[3].payload["args"], json!({"n": 21}));
         assert_eq!(turn.metadata["stop_reason"], "tool_use");
         assert_eq!(turn.metadata["usage"]["output_tokens"], 89);
-        assert_eq!(
-            outcome.event_types(),
-            ["start", "partial", "tool-call", "tool-call", "final"]
-        );
         assert_eq!(
             outcome.events.last(),
             Some(&EventKind::Final {
                 text: "Checking both.".into()
             })
         );
-        let body = &server.requests()[0].body;
         assert_eq!(body["tool_choice"], json!({"type": "any"}));
         assert_eq!(
             body["tools"],
@@ -1030,17 +1151,18 @@ mod claude {
 
     #[tokio::test]
     async fn maps_tool_round_and_thinking_to_messages() {
-        let server =
-            Server::start(vec![Reply::sse(include_str!("fixtures/claude/text.sse"))]).await;
         let mut turn = tool_round();
         let mut thinking =
             geppetto::inference::Block::text(BlockKind::Reasoning, "assistant", "Hmm.");
         thinking.payload.insert("signature".into(), json!("sig-1"));
         turn.blocks.insert(2, thinking);
-        run(&claude(&server), turn, Some(tools(ToolChoice::None)))
-            .await
-            .turn();
-        let body = &server.requests()[0].body;
+        let body = check::request_body(
+            include_str!("fixtures/claude/text.sse"),
+            claude,
+            turn,
+            Some(tools(ToolChoice::None)),
+        )
+        .await;
         assert_eq!(body["system"], "Use tools.");
         assert_eq!(body["tool_choice"], json!({"type": "none"}));
         assert_eq!(
@@ -1075,21 +1197,24 @@ mod claude {
                 "claude: HTTP 403 Forbidden: permission_error: Your API key does not have permission to use the specified resource.",
             ),
         ] {
-            let server = Server::start(vec![Reply::error(status, fixture)]).await;
-            let outcome = run(&claude(&server), question(), None).await;
-            assert_eq!(outcome.error(), expected);
+            let (outcome, _) =
+                check::failure(vec![Reply::error(status, fixture)], claude, expected).await;
             assert_eq!(outcome.event_types(), ["start", "error"]);
         }
     }
 
     #[tokio::test]
     async fn retries_overloaded() {
-        let server = Server::start(vec![
-            Reply::error_retry_after(529, include_str!("fixtures/claude/error_529.json"), "0"),
-            Reply::sse(include_str!("fixtures/claude/text.sse")),
-        ])
+        let (server, outcome) = check::serve(
+            vec![
+                Reply::error_retry_after(529, include_str!("fixtures/claude/error_529.json"), "0"),
+                Reply::sse(include_str!("fixtures/claude/text.sse")),
+            ],
+            claude,
+            question(),
+            None,
+        )
         .await;
-        let outcome = run(&claude(&server), question(), None).await;
         assert_eq!(outcome.turn().last_assistant_text(), Some("Hello, world!"));
         assert_eq!(server.requests().len(), 2);
     }
@@ -1113,51 +1238,27 @@ mod claude {
                 "",
             ),
         ] {
-            let server = Server::start(vec![Reply::sse(fixture)]).await;
-            let outcome = run(&claude(&server), question(), None).await;
-            let error = outcome.error();
-            assert!(error.starts_with(prefix), "{error}");
-            if partial.is_empty() {
-                assert!(!error.contains("partial text"), "{error}");
-            } else {
-                assert!(
-                    error.ends_with(&format!("(partial text: {partial:?})")),
-                    "{error}"
-                );
-            }
-            assert_eq!(outcome.events.last(), Some(&EventKind::Error { error }));
+            check::stream_failure(fixture, claude, prefix, partial).await;
         }
     }
 
     #[tokio::test]
     async fn cancel_mid_stream() {
-        let (closed_tx, closed_rx) = tokio::sync::oneshot::channel();
-        let server = Server::start(vec![Reply::Hang {
-            prefix: include_str!("fixtures/claude/slow_prefix.sse").into(),
-            closed: closed_tx,
-        }])
+        check::cancel_mid_stream_interrupts(
+            include_str!("fixtures/claude/slow_prefix.sse"),
+            claude,
+        )
         .await;
-        let outcome = run_cancel_on_partial(&claude(&server), question()).await;
-        assert_eq!(outcome.result, Err(InferenceError::Canceled));
-        assert_eq!(
-            outcome.events.last(),
-            Some(&EventKind::Interrupt {
-                text: "Counting: one".into()
-            })
-        );
-        tokio::time::timeout(std::time::Duration::from_secs(30), closed_rx)
-            .await
-            .expect("server body stream still open after cancel")
-            .unwrap();
     }
 }
 
 mod openai_responses {
-    use geppetto::inference::{BlockKind, EventKind, InferenceError, ToolChoice};
+    use geppetto::inference::{BlockKind, ToolChoice};
     use serde_json::json;
 
-    use super::shared::{question, tool_round, tools};
-    use super::support::{Reply, Server, engine, run, run_cancel_on_partial};
+    use super::check;
+    use super::shared::{tool_round, tools};
+    use super::support::{Reply, Server, engine};
 
     fn responses(server: &Server) -> geppetto::providers::ProviderEngine {
         engine(json!({
@@ -1171,27 +1272,24 @@ mod openai_responses {
 
     #[tokio::test]
     async fn streams_reasoning_text_and_usage() {
-        let server = Server::start(vec![Reply::sse(include_str!(
-            "fixtures/openai-responses/reasoning_text.sse"
-        ))])
+        let (outcome, request) = check::text(
+            include_str!("fixtures/openai-responses/reasoning_text.sse"),
+            responses,
+            "openai-responses",
+            "o4-mini-2025-04-16",
+            "completed",
+        )
         .await;
-        let outcome = run(&responses(&server), question(), None).await;
         let turn = outcome.turn();
         assert_eq!(turn.blocks[2].kind, BlockKind::Reasoning);
         assert_eq!(
             turn.blocks[2].payload["text"],
             "**Greeting** The user says hello."
         );
-        assert_eq!(turn.last_assistant_text(), Some("Hello, world!"));
-        assert_eq!(turn.metadata["provider"], "openai-responses");
-        assert_eq!(turn.metadata["model"], "o4-mini-2025-04-16");
-        assert_eq!(turn.metadata["stop_reason"], "completed");
         assert_eq!(
             turn.metadata["usage"],
             json!({"input_tokens": 20, "output_tokens": 50, "total_tokens": 70, "cached_tokens": 0, "reasoning_tokens": 38})
         );
-        assert_eq!(outcome.event_types(), ["start", "partial", "final"]);
-        let request = &server.requests()[0];
         assert_eq!(request.uri, "/v1/responses");
         assert_eq!(
             request.body,
@@ -1207,36 +1305,16 @@ mod openai_responses {
 
     #[tokio::test]
     async fn merges_function_call_argument_deltas() {
-        let server = Server::start(vec![Reply::sse(include_str!(
-            "fixtures/openai-responses/function_calls.sse"
-        ))])
-        .await;
-        let outcome = run(
-            &responses(&server),
-            question(),
-            Some(tools(ToolChoice::Auto)),
+        let (_, calls, body) = check::tool_calls(
+            include_str!("fixtures/openai-responses/function_calls.sse"),
+            responses,
+            tools(ToolChoice::Auto),
+            &[BlockKind::ToolCall, BlockKind::ToolCall],
+            &["start", "tool-call", "tool-call", "final"],
         )
         .await;
-        let turn = outcome.turn();
-        let calls: Vec<_> = turn
-            .blocks
-            .iter()
-            .filter(|block| block.kind == BlockKind::ToolCall)
-            .collect();
-        assert_eq!(calls.len(), 2);
         assert_eq!(calls[0].payload["id"], "call_weather");
-        assert_eq!(
-            calls[0].payload["args"],
-            json!({"location": "Paris", "unit": "c"})
-        );
         assert_eq!(calls[1].payload["id"], "call_double");
-        assert_eq!(calls[1].payload["name"], "go_double");
-        assert_eq!(calls[1].payload["args"], json!({"n": 21}));
-        assert_eq!(
-            outcome.event_types(),
-            ["start", "tool-call", "tool-call", "final"]
-        );
-        let body = &server.requests()[0].body;
         assert_eq!(body["tool_choice"], "auto");
         assert_eq!(
             body["tools"][0],
@@ -1247,18 +1325,13 @@ mod openai_responses {
 
     #[tokio::test]
     async fn maps_tool_round_to_input_items() {
-        let server = Server::start(vec![Reply::sse(include_str!(
-            "fixtures/openai-responses/reasoning_text.sse"
-        ))])
-        .await;
-        run(
-            &responses(&server),
+        let body = check::request_body(
+            include_str!("fixtures/openai-responses/reasoning_text.sse"),
+            responses,
             tool_round(),
             Some(tools(ToolChoice::None)),
         )
-        .await
-        .turn();
-        let body = &server.requests()[0].body;
+        .await;
         assert_eq!(body["tool_choice"], "none");
         assert_eq!(body["instructions"], "Use tools.");
         assert_eq!(
@@ -1297,47 +1370,27 @@ mod openai_responses {
                 "openai-responses: stream ended before the answer was complete (truncated after event \"response.output_text.done\" (data: {\"type\":\"response.output_text.done\",\"sequence_number\":2,\"item_id\":\"msg_4\",\"output_index\":0,\"content_index\":0,\"text\":\"Once upon a time\"})) (partial text: \"Once upon a time\")",
             ),
         ] {
-            let server = Server::start(vec![reply]).await;
-            let outcome = run(&responses(&server), question(), None).await;
-            assert_eq!(outcome.error(), expected);
-            assert_eq!(
-                outcome.events.last(),
-                Some(&EventKind::Error {
-                    error: expected.into()
-                })
-            );
+            check::failure(vec![reply], responses, expected).await;
         }
     }
 
     #[tokio::test]
     async fn cancel_mid_stream() {
-        let (closed_tx, closed_rx) = tokio::sync::oneshot::channel();
-        let server = Server::start(vec![Reply::Hang {
-            prefix: include_str!("fixtures/openai-responses/slow_prefix.sse").into(),
-            closed: closed_tx,
-        }])
+        check::cancel_mid_stream_interrupts(
+            include_str!("fixtures/openai-responses/slow_prefix.sse"),
+            responses,
+        )
         .await;
-        let outcome = run_cancel_on_partial(&responses(&server), question()).await;
-        assert_eq!(outcome.result, Err(InferenceError::Canceled));
-        assert_eq!(
-            outcome.events.last(),
-            Some(&EventKind::Interrupt {
-                text: "Counting: one".into()
-            })
-        );
-        tokio::time::timeout(std::time::Duration::from_secs(30), closed_rx)
-            .await
-            .expect("server body stream still open after cancel")
-            .unwrap();
     }
 }
 
 mod gemini {
-    use geppetto::inference::{BlockKind, EventKind, InferenceError, ToolChoice};
+    use geppetto::inference::{BlockKind, ToolChoice};
     use serde_json::json;
 
-    use super::shared::{question, tool_round, tools};
-    use super::support::{Reply, Server, engine, run, run_cancel_on_partial};
+    use super::check;
+    use super::shared::{tool_round, tools};
+    use super::support::{Reply, Server, engine};
 
     const KEY: &str = "AIza-test-SECRET-key";
 
@@ -1354,20 +1407,18 @@ mod gemini {
 
     #[tokio::test]
     async fn streams_text_with_usage() {
-        let server =
-            Server::start(vec![Reply::sse(include_str!("fixtures/gemini/text.sse"))]).await;
-        let outcome = run(&gemini(&server), question(), None).await;
-        let turn = outcome.turn();
-        assert_eq!(turn.last_assistant_text(), Some("Hello, world!"));
-        assert_eq!(turn.metadata["provider"], "gemini");
-        assert_eq!(turn.metadata["model"], "gemini-2.5-flash");
-        assert_eq!(turn.metadata["stop_reason"], "STOP");
+        let (outcome, request) = check::text(
+            include_str!("fixtures/gemini/text.sse"),
+            gemini,
+            "gemini",
+            "gemini-2.5-flash",
+            "STOP",
+        )
+        .await;
         assert_eq!(
-            turn.metadata["usage"],
+            outcome.turn().metadata["usage"],
             json!({"input_tokens": 9, "output_tokens": 4, "total_tokens": 13})
         );
-        assert_eq!(outcome.event_types(), ["start", "partial", "final"]);
-        let request = &server.requests()[0];
         assert_eq!(
             request.uri,
             "/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse"
@@ -1385,44 +1436,25 @@ mod gemini {
 
     #[tokio::test]
     async fn thoughts_and_two_function_calls() {
-        let server = Server::start(vec![Reply::sse(include_str!(
-            "fixtures/gemini/thought_function_calls.sse"
-        ))])
-        .await;
-        let outcome = run(
-            &gemini(&server),
-            question(),
-            Some(tools(ToolChoice::Required)),
+        let (outcome, added, body) = check::tool_calls(
+            include_str!("fixtures/gemini/thought_function_calls.sse"),
+            gemini,
+            tools(ToolChoice::Required),
+            &[
+                BlockKind::Reasoning,
+                BlockKind::ToolCall,
+                BlockKind::ToolCall,
+            ],
+            &["start", "tool-call", "tool-call", "final"],
         )
         .await;
         let turn = outcome.turn();
-        let added = &turn.blocks[2..];
-        let kinds: Vec<BlockKind> = added.iter().map(|block| block.kind).collect();
-        assert_eq!(
-            kinds,
-            [
-                BlockKind::Reasoning,
-                BlockKind::ToolCall,
-                BlockKind::ToolCall
-            ]
-        );
         assert_eq!(added[0].payload["text"], "Weather first, then doubling.");
-        assert_eq!(added[1].payload["name"], "get_weather");
-        assert_eq!(
-            added[1].payload["args"],
-            json!({"location": "Paris", "unit": "c"})
-        );
         assert_eq!(added[1].payload["thought_signature"], "CiQB0e2Kb0sig");
-        assert_eq!(added[2].payload["args"], json!({"n": 21}));
         let first_id = added[1].payload["id"].as_str().unwrap();
         let second_id = added[2].payload["id"].as_str().unwrap();
         assert!(first_id.starts_with("call_") && first_id != second_id);
         assert_eq!(turn.metadata["usage"]["reasoning_tokens"], 40);
-        assert_eq!(
-            outcome.event_types(),
-            ["start", "tool-call", "tool-call", "final"]
-        );
-        let body = &server.requests()[0].body;
         assert_eq!(
             body["toolConfig"],
             json!({"functionCallingConfig": {"mode": "ANY"}})
@@ -1436,16 +1468,17 @@ mod gemini {
 
     #[tokio::test]
     async fn maps_tool_round_to_function_responses() {
-        let server =
-            Server::start(vec![Reply::sse(include_str!("fixtures/gemini/text.sse"))]).await;
         let mut turn = tool_round();
         turn.blocks[3]
             .payload
             .insert("thought_signature".into(), json!("sig-w"));
-        run(&gemini(&server), turn, Some(tools(ToolChoice::Auto)))
-            .await
-            .turn();
-        let body = &server.requests()[0].body;
+        let body = check::request_body(
+            include_str!("fixtures/gemini/text.sse"),
+            gemini,
+            turn,
+            Some(tools(ToolChoice::Auto)),
+        )
+        .await;
         assert_eq!(
             body["toolConfig"],
             json!({"functionCallingConfig": {"mode": "AUTO"}})
@@ -1502,38 +1535,17 @@ mod gemini {
                 1,
             ),
         ] {
-            let server = Server::start(replies).await;
-            let outcome = run(&gemini(&server), question(), None).await;
-            assert_eq!(outcome.error(), expected);
-            assert_eq!(server.requests().len(), requests);
-            assert_eq!(
-                outcome.events.last(),
-                Some(&EventKind::Error {
-                    error: expected.into()
-                })
-            );
+            let (_, seen) = check::failure(replies, gemini, expected).await;
+            assert_eq!(seen, requests);
         }
     }
 
     #[tokio::test]
     async fn cancel_mid_stream() {
-        let (closed_tx, closed_rx) = tokio::sync::oneshot::channel();
-        let server = Server::start(vec![Reply::Hang {
-            prefix: include_str!("fixtures/gemini/slow_prefix.sse").into(),
-            closed: closed_tx,
-        }])
+        check::cancel_mid_stream_interrupts(
+            include_str!("fixtures/gemini/slow_prefix.sse"),
+            gemini,
+        )
         .await;
-        let outcome = run_cancel_on_partial(&gemini(&server), question()).await;
-        assert_eq!(outcome.result, Err(InferenceError::Canceled));
-        assert_eq!(
-            outcome.events.last(),
-            Some(&EventKind::Interrupt {
-                text: "Counting: one".into()
-            })
-        );
-        tokio::time::timeout(std::time::Duration::from_secs(30), closed_rx)
-            .await
-            .expect("server body stream still open after cancel")
-            .unwrap();
     }
 }
