@@ -49,7 +49,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     owner
         .call_with(setup, "eval", |ctx| {
-            Ok(run_to_completion(ctx, "setup.js", SETUP, ScriptKind::Classic))
+            Ok(run_to_completion(
+                ctx,
+                "setup.js",
+                SETUP,
+                ScriptKind::Classic,
+            ))
         })
         .await?
         .map_err(|failure| format!("setup failed: {}", failure.message))?;
