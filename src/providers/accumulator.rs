@@ -109,6 +109,24 @@ impl<'a> Accumulator<'a> {
         }
     }
 
+    /// Records the model that answered, when `model` is a string.
+    pub fn set_model(&mut self, model: Option<&Value>) {
+        if let Some(model) = model.and_then(Value::as_str) {
+            self.model = Some(model.to_string());
+        }
+    }
+
+    /// Records the counters of a provider's usage object (nothing unless it is an object): each
+    /// `(key, pointer)` sets the counter `key` from the value at the JSON `pointer` in it.
+    pub fn set_usage_from(&mut self, usage: Option<&Value>, fields: &[(&str, &str)]) {
+        let Some(usage) = usage.filter(|usage| usage.is_object()) else {
+            return;
+        };
+        for (key, pointer) in fields {
+            self.set_usage(key, usage.pointer(pointer));
+        }
+    }
+
     /// The blocks of the answer (reasoning, text, tool calls, in that order), the completed calls
     /// and the turn metadata entries.
     pub fn finish(self, provider: &str, configured_model: &str) -> Finished {

@@ -13,8 +13,11 @@ use crate::inference::{EngineTools, ToolChoice, Turn};
 
 use super::accumulator::Accumulator;
 use super::config::{DEFAULT_ANTHROPIC_MAX_TOKENS, ProviderConfig};
-use super::conversation::{Conversation, Entry, parameters_schema};
-use super::decoder::{SseEvent, StreamDecoder, describe_event, error_object_message, parse_data};
+use super::conversation::{Conversation, Entry};
+use super::decoder::{
+    SseEvent, StreamDecoder, describe_event, error_object_message, event_type, parse_data,
+};
+use super::request::{RoleMessages, insert_sampling, key_header, tool_definitions};
 use super::transport::{Header, HttpRequest};
 
 /// The `anthropic-version` header value: the stable API version the wire format above is from.
@@ -27,23 +30,18 @@ pub(crate) fn build_request(
     tools: Option<&EngineTools>,
 ) -> HttpRequest {
     let conversation = Conversation::from_turn(turn);
-    let mut messages: Vec<(&'static str, Vec<Value>)> = Vec::new();
-    let mut push = |role: &'static str, content: Vec<Value>| match messages.last_mut() {
-        // Consecutive entries of one role form one message (the API wants roles to alternate).
-        Some((last_role, last)) if *last_role == role => last.extend(content),
-        _ => messages.push((role, content)),
-    };
+    let mut messages = RoleMessages::default();
     for entry in &conversation.entries {
         match entry {
             Entry::System(_) => {}
-            Entry::User(text) => push("user", vec![json!({"type": "text", "text": text})]),
+            Entry::User(text) => messages.push("user", vec![json!({"type": "text", "text": text})]),
             Entry::Assistant(text) => {
-                push("assistant", vec![json!({"type": "text", "text": text})])
+                messages.push("assistant", vec![json!({"type": "text", "text": text})])
             }
             Entry::Reasoning(block) => {
                 // Thinking can only be sent back with the signature that came with it.
                 if let Some(signature) = block.payload_str("signature").filter(|s| !s.is_empty()) {
-                    push(
+                    messages.push(
                         "assistant",
                         vec![json!({
                             "type": "thinking",
@@ -53,7 +51,7 @@ pub(crate) fn build_request(
                     );
                 }
             }
-            Entry::ToolCalls(calls) => push(
+            Entry::ToolCalls(calls) => messages.push(
                 "assistant",
                 calls
                     .iter()
@@ -67,7 +65,7 @@ pub(crate) fn build_request(
                     })
                     .collect(),
             ),
-            Entry::ToolResults(results) => push(
+            Entry::ToolResults(results) => messages.push(
                 "user",
                 results
                     .iter()
@@ -86,10 +84,6 @@ pub(crate) fn build_request(
             ),
         }
     }
-    let messages: Vec<Value> = messages
-        .into_iter()
-        .map(|(role, content)| json!({"role": role, "content": content}))
-        .collect();
     let mut body = Map::new();
     body.insert("model".into(), json!(config.model));
     body.insert(
@@ -99,28 +93,19 @@ pub(crate) fn build_request(
     if let Some(system) = conversation.system_text() {
         body.insert("system".into(), json!(system));
     }
-    body.insert("messages".into(), Value::Array(messages));
+    body.insert("messages".into(), messages.into_json("content"));
     body.insert("stream".into(), json!(true));
-    if let Some(temperature) = config.temperature {
-        body.insert("temperature".into(), json!(temperature));
-    }
-    if let Some(top_p) = config.top_p {
-        body.insert("top_p".into(), json!(top_p));
-    }
-    if let Some(tools) = tools.filter(|tools| !tools.definitions.is_empty()) {
-        let definitions: Vec<Value> = tools
-            .definitions
-            .iter()
-            .map(|tool| {
-                json!({
-                    "name": tool.name,
-                    "description": tool.description,
-                    "input_schema": parameters_schema(&tool.parameters),
-                })
-            })
-            .collect();
+    insert_sampling(&mut body, config, "top_p");
+    let tools = tool_definitions(tools, |tool, schema| {
+        json!({
+            "name": tool.name,
+            "description": tool.description,
+            "input_schema": schema,
+        })
+    });
+    if let Some((definitions, choice)) = tools {
         body.insert("tools".into(), Value::Array(definitions));
-        let choice = match tools.choice {
+        let choice = match choice {
             ToolChoice::Auto => "auto",
             ToolChoice::None => "none",
             ToolChoice::Required => "any",
@@ -132,13 +117,7 @@ pub(crate) fn build_request(
         value: API_VERSION.to_string(),
         sensitive: false,
     }];
-    if let Some(key) = &config.api_key {
-        headers.push(Header {
-            name: "x-api-key",
-            value: key.expose().to_string(),
-            sensitive: true,
-        });
-    }
+    headers.extend(key_header(config, "x-api-key", ""));
     HttpRequest {
         url: format!("{}/messages", config.base_url),
         headers,
@@ -155,10 +134,7 @@ pub(crate) struct MessagesDecoder {
 impl StreamDecoder for MessagesDecoder {
     fn on_event(&mut self, event: &SseEvent, out: &mut Accumulator<'_>) -> Result<(), String> {
         let data = parse_data(event)?;
-        let kind = data
-            .get("type")
-            .and_then(Value::as_str)
-            .unwrap_or(event.event.as_str());
+        let kind = event_type(event, &data);
         let index_key = || {
             data.get("index")
                 .and_then(Value::as_u64)
@@ -168,9 +144,7 @@ impl StreamDecoder for MessagesDecoder {
         match kind {
             "message_start" => {
                 let message = data.get("message").unwrap_or(&Value::Null);
-                if let Some(model) = message.get("model").and_then(Value::as_str) {
-                    out.model = Some(model.to_string());
-                }
+                out.set_model(message.get("model"));
                 record_usage(out, message.get("usage"));
             }
             "content_block_start" => {
@@ -244,14 +218,16 @@ impl StreamDecoder for MessagesDecoder {
 }
 
 fn record_usage(out: &mut Accumulator<'_>, usage: Option<&Value>) {
-    let Some(usage) = usage.filter(|usage| usage.is_object()) else {
-        return;
-    };
-    out.set_usage("input_tokens", usage.get("input_tokens"));
-    out.set_usage("output_tokens", usage.get("output_tokens"));
-    out.set_usage("cached_tokens", usage.get("cache_read_input_tokens"));
-    out.set_usage(
-        "cache_creation_input_tokens",
-        usage.get("cache_creation_input_tokens"),
+    out.set_usage_from(
+        usage,
+        &[
+            ("input_tokens", "/input_tokens"),
+            ("output_tokens", "/output_tokens"),
+            ("cached_tokens", "/cache_read_input_tokens"),
+            (
+                "cache_creation_input_tokens",
+                "/cache_creation_input_tokens",
+            ),
+        ],
     );
 }

@@ -218,11 +218,3 @@ fn turn_has_call(turn: &Turn, id: &str) -> bool {
         .iter()
         .any(|block| block.kind == BlockKind::ToolCall && block.payload_str("id") == Some(id))
 }
-
-/// A tool's parameter schema, or an empty object schema when none was given.
-pub(crate) fn parameters_schema(parameters: &Value) -> Value {
-    match parameters {
-        Value::Object(map) if !map.is_empty() => parameters.clone(),
-        _ => serde_json::json!({ "type": "object", "properties": {} }),
-    }
-}

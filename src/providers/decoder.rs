@@ -30,6 +30,13 @@ pub(crate) fn parse_data(event: &SseEvent) -> Result<Value, String> {
         .map_err(|error| format!("malformed stream event {}: {error}", describe_event(event)))
 }
 
+/// The type of a typed event (Anthropic, OpenAI Responses): its data's `type`, else the event name.
+pub(crate) fn event_type<'a>(event: &'a SseEvent, data: &'a Value) -> &'a str {
+    data.get("type")
+        .and_then(Value::as_str)
+        .unwrap_or(event.event.as_str())
+}
+
 /// `"name" (data: <first 200 characters>)`, for error messages.
 pub(crate) fn describe_event(event: &SseEvent) -> String {
     let data: String = event.data.chars().take(200).collect();

@@ -13,9 +13,10 @@ use crate::inference::{EngineTools, ToolChoice, Turn};
 
 use super::accumulator::Accumulator;
 use super::config::ProviderConfig;
-use super::conversation::{Conversation, Entry, parameters_schema};
+use super::conversation::{Conversation, Entry};
 use super::decoder::{SseEvent, StreamDecoder, error_object_message, parse_data};
-use super::transport::{Header, HttpRequest};
+use super::request::{RoleMessages, insert_sampling, key_header, tool_definitions};
+use super::transport::HttpRequest;
 
 /// Payload key under which a function call's `thoughtSignature` is kept (Gemini wants it back).
 const THOUGHT_SIGNATURE: &str = "thought_signature";
@@ -27,17 +28,13 @@ pub(crate) fn build_request(
     tools: Option<&EngineTools>,
 ) -> HttpRequest {
     let conversation = Conversation::from_turn(turn);
-    let mut contents: Vec<(&'static str, Vec<Value>)> = Vec::new();
-    let mut push = |role: &'static str, parts: Vec<Value>| match contents.last_mut() {
-        Some((last_role, last)) if *last_role == role => last.extend(parts),
-        _ => contents.push((role, parts)),
-    };
+    let mut contents = RoleMessages::default();
     for entry in &conversation.entries {
         match entry {
             Entry::System(_) | Entry::Reasoning(_) => {}
-            Entry::User(text) => push("user", vec![json!({"text": text})]),
-            Entry::Assistant(text) => push("model", vec![json!({"text": text})]),
-            Entry::ToolCalls(calls) => push(
+            Entry::User(text) => contents.push("user", vec![json!({"text": text})]),
+            Entry::Assistant(text) => contents.push("model", vec![json!({"text": text})]),
+            Entry::ToolCalls(calls) => contents.push(
                 "model",
                 calls
                     .iter()
@@ -52,7 +49,7 @@ pub(crate) fn build_request(
                     })
                     .collect(),
             ),
-            Entry::ToolResults(results) => push(
+            Entry::ToolResults(results) => contents.push(
                 "user",
                 results
                     .iter()
@@ -72,45 +69,28 @@ pub(crate) fn build_request(
             json!({"parts": [{"text": system}]}),
         );
     }
-    body.insert(
-        "contents".into(),
-        Value::Array(
-            contents
-                .into_iter()
-                .map(|(role, parts)| json!({"role": role, "parts": parts}))
-                .collect(),
-        ),
-    );
+    body.insert("contents".into(), contents.into_json("parts"));
     let mut generation = Map::new();
-    if let Some(temperature) = config.temperature {
-        generation.insert("temperature".into(), json!(temperature));
-    }
-    if let Some(top_p) = config.top_p {
-        generation.insert("topP".into(), json!(top_p));
-    }
+    insert_sampling(&mut generation, config, "topP");
     if let Some(max_tokens) = config.max_tokens {
         generation.insert("maxOutputTokens".into(), json!(max_tokens));
     }
     if !generation.is_empty() {
         body.insert("generationConfig".into(), Value::Object(generation));
     }
-    if let Some(tools) = tools.filter(|tools| !tools.definitions.is_empty()) {
-        let declarations: Vec<Value> = tools
-            .definitions
-            .iter()
-            .map(|tool| {
-                json!({
-                    "name": tool.name,
-                    "description": tool.description,
-                    "parameters": parameters_schema(&tool.parameters),
-                })
-            })
-            .collect();
+    let tools = tool_definitions(tools, |tool, schema| {
+        json!({
+            "name": tool.name,
+            "description": tool.description,
+            "parameters": schema,
+        })
+    });
+    if let Some((declarations, choice)) = tools {
         body.insert(
             "tools".into(),
             json!([{"functionDeclarations": declarations}]),
         );
-        let mode = match tools.choice {
+        let mode = match choice {
             ToolChoice::Auto => "AUTO",
             ToolChoice::None => "NONE",
             ToolChoice::Required => "ANY",
@@ -129,15 +109,7 @@ pub(crate) fn build_request(
             "{}/models/{model}:streamGenerateContent?alt=sse",
             config.base_url
         ),
-        headers: config
-            .api_key
-            .iter()
-            .map(|key| Header {
-                name: "x-goog-api-key",
-                value: key.expose().to_string(),
-                sensitive: true,
-            })
-            .collect(),
+        headers: key_header(config, "x-goog-api-key", ""),
         body: Value::Object(body),
     }
 }
@@ -160,16 +132,17 @@ impl StreamDecoder for GeminiDecoder {
         if let Some(error) = chunk.get("error") {
             return Err(format!("stream error: {}", error_object_message(error)));
         }
-        if let Some(model) = chunk.get("modelVersion").and_then(Value::as_str) {
-            out.model = Some(model.to_string());
-        }
-        if let Some(usage) = chunk.get("usageMetadata").filter(|usage| usage.is_object()) {
-            out.set_usage("input_tokens", usage.get("promptTokenCount"));
-            out.set_usage("output_tokens", usage.get("candidatesTokenCount"));
-            out.set_usage("total_tokens", usage.get("totalTokenCount"));
-            out.set_usage("reasoning_tokens", usage.get("thoughtsTokenCount"));
-            out.set_usage("cached_tokens", usage.get("cachedContentTokenCount"));
-        }
+        out.set_model(chunk.get("modelVersion"));
+        out.set_usage_from(
+            chunk.get("usageMetadata"),
+            &[
+                ("input_tokens", "/promptTokenCount"),
+                ("output_tokens", "/candidatesTokenCount"),
+                ("total_tokens", "/totalTokenCount"),
+                ("reasoning_tokens", "/thoughtsTokenCount"),
+                ("cached_tokens", "/cachedContentTokenCount"),
+            ],
+        );
         let candidate = chunk.pointer("/candidates/0");
         if candidate.is_none()
             && let Some(reason) = chunk

@@ -12,6 +12,8 @@
 //! - [`engine`]: the [`Engine`] implementation: events, cancellation, errors.
 //! - `transport`: HTTP client, retries, error mapping, server-sent event reading.
 //! - `conversation`: a turn as provider-neutral messages, tool calls paired with results.
+//! - `request`: what several wire formats put into their requests alike (role-merged messages,
+//!   sampling settings, tool definitions, the API key header).
 //! - `accumulator` / `decoder`: what a stream adds up to, and the decoder contract.
 //! - `openai_chat`, `openai_responses`, `anthropic`, `gemini`: one wire format each.
 //!
@@ -35,6 +37,7 @@ mod gemini;
 mod openai_chat;
 mod openai_responses;
 pub mod profiles;
+mod request;
 mod transport;
 
 pub use config::{ApiKey, ApiType, EngineOptions, ProviderConfig, RetryPolicy};

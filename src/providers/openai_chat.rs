@@ -14,8 +14,9 @@ use crate::inference::{EngineTools, Turn};
 
 use super::accumulator::Accumulator;
 use super::config::ProviderConfig;
-use super::conversation::{Conversation, Entry, parameters_schema};
+use super::conversation::{Conversation, Entry};
 use super::decoder::{SseEvent, StreamDecoder, error_object_message, parse_data};
+use super::request::{insert_sampling, key_header, tool_definitions};
 use super::transport::{Header, HttpRequest};
 
 /// Builds the streaming request for `turn`.
@@ -73,12 +74,7 @@ pub(crate) fn build_request(
     body.insert("messages".into(), Value::Array(messages));
     body.insert("stream".into(), json!(true));
     body.insert("stream_options".into(), json!({"include_usage": true}));
-    if let Some(temperature) = config.temperature {
-        body.insert("temperature".into(), json!(temperature));
-    }
-    if let Some(top_p) = config.top_p {
-        body.insert("top_p".into(), json!(top_p));
-    }
+    insert_sampling(&mut body, config, "top_p");
     if let Some(max_tokens) = config.max_tokens {
         // OpenAI itself deprecated `max_tokens` (its reasoning models reject it); compatible servers
         // (llama.cpp, vLLM, Ollama) know `max_tokens` for sure.
@@ -89,23 +85,15 @@ pub(crate) fn build_request(
         };
         body.insert(field.into(), json!(max_tokens));
     }
-    if let Some(tools) = tools.filter(|tools| !tools.definitions.is_empty()) {
-        let definitions: Vec<Value> = tools
-            .definitions
-            .iter()
-            .map(|tool| {
-                json!({
-                    "type": "function",
-                    "function": {
-                        "name": tool.name,
-                        "description": tool.description,
-                        "parameters": parameters_schema(&tool.parameters),
-                    },
-                })
-            })
-            .collect();
+    let tools = tool_definitions(tools, |tool, schema| {
+        json!({
+            "type": "function",
+            "function": {"name": tool.name, "description": tool.description, "parameters": schema},
+        })
+    });
+    if let Some((definitions, choice)) = tools {
         body.insert("tools".into(), Value::Array(definitions));
-        body.insert("tool_choice".into(), json!(tools.choice.as_str()));
+        body.insert("tool_choice".into(), json!(choice.as_str()));
     }
     HttpRequest {
         url: format!("{}/chat/completions", config.base_url),
@@ -116,15 +104,7 @@ pub(crate) fn build_request(
 
 /// `Authorization: Bearer <key>` when a key is configured (shared with the Responses API).
 pub(crate) fn bearer(config: &ProviderConfig) -> Vec<Header> {
-    config
-        .api_key
-        .iter()
-        .map(|key| Header {
-            name: "authorization",
-            value: format!("Bearer {}", key.expose()),
-            sensitive: true,
-        })
-        .collect()
+    key_header(config, "authorization", "Bearer ")
 }
 
 /// Decodes `chat.completion.chunk` events.
@@ -144,22 +124,20 @@ impl StreamDecoder for ChatDecoder {
         if let Some(error) = chunk.get("error").filter(|error| !error.is_null()) {
             return Err(format!("stream error: {}", error_object_message(error)));
         }
-        if let Some(model) = chunk.get("model").and_then(Value::as_str) {
-            out.model = Some(model.to_string());
-        }
-        if let Some(usage) = chunk.get("usage").filter(|usage| usage.is_object()) {
-            out.set_usage("input_tokens", usage.get("prompt_tokens"));
-            out.set_usage("output_tokens", usage.get("completion_tokens"));
-            out.set_usage("total_tokens", usage.get("total_tokens"));
-            out.set_usage(
-                "cached_tokens",
-                usage.pointer("/prompt_tokens_details/cached_tokens"),
-            );
-            out.set_usage(
-                "reasoning_tokens",
-                usage.pointer("/completion_tokens_details/reasoning_tokens"),
-            );
-        }
+        out.set_model(chunk.get("model"));
+        out.set_usage_from(
+            chunk.get("usage"),
+            &[
+                ("input_tokens", "/prompt_tokens"),
+                ("output_tokens", "/completion_tokens"),
+                ("total_tokens", "/total_tokens"),
+                ("cached_tokens", "/prompt_tokens_details/cached_tokens"),
+                (
+                    "reasoning_tokens",
+                    "/completion_tokens_details/reasoning_tokens",
+                ),
+            ],
+        );
         let choices = chunk.get("choices").and_then(Value::as_array);
         for choice in choices.into_iter().flatten() {
             let delta = choice.get("delta").unwrap_or(&Value::Null);

@@ -18,9 +18,10 @@ use crate::inference::{EngineTools, Turn};
 
 use super::accumulator::Accumulator;
 use super::config::ProviderConfig;
-use super::conversation::{Conversation, Entry, parameters_schema};
-use super::decoder::{SseEvent, StreamDecoder, error_object_message, parse_data};
+use super::conversation::{Conversation, Entry};
+use super::decoder::{SseEvent, StreamDecoder, error_object_message, event_type, parse_data};
 use super::openai_chat::bearer;
+use super::request::{insert_sampling, tool_definitions};
 use super::transport::HttpRequest;
 
 /// Builds the streaming request for `turn`.
@@ -60,30 +61,21 @@ pub(crate) fn build_request(
     }
     body.insert("input".into(), Value::Array(input));
     body.insert("stream".into(), json!(true));
-    if let Some(temperature) = config.temperature {
-        body.insert("temperature".into(), json!(temperature));
-    }
-    if let Some(top_p) = config.top_p {
-        body.insert("top_p".into(), json!(top_p));
-    }
+    insert_sampling(&mut body, config, "top_p");
     if let Some(max_tokens) = config.max_tokens {
         body.insert("max_output_tokens".into(), json!(max_tokens));
     }
-    if let Some(tools) = tools.filter(|tools| !tools.definitions.is_empty()) {
-        let definitions: Vec<Value> = tools
-            .definitions
-            .iter()
-            .map(|tool| {
-                json!({
-                    "type": "function",
-                    "name": tool.name,
-                    "description": tool.description,
-                    "parameters": parameters_schema(&tool.parameters),
-                })
-            })
-            .collect();
+    let tools = tool_definitions(tools, |tool, schema| {
+        json!({
+            "type": "function",
+            "name": tool.name,
+            "description": tool.description,
+            "parameters": schema,
+        })
+    });
+    if let Some((definitions, choice)) = tools {
         body.insert("tools".into(), Value::Array(definitions));
-        body.insert("tool_choice".into(), json!(tools.choice.as_str()));
+        body.insert("tool_choice".into(), json!(choice.as_str()));
     }
     HttpRequest {
         url: format!("{}/responses", config.base_url),
@@ -140,16 +132,11 @@ fn set_call_fields(out: &mut Accumulator<'_>, data: &Value, item: &Value) {
 impl StreamDecoder for ResponsesDecoder {
     fn on_event(&mut self, event: &SseEvent, out: &mut Accumulator<'_>) -> Result<(), String> {
         let data = parse_data(event)?;
-        let kind = data
-            .get("type")
-            .and_then(Value::as_str)
-            .unwrap_or(event.event.as_str());
+        let kind = event_type(event, &data);
         let text = |key: &str| data.get(key).and_then(Value::as_str).unwrap_or("");
         match kind {
             "response.created" | "response.in_progress" => {
-                if let Some(model) = data.pointer("/response/model").and_then(Value::as_str) {
-                    out.model = Some(model.to_string());
-                }
+                out.set_model(data.pointer("/response/model"));
             }
             "response.output_item.added" | "response.output_item.done" => {
                 let item = data.get("item").unwrap_or(&Value::Null);
@@ -187,27 +174,25 @@ impl StreamDecoder for ResponsesDecoder {
             }
             "response.completed" | "response.incomplete" => {
                 let response = data.get("response").unwrap_or(&Value::Null);
-                if let Some(model) = response.get("model").and_then(Value::as_str) {
-                    out.model = Some(model.to_string());
-                }
+                out.set_model(response.get("model"));
                 let reason = response
                     .pointer("/incomplete_details/reason")
                     .or_else(|| response.get("status"))
                     .and_then(Value::as_str);
                 out.stop_reason = reason.map(str::to_string);
-                if let Some(usage) = response.get("usage").filter(|usage| usage.is_object()) {
-                    out.set_usage("input_tokens", usage.get("input_tokens"));
-                    out.set_usage("output_tokens", usage.get("output_tokens"));
-                    out.set_usage("total_tokens", usage.get("total_tokens"));
-                    out.set_usage(
-                        "cached_tokens",
-                        usage.pointer("/input_tokens_details/cached_tokens"),
-                    );
-                    out.set_usage(
-                        "reasoning_tokens",
-                        usage.pointer("/output_tokens_details/reasoning_tokens"),
-                    );
-                }
+                out.set_usage_from(
+                    response.get("usage"),
+                    &[
+                        ("input_tokens", "/input_tokens"),
+                        ("output_tokens", "/output_tokens"),
+                        ("total_tokens", "/total_tokens"),
+                        ("cached_tokens", "/input_tokens_details/cached_tokens"),
+                        (
+                            "reasoning_tokens",
+                            "/output_tokens_details/reasoning_tokens",
+                        ),
+                    ],
+                );
                 self.done = true;
             }
             "response.failed" => {
