@@ -253,21 +253,20 @@ fn api_keys_from_opts_profile_or_env() {
 
 #[test]
 fn profiles_file_errors_and_default_location() {
-    let error = resolve_profile(
-        Some("fast"),
-        None,
-        &Env::new().with("GEPPETTO_PROFILES", fixture("malformed.yaml")),
-    )
-    .unwrap_err();
+    // Resolving `fast` with the profiles file `name` (a fixture) fails.
+    let file_error = |name: &str| {
+        resolve_profile(
+            Some("fast"),
+            None,
+            &Env::new().with("GEPPETTO_PROFILES", fixture(name)),
+        )
+        .unwrap_err()
+    };
+    let error = file_error("malformed.yaml");
     assert!(error.starts_with("malformed profiles file "), "{error}");
     assert!(error.contains("malformed.yaml"), "{error}");
 
-    let error = resolve_profile(
-        Some("fast"),
-        None,
-        &Env::new().with("GEPPETTO_PROFILES", fixture("missing.yaml")),
-    )
-    .unwrap_err();
+    let error = file_error("missing.yaml");
     assert!(error.starts_with("cannot read profiles file "), "{error}");
 
     // The default location ($XDG_CONFIG_HOME, else $HOME/.config) may simply not exist.
