@@ -164,10 +164,8 @@ fn run_script(script: &str, url: &str, extra_env: &[(&str, &str)]) -> Run {
         .join("tests/providers_js")
         .join(script);
     let mut command = Command::new(env!("CARGO_BIN_EXE_geppetto"));
-    // The scripts import `./common.mjs`. `geppetto run` names the module by its canonical
-    // (absolute) path, and the module resolver resolves a relative import from it as a path below
-    // the current directory: from `/` that is the file itself.
-    command.current_dir("/").arg("run").arg(&path);
+    // The scripts import `./common.mjs`, resolved against the script's own directory.
+    command.arg("run").arg(&path);
     for name in [
         "OPENAI_API_KEY",
         "ANTHROPIC_API_KEY",

@@ -3,7 +3,9 @@
 
 use std::sync::Arc;
 
-use rquickjs::loader::{FileResolver, Loader, Resolver, ScriptLoader};
+use std::path::{Component, Path, PathBuf};
+
+use rquickjs::loader::{Loader, Resolver, ScriptLoader};
 use rquickjs::module::Declared;
 use rquickjs::{Ctx, Function, Module, Object, Value};
 
@@ -102,7 +104,6 @@ impl ModuleRegistry {
         (
             NativeResolver {
                 registry: self.clone(),
-                files: FileResolver::default().with_pattern("{}.mjs"),
             },
             NativeLoader {
                 registry: self.clone(),
@@ -112,10 +113,11 @@ impl ModuleRegistry {
     }
 }
 
-/// Resolves registered module names to themselves and everything else as files.
+/// Resolves registered module names to themselves and everything else as files: a relative
+/// name (`./x.mjs`, `../lib/y`) against the importing module's directory, an absolute one as is;
+/// a name without extension may omit `.mjs` or `.js`.
 pub struct NativeResolver {
     registry: ModuleRegistry,
-    files: FileResolver,
 }
 
 impl Resolver for NativeResolver {
@@ -126,11 +128,50 @@ impl Resolver for NativeResolver {
         name: &str,
         attributes: Option<rquickjs::loader::ImportAttributes<'js>>,
     ) -> rquickjs::Result<String> {
+        let _ = (ctx, attributes);
         if self.registry.contains(name) {
             return Ok(name.to_string());
         }
-        self.files.resolve(ctx, base, name, attributes)
+        resolve_file(base, name).ok_or_else(|| rquickjs::Error::new_resolving(base, name))
     }
+}
+
+/// The file `name` imported from module `base` names, if it exists.
+fn resolve_file(base: &str, name: &str) -> Option<String> {
+    let path = if name.starts_with("./") || name.starts_with("../") {
+        Path::new(base).parent()?.join(name)
+    } else if Path::new(name).is_absolute() {
+        PathBuf::from(name)
+    } else {
+        return None;
+    };
+    let path = normalize(&path);
+    let candidates = [
+        path.clone(),
+        path.with_extension("mjs"),
+        path.with_extension("js"),
+    ];
+    let has_extension = path.extension().is_some();
+    candidates
+        .into_iter()
+        .take(if has_extension { 1 } else { 3 })
+        .find(|candidate| candidate.is_file())
+        .map(|found| found.to_string_lossy().into_owned())
+}
+
+/// `path` with `.` and `..` components folded away (without touching the file system).
+fn normalize(path: &Path) -> PathBuf {
+    let mut normalized = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                normalized.pop();
+            }
+            other => normalized.push(other.as_os_str()),
+        }
+    }
+    normalized
 }
 
 /// Loads registered modules as ES modules re-exporting `require(name)` (default export plus one
