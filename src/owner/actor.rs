@@ -222,6 +222,8 @@ impl OwnerLocal {
     fn finish(&self) {
         self.lifecycle.begin_stopping();
         self.lifecycle.set_state(OwnerState::Stopped);
+        // Senders waiting for room give up with `Closed`.
+        self.lifecycle.permits.close();
         loop {
             // Taken out first so the drops run with the inbox not borrowed.
             let inbox = std::mem::take(&mut *self.inbox.borrow_mut());
@@ -260,18 +262,27 @@ impl OwnerLocal {
         let batch = self.rx.drain();
         if batch.len() > 0 {
             self.lifecycle.stats.observe_depth(batch.len());
-            self.inbox.borrow_mut().extend(batch);
+            let mut inbox = self.inbox.borrow_mut();
+            let before = inbox.len();
+            inbox.extend(batch);
+            let permits = inbox.range(before..).filter(|m| m.holds_permit()).count();
+            drop(inbox);
+            self.lifecycle.permits.add_permits(permits);
             if let Some(message) = self.pop_inbox() {
                 return Ok(message);
             }
         }
-        match until {
+        let message = match until {
             Some(at) => self.rx.recv_deadline(at),
             None => self
                 .rx
                 .recv()
                 .map_err(|_| flume::RecvTimeoutError::Disconnected),
+        }?;
+        if message.holds_permit() {
+            self.lifecycle.permits.add_permits(1);
         }
+        Ok(message)
     }
 
     fn pop_inbox(&self) -> Option<Message> {

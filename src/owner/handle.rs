@@ -36,8 +36,9 @@ impl Owner {
             .unwrap_or_else(|| fallback_runtime().clone());
         let id = NEXT_OWNER_ID.fetch_add(1, Ordering::Relaxed);
         let name: Arc<str> = Arc::from(options.name.as_str());
-        let (tx, rx) = flume::bounded(options.mailbox_capacity.max(1));
-        let lifecycle = Arc::new(Lifecycle::new());
+        // Unbounded channel, bounded by the lifecycle's permits (see `Lifecycle::permits`).
+        let (tx, rx) = flume::unbounded();
+        let lifecycle = Arc::new(Lifecycle::new(options.mailbox_capacity.max(1)));
         let (ready_tx, ready_rx) = std::sync::mpsc::sync_channel(1);
         let stack_size = options
             .max_stack_size
@@ -249,6 +250,9 @@ impl OwnerHandle {
             .lifecycle
             .enter_send(false)
             .ok_or_else(|| self.closed_error(op))?;
+        wait_blocking(self.inner.lifecycle.permits.acquire())
+            .map_err(|_| self.closed_error(op))?
+            .forget();
         self.inner
             .tx
             .send(Message::Work(envelope))
@@ -286,14 +290,20 @@ impl OwnerHandle {
             .lifecycle
             .enter_send(false)
             .ok_or_else(|| self.closed_error(op))?;
-        match self.inner.tx.try_send(Message::Work(envelope)) {
-            Ok(()) => Ok(()),
-            Err(flume::TrySendError::Full(_)) => Err(OwnerError::Full {
-                owner: self.inner.name.clone(),
-                op,
-            }),
-            Err(flume::TrySendError::Disconnected(_)) => Err(self.closed_error(op)),
-        }
+        match self.inner.lifecycle.permits.try_acquire() {
+            Ok(permit) => permit.forget(),
+            Err(tokio::sync::TryAcquireError::NoPermits) => {
+                return Err(OwnerError::Full {
+                    owner: self.inner.name.clone(),
+                    op,
+                });
+            }
+            Err(tokio::sync::TryAcquireError::Closed) => return Err(self.closed_error(op)),
+        };
+        self.inner
+            .tx
+            .send(Message::Work(envelope))
+            .map_err(|_| self.closed_error(op))
     }
 
     /// Stops the owner. `Drain` runs what is queued first; `Abort` interrupts running JS and
@@ -458,19 +468,30 @@ impl OwnerHandle {
             .lifecycle
             .enter_send(internal)
             .ok_or_else(|| self.closed_error(op))?;
-        let message = match self.inner.tx.try_send(Message::Work(envelope)) {
-            Ok(()) => return Ok(()),
-            Err(flume::TrySendError::Disconnected(_)) => return Err(self.closed_error(op)),
-            Err(flume::TrySendError::Full(message)) => message,
-        };
-        let sending = self.inner.tx.send_async(message);
-        match cancel {
-            Some(token) => tokio::select! {
-                sent = sending => sent.map_err(|_| self.closed_error(op)),
-                _ = token.cancelled() => Err(OwnerError::Canceled { owner: self.inner.name.clone(), op }),
-            },
-            None => sending.await.map_err(|_| self.closed_error(op)),
+        // A permit is forgotten once taken: the owner adds one back for each work message it
+        // takes off the channel (one `add_permits` per burst).
+        let permits = &self.inner.lifecycle.permits;
+        match permits.try_acquire() {
+            Ok(permit) => permit.forget(),
+            Err(tokio::sync::TryAcquireError::Closed) => return Err(self.closed_error(op)),
+            Err(tokio::sync::TryAcquireError::NoPermits) => {
+                let waiting = permits.acquire();
+                let acquired = match cancel {
+                    Some(token) => tokio::select! {
+                        acquired = waiting => acquired,
+                        _ = token.cancelled() => {
+                            return Err(OwnerError::Canceled { owner: self.inner.name.clone(), op });
+                        }
+                    },
+                    None => waiting.await,
+                };
+                acquired.map_err(|_| self.closed_error(op))?.forget();
+            }
         }
+        self.inner
+            .tx
+            .send(Message::Work(envelope))
+            .map_err(|_| self.closed_error(op))
     }
 
     fn envelope(&self, options: CallOptions, op: &'static str, job: Job) -> Envelope {
@@ -530,5 +551,25 @@ fn guarded<'js, T>(
             owner: Arc::from("unknown"),
             op: frame.op,
         }),
+    }
+}
+
+/// Runs `future` to completion on the calling thread, parking it while the future waits (for
+/// `call_blocking`, which must not be used from async code).
+fn wait_blocking<F: Future>(future: F) -> F::Output {
+    struct ThreadWaker(std::thread::Thread);
+    impl std::task::Wake for ThreadWaker {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = std::task::Waker::from(Arc::new(ThreadWaker(std::thread::current())));
+    let mut context = std::task::Context::from_waker(&waker);
+    let mut future = std::pin::pin!(future);
+    loop {
+        if let std::task::Poll::Ready(output) = future.as_mut().poll(&mut context) {
+            return output;
+        }
+        std::thread::park();
     }
 }

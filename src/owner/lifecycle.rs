@@ -3,7 +3,9 @@
 
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 
-use tokio::sync::watch;
+use std::sync::Arc;
+
+use tokio::sync::{Semaphore, watch};
 
 use super::stats::StatsCells;
 
@@ -54,10 +56,15 @@ pub(crate) struct Lifecycle {
     stopped_tx: watch::Sender<bool>,
     idle_tx: watch::Sender<u64>,
     pub(crate) stats: StatsCells,
+    /// Room in the mailbox: a sender takes a permit before enqueuing work and the owner returns it
+    /// when it takes the work off the channel. Tokio's semaphore queues waiting senders fairly at
+    /// O(1) each (flume's own bounded send removes a woken waiter with a linear scan, which is
+    /// quadratic with thousands of waiting senders).
+    pub(crate) permits: Arc<Semaphore>,
 }
 
 impl Lifecycle {
-    pub(crate) fn new() -> Lifecycle {
+    pub(crate) fn new(capacity: usize) -> Lifecycle {
         Lifecycle {
             state: AtomicU8::new(OwnerState::Created as u8),
             senders_in_flight: AtomicUsize::new(0),
@@ -67,6 +74,7 @@ impl Lifecycle {
             stopped_tx: watch::channel(false).0,
             idle_tx: watch::channel(0).0,
             stats: StatsCells::new(),
+            permits: Arc::new(Semaphore::new(capacity)),
         }
     }
 

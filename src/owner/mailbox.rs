@@ -44,3 +44,10 @@ impl Envelope {
             .is_some_and(|options| options.may_wait)
     }
 }
+
+impl Message {
+    /// Whether the message holds a mailbox permit (work does, wake-ups do not).
+    pub(crate) fn holds_permit(&self) -> bool {
+        matches!(self, Message::Work(_))
+    }
+}
