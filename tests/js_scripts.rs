@@ -103,3 +103,53 @@ fn failing_scripts_fail_with_the_expected_text() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
+
+#[test]
+fn list_go_tools_prints_the_host_tool_names() {
+    for flag in ["--list-go-tools", "--list-host-tools"] {
+        let output = Command::new(env!("CARGO_BIN_EXE_geppetto"))
+            .args(["run", flag])
+            .output()
+            .expect("cannot start geppetto");
+        assert!(
+            output.status.success(),
+            "{flag} exited {:?}",
+            output.status.code()
+        );
+        let names: Vec<String> = String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .map(str::to_string)
+            .collect();
+        assert_eq!(names, ["go_double", "go_concat"], "{flag}");
+    }
+}
+
+#[test]
+fn module_flag_evaluates_a_js_file_as_an_es_module() {
+    let dir = std::env::temp_dir().join(format!("geppetto-module-flag-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let script = dir.join("top_level_await.js");
+    std::fs::write(
+        &script,
+        "import gp from \"geppetto\";\nconst v = await Promise.resolve(gp.consts.ToolChoice.AUTO);\nconsole.log(v);\n",
+    )
+    .expect("write script");
+    let output = Command::new(env!("CARGO_BIN_EXE_geppetto"))
+        .args(["run", "--module"])
+        .arg(&script)
+        .output()
+        .expect("cannot start geppetto");
+    assert!(
+        output.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "auto");
+    let plain = run(&script);
+    assert_eq!(
+        plain.status.code(),
+        Some(1),
+        "without --module, import is a syntax error"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
