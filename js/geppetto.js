@@ -18,6 +18,12 @@
     return type + " (value: " + text + ")";
   }
 
+  // When a handle is collected, the owner forgets the Rust object behind it (anything still using
+  // that object holds it on its own).
+  var collected = new FinalizationRegistry(function (ref) {
+    native.releaseHandle(ref.kind, ref.id);
+  });
+
   // Attaches the hidden, non-enumerable, non-writable, non-configurable reference.
   function handle(object, kind, id) {
     Object.defineProperty(object, REF, {
@@ -26,6 +32,7 @@
       writable: false,
       configurable: false,
     });
+    if (id > 0) collected.register(object, { kind: kind, id: id });
     return object;
   }
 
@@ -138,13 +145,25 @@
     },
   };
 
-  // A middleware spec for native.createSession: [kind, idOrName, options].
-  function middlewareSpec(value) {
-    if (typeof value === "function") return ["js", native.jsMiddleware(value, "js-middleware"), null];
-    var ref = refOf(value, "middleware");
-    if (!ref) throw new TypeError("unsupported middleware specification");
+  // Checks a middleware argument: a function, or a middleware reference.
+  function checkMiddleware(value) {
+    if (typeof value !== "function" && !refOf(value, "middleware")) {
+      throw new TypeError("unsupported middleware specification");
+    }
+  }
+
+  // A middleware spec for native.createSession: [kind, idOrName, options]. A plain function gets
+  // a middleware made for this session only (`ephemeral` collects its id, released once the
+  // session holds it).
+  function middlewareSpec(value, ephemeral) {
+    checkMiddleware(value);
+    if (typeof value === "function") {
+      var id = native.jsMiddleware(value, "js-middleware");
+      ephemeral.push(id);
+      return ["js", id, null];
+    }
     if (value.type === "go") return ["go", value.name, value.options === undefined ? null : value.options];
-    return ["js", ref.id, null];
+    return ["js", refOf(value, "middleware").id, null];
   }
 
   // ---- tools -------------------------------------------------------------------------------
@@ -297,12 +316,19 @@
       throw new TypeError("createSession requires options object with engine");
     }
     var engine = engineId(opts.engine);
-    var mws = opts.middlewares === undefined || opts.middlewares === null ? [] : [].concat(opts.middlewares).map(middlewareSpec);
-    var tools = opts.tools === undefined || opts.tools === null ? null : registryId(opts.tools);
-    var loop = checkSettings(opts.toolLoop);
-    var hooks = checkHooks(opts.toolHooks, null);
-    if (hooks === null && loop && loop.hooks !== undefined) hooks = checkHooks(loop.hooks, null);
-    return sessionHandle(native.createSession(engine, mws, tools, loop, hooks));
+    var ephemeral = [];
+    try {
+      var mws = opts.middlewares === undefined || opts.middlewares === null ? [] : [].concat(opts.middlewares).map(function (mw) {
+        return middlewareSpec(mw, ephemeral);
+      });
+      var tools = opts.tools === undefined || opts.tools === null ? null : registryId(opts.tools);
+      var loop = checkSettings(opts.toolLoop);
+      var hooks = checkHooks(opts.toolHooks, null);
+      if (hooks === null && loop && loop.hooks !== undefined) hooks = checkHooks(loop.hooks, null);
+      return sessionHandle(native.createSession(engine, mws, tools, loop, hooks));
+    } finally {
+      for (var i = 0; i < ephemeral.length; i++) native.releaseHandle("middleware", ephemeral[i]);
+    }
   }
 
   function createBuilder(opts) {
@@ -324,7 +350,7 @@
       },
       useMiddleware: function (mw) {
         if (mw === undefined || mw === null) throw new TypeError("useMiddleware requires middleware argument");
-        middlewareSpec(mw);
+        checkMiddleware(mw);
         state.middlewares.push(mw);
         return builder;
       },

@@ -172,3 +172,20 @@ fn await_promise<'js>(
         keep,
     })
 }
+
+/// Releases JS callbacks held by a Rust object that is being dropped (from any thread): the
+/// release runs on their owner. Dropped silently when the owner is gone (its table is cleared at
+/// shutdown) or its mailbox is full (the values then live until the runtime stops).
+pub(crate) fn release_callbacks(owner: &WeakOwnerHandle, ids: Vec<CallbackId>) {
+    if ids.is_empty() {
+        return;
+    }
+    if let Some(owner) = owner.upgrade() {
+        let _ = owner.try_post("release-callbacks", move |_| {
+            for id in ids {
+                local::release_callback(id);
+            }
+            Ok(())
+        });
+    }
+}

@@ -3,7 +3,7 @@
 use futures_util::future::BoxFuture;
 
 use super::codec::{decode_turn, encode_turn};
-use super::invoke::{InvokeError, invoke_json};
+use super::invoke::{InvokeError, invoke_json, release_callbacks};
 use crate::inference::{Engine, EventKind, InferenceError, RunContext, Turn};
 use crate::owner::{CallOptions, CallbackId, WeakOwnerHandle};
 
@@ -14,6 +14,12 @@ pub struct JsFunctionEngine {
     pub callback: CallbackId,
     /// The owner holding it.
     pub owner: WeakOwnerHandle,
+}
+
+impl Drop for JsFunctionEngine {
+    fn drop(&mut self) {
+        release_callbacks(&self.owner, vec![self.callback]);
+    }
 }
 
 impl Engine for JsFunctionEngine {
@@ -38,9 +44,7 @@ impl Engine for JsFunctionEngine {
                 Ok(value) => decode_turn(&value).map_err(|error| {
                     InferenceError::failed(format!("js engine callback: {error}"))
                 }),
-                Err(InvokeError::Stopped(_)) if ctx.cancel.is_cancelled() => {
-                    Err(ctx.cancellation_error())
-                }
+                Err(InvokeError::Stopped(_)) if ctx.is_stopped() => Err(ctx.cancellation_error()),
                 Err(error) => Err(InferenceError::failed(format!(
                     "js engine callback: {}",
                     error.message()

@@ -9,7 +9,7 @@ use rquickjs::{Ctx, Function, Value};
 use serde_json::{Map, Value as Json};
 
 use super::codec::{decode_turn, encode_turn, json_to_js, turn_from_js, turn_to_js};
-use super::invoke::{Answer, InvokeError, answer, callback_function};
+use super::invoke::{Answer, InvokeError, answer, callback_function, release_callbacks};
 use super::js_engine::{call_options, run_group};
 use crate::inference::{InferenceError, Middleware, Next, RunContext, Turn};
 use crate::owner::{CallOptions, CallbackId, OwnerError, WeakOwnerHandle, local};
@@ -23,6 +23,12 @@ pub struct JsMiddleware {
     pub name: String,
     /// The owner holding the function.
     pub owner: WeakOwnerHandle,
+}
+
+impl Drop for JsMiddleware {
+    fn drop(&mut self) {
+        release_callbacks(&self.owner, vec![self.callback]);
+    }
 }
 
 impl Middleware for JsMiddleware {
@@ -89,7 +95,7 @@ impl Middleware for JsMiddleware {
                     OwnerError::Canceled { .. }
                     | OwnerError::Interrupted { .. }
                     | OwnerError::Timeout { .. },
-                ) if ctx.cancel.is_cancelled() => Err(ctx.cancellation_error()),
+                ) if ctx.is_stopped() => Err(ctx.cancellation_error()),
                 Err(error) => Err(InferenceError::failed(format!(
                     "{name}: {}",
                     error.message()

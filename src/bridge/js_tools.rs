@@ -3,7 +3,7 @@
 use futures_util::future::BoxFuture;
 use serde_json::{Map, Value as Json};
 
-use super::invoke::{InvokeError, invoke_json};
+use super::invoke::{InvokeError, invoke_json, release_callbacks};
 use crate::inference::ToolDefinition;
 use crate::inference::hooks::{
     AfterDecision, AfterToolCallPayload, BeforeDecision, BeforeToolCallPayload, HookMeta,
@@ -21,6 +21,12 @@ pub struct JsTool {
     pub callback: CallbackId,
     /// The owner holding it.
     pub owner: WeakOwnerHandle,
+}
+
+impl Drop for JsTool {
+    fn drop(&mut self) {
+        release_callbacks(&self.owner, vec![self.callback]);
+    }
 }
 
 impl Tool for JsTool {
@@ -118,6 +124,13 @@ impl JsHooks {
                 Err(InvokeError::Closed) => Err("runtime closed".into()),
             }
         })
+    }
+}
+
+impl Drop for JsHooks {
+    fn drop(&mut self) {
+        let held = [self.before, self.after, self.on_error];
+        release_callbacks(&self.owner, held.into_iter().flatten().collect());
     }
 }
 

@@ -20,3 +20,4 @@ pub use js_middleware::JsMiddleware;
 pub use js_tools::{JsHooks, JsTool};
 pub use module::{GeppettoModule, ProviderFactory, ProviderRequest};
 pub use runs::event_json;
+pub use table::live_objects;

@@ -330,6 +330,12 @@ impl GeppettoModule {
             })?,
         )?;
         native.set(
+            "releaseHandle",
+            Function::new(ctx.clone(), |kind: String, id: f64| {
+                table::release(&kind, id as u64)
+            })?,
+        )?;
+        native.set(
             "logListenerError",
             Function::new(ctx.clone(), |message: String| {
                 tracing::warn!(target: "geppetto::bridge", "run event listener threw: {message}");

@@ -107,3 +107,43 @@ pub fn remove_run(id: u64) {
         tables.releases.remove(&id);
     });
 }
+
+/// Forgets the object of `kind` (`engine`, `middleware`, `registry`, `session`) with that id, once
+/// its JS handle was collected. Sessions, runs and other objects that still use it keep it alive
+/// (they hold their own `Arc`); what it owns is dropped after the table is released.
+pub fn release(kind: &str, id: u64) {
+    let removed: Option<Box<dyn std::any::Any>> = TABLES.with(|tables| {
+        let mut tables = tables.borrow_mut();
+        match kind {
+            "engine" => tables
+                .engines
+                .remove(&id)
+                .map(|v| Box::new(v) as Box<dyn std::any::Any>),
+            "middleware" => tables
+                .middlewares
+                .remove(&id)
+                .map(|v| Box::new(v) as Box<dyn std::any::Any>),
+            "registry" => tables
+                .registries
+                .remove(&id)
+                .map(|v| Box::new(v) as Box<dyn std::any::Any>),
+            "session" => tables
+                .sessions
+                .remove(&id)
+                .map(|v| Box::new(v) as Box<dyn std::any::Any>),
+            _ => None,
+        }
+    });
+    drop(removed);
+}
+
+/// Number of live objects in this owner's table (engines, middlewares, registries, sessions).
+pub fn live_objects() -> usize {
+    TABLES.with(|tables| {
+        let tables = tables.borrow();
+        tables.engines.len()
+            + tables.middlewares.len()
+            + tables.registries.len()
+            + tables.sessions.len()
+    })
+}

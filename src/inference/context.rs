@@ -87,6 +87,15 @@ impl RunContext {
         }
     }
 
+    /// Whether the run must stop: cancelled, or past its deadline (which fires the token a moment
+    /// later).
+    pub fn is_stopped(&self) -> bool {
+        self.cancel.is_cancelled()
+            || self
+                .deadline
+                .is_some_and(|deadline| Instant::now() >= deadline)
+    }
+
     /// `Err(cancellation_error())` when the run is cancelled, else `Ok(())`.
     pub fn check_canceled(&self) -> Result<(), InferenceError> {
         if self.cancel.is_cancelled() {

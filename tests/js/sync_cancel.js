@@ -68,4 +68,13 @@ const user = (text) => ({ blocks: [{ kind: "user", role: "user", payload: { text
   assert(after.blocks[1].payload.text === "READY", "runtime usable after the interrupt");
 }
 
+// A callback blocked in sleep() when the deadline passes: the run still fails with the deadline text.
+for (let i = 0; i < 5; i++) {
+  const sleepy = gp.createSession({ engine: gp.engines.fromFunction((turn) => { sleep(200); return turn; }) });
+  expectThrow(() => sleepy.run(user("nap"), { timeoutMs: 20 }), "inference canceled: deadline exceeded");
+  const mw = gp.middlewares.fromJS((turn, next) => { sleep(200); return next(turn); }, "napper");
+  const sleepyMw = gp.createSession({ engine: gp.engines.echo(), middlewares: [mw] });
+  expectThrow(() => sleepyMw.run(user("nap"), { timeoutMs: 20 }), "inference canceled: deadline exceeded");
+}
+
 console.log("sync_cancel.js: ok");
