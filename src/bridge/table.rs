@@ -112,25 +112,16 @@ pub fn remove_run(id: u64) {
 /// its JS handle was collected. Sessions, runs and other objects that still use it keep it alive
 /// (they hold their own `Arc`); what it owns is dropped after the table is released.
 pub fn release(kind: &str, id: u64) {
-    let removed: Option<Box<dyn std::any::Any>> = TABLES.with(|tables| {
+    fn boxed<T: 'static>(value: Option<T>) -> Option<Box<dyn std::any::Any>> {
+        value.map(|value| Box::new(value) as Box<dyn std::any::Any>)
+    }
+    let removed = TABLES.with(|tables| {
         let mut tables = tables.borrow_mut();
         match kind {
-            "engine" => tables
-                .engines
-                .remove(&id)
-                .map(|v| Box::new(v) as Box<dyn std::any::Any>),
-            "middleware" => tables
-                .middlewares
-                .remove(&id)
-                .map(|v| Box::new(v) as Box<dyn std::any::Any>),
-            "registry" => tables
-                .registries
-                .remove(&id)
-                .map(|v| Box::new(v) as Box<dyn std::any::Any>),
-            "session" => tables
-                .sessions
-                .remove(&id)
-                .map(|v| Box::new(v) as Box<dyn std::any::Any>),
+            "engine" => boxed(tables.engines.remove(&id)),
+            "middleware" => boxed(tables.middlewares.remove(&id)),
+            "registry" => boxed(tables.registries.remove(&id)),
+            "session" => boxed(tables.sessions.remove(&id)),
             _ => None,
         }
     });

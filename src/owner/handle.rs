@@ -375,8 +375,7 @@ impl OwnerHandle {
         // SAFETY: we are on the owner thread, inside its `Context::with`, and `ptr` is that
         // context; `from_raw` takes its own reference, released when `ctx` drops below.
         let ctx = unsafe { Ctx::from_raw(ptr) };
-        let (job, reply) = self.reply_job(f);
-        let mut reply = reply;
+        let (job, mut reply) = self.reply_job(f);
         local.execute(&ctx, self.envelope(options, op, job));
         reply
             .try_recv()
