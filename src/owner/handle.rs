@@ -10,13 +10,14 @@ use parking_lot::Mutex;
 use rquickjs::Ctx;
 use tokio_util::sync::CancellationToken;
 
-use super::actor::{self, Startup};
+use super::actor;
 use super::error::{InterruptReason, Outcome, OwnerError};
 use super::frame::Frame;
 use super::lifecycle::{Lifecycle, OwnerState, ShutdownMode};
 use super::mailbox::{Envelope, Job, Message};
 use super::options::{CallOptions, OwnerOptions};
 use super::stats::OwnerStats;
+use super::thread::{self, Startup};
 
 static NEXT_OWNER_ID: AtomicU64 = AtomicU64::new(1);
 
@@ -60,7 +61,7 @@ impl Owner {
             let thread = std::thread::Builder::new()
                 .name(format!("js-owner-{name}"))
                 .stack_size(stack_size)
-                .spawn(move || actor::run_owner_thread(startup));
+                .spawn(move || thread::run_owner_thread(startup));
             let thread = match thread {
                 Ok(thread) => Some(thread),
                 Err(error) => {
