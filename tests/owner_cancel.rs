@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use geppetto::owner::{
-    CallOptions, InterruptReason, Outcome, Owner, OwnerError, OwnerHandle, OwnerOptions,
+    CallOptions, CpuBudget, InterruptReason, Outcome, Owner, OwnerError, OwnerHandle, OwnerOptions,
 };
 use tokio_util::sync::CancellationToken;
 
@@ -253,7 +253,7 @@ async fn cpu_budget_interrupts_infinite_loop() {
     let task = start_runaway(
         &owner,
         CallOptions {
-            cpu_budget: Some(Some(Duration::from_millis(50))),
+            cpu_budget: CpuBudget::Limit(Duration::from_millis(50)),
             ..CallOptions::default()
         },
     )

@@ -5,7 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use geppetto::owner::{
-    CallOptions, Outcome, Owner, OwnerHandle, OwnerOptions, OwnerPool, OwnerState, ShutdownMode,
+    CallOptions, CpuBudget, Outcome, Owner, OwnerHandle, OwnerOptions, OwnerPool, OwnerState,
+    ShutdownMode,
 };
 use tokio_util::sync::CancellationToken;
 
@@ -88,7 +89,7 @@ async fn stats_count_outcomes_ops_latencies_and_queue_depth() {
     let interrupted = owner
         .call_with(
             CallOptions {
-                cpu_budget: Some(Some(Duration::from_millis(10))),
+                cpu_budget: CpuBudget::Limit(Duration::from_millis(10)),
                 ..CallOptions::default()
             },
             "loop-op",

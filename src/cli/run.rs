@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use clap::Args;
 
-use crate::owner::{CallOptions, Owner, OwnerOptions, ShutdownMode};
+use crate::owner::{CallOptions, CpuBudget, Owner, OwnerOptions, ShutdownMode};
 use crate::runtime::{ScriptFailure, ScriptHost, ScriptKind, run_to_completion};
 
 /// Arguments of `geppetto run`.
@@ -69,7 +69,7 @@ pub async fn run(args: RunArgs) -> ExitCode {
         }
     };
     let call = CallOptions {
-        cpu_budget: Some(None),
+        cpu_budget: CpuBudget::Unlimited,
         ..CallOptions::default()
     };
     let name = Arc::<str>::from(name);

@@ -60,7 +60,7 @@ impl OwnerLocal {
             op,
             cancel,
             deadline,
-            cpu_budget.unwrap_or(self.cpu_budget),
+            cpu_budget.resolve(self.cpu_budget),
             started,
         );
         frame.group = group;

@@ -249,7 +249,7 @@ impl OwnerHandle {
         let guard = self
             .inner
             .lifecycle
-            .enter_send(false)
+            .enter_send()
             .ok_or_else(|| self.closed_error(op))?;
         wait_blocking(self.inner.lifecycle.permits.acquire())
             .map_err(|_| self.closed_error(op))?
@@ -274,7 +274,7 @@ impl OwnerHandle {
             return self.run_inline(CallOptions::default(), op, f);
         }
         let envelope = self.envelope(CallOptions::default(), op, self.logging_job(f));
-        self.send(envelope, false, None).await
+        self.send(envelope, None).await
     }
 
     /// Like [`post`](Self::post) but never waits: `Err(Full)` when the mailbox is full.
@@ -289,7 +289,7 @@ impl OwnerHandle {
         let _guard = self
             .inner
             .lifecycle
-            .enter_send(false)
+            .enter_send()
             .ok_or_else(|| self.closed_error(op))?;
         match self.inner.lifecycle.permits.try_acquire() {
             Ok(permit) => permit.forget(),
@@ -345,7 +345,7 @@ impl OwnerHandle {
             "wait-idle",
             Box::new(|_, _| Outcome::Ok),
         );
-        self.send(envelope, false, None).await?;
+        self.send(envelope, None).await?;
         let mut stopped = self.inner.lifecycle.stopped();
         tokio::select! {
             changed = idle.changed() => changed.map_err(|_| self.closed_error("wait-idle")),
@@ -409,7 +409,7 @@ impl OwnerHandle {
         });
         let envelope = self.envelope(options, op, job);
         let answer = async {
-            self.send(envelope, false, cancel.as_ref()).await?;
+            self.send(envelope, cancel.as_ref()).await?;
             reply.await.unwrap_or_else(|_| Err(self.closed_error(op)))
         };
         let canceled = async {
@@ -459,14 +459,13 @@ impl OwnerHandle {
     async fn send(
         &self,
         envelope: Envelope,
-        internal: bool,
         cancel: Option<&CancellationToken>,
     ) -> Result<(), OwnerError> {
         let op = envelope.op;
         let _guard = self
             .inner
             .lifecycle
-            .enter_send(internal)
+            .enter_send()
             .ok_or_else(|| self.closed_error(op))?;
         // A permit is forgotten once taken: the owner adds one back for each work message it
         // takes off the channel (one `add_permits` per burst).

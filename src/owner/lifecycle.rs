@@ -108,16 +108,11 @@ impl Lifecycle {
         }
     }
 
-    /// Registers a sender; `None` when the owner no longer accepts public work.
-    pub(crate) fn enter_send(&self, internal: bool) -> Option<SendGuard<'_>> {
+    /// Registers a sender; `None` when the owner no longer accepts work.
+    pub(crate) fn enter_send(&self) -> Option<SendGuard<'_>> {
         self.senders_in_flight.fetch_add(1, Ordering::SeqCst);
         let guard = SendGuard { lifecycle: self };
-        let state = self.state();
-        let open = match state {
-            OwnerState::Created | OwnerState::Running => true,
-            OwnerState::Stopping => internal,
-            OwnerState::Stopped => false,
-        };
+        let open = matches!(self.state(), OwnerState::Created | OwnerState::Running);
         open.then_some(guard)
     }
 

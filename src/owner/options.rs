@@ -65,6 +65,29 @@ impl std::fmt::Debug for OwnerOptions {
     }
 }
 
+/// The CPU budget of one call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CpuBudget {
+    /// The owner's budget ([`OwnerOptions::cpu_budget`]).
+    #[default]
+    OwnerDefault,
+    /// At most this much CPU time (time spent pumping nested waits does not count).
+    Limit(Duration),
+    /// No budget: the call may run as long as it likes (cancellation and deadlines still apply).
+    Unlimited,
+}
+
+impl CpuBudget {
+    /// The budget to enforce, given the owner's (`None`: unlimited).
+    pub(crate) fn resolve(self, owner_default: Option<Duration>) -> Option<Duration> {
+        match self {
+            CpuBudget::OwnerDefault => owner_default,
+            CpuBudget::Limit(budget) => Some(budget),
+            CpuBudget::Unlimited => None,
+        }
+    }
+}
+
 /// Per-call options for [`OwnerHandle::call_with`](super::OwnerHandle::call_with).
 #[derive(Debug, Clone, Default)]
 pub struct CallOptions {
@@ -73,8 +96,8 @@ pub struct CallOptions {
     pub cancel: Option<CancellationToken>,
     /// Like `cancel`, at a point in time.
     pub deadline: Option<Instant>,
-    /// Overrides the owner's CPU budget for this call (`Some(None)` disables it).
-    pub cpu_budget: Option<Option<Duration>>,
+    /// The CPU budget of this call (by default the owner's).
+    pub cpu_budget: CpuBudget,
     /// Session id for the trace span.
     pub session_id: Option<String>,
     /// Inference id for the trace span.
@@ -102,7 +125,7 @@ impl CallOptions {
         } = self;
         cancel.is_none()
             && deadline.is_none()
-            && cpu_budget.is_none()
+            && *cpu_budget == CpuBudget::OwnerDefault
             && session_id.is_none()
             && inference_id.is_none()
             && group.is_none()
