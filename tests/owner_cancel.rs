@@ -2,6 +2,10 @@
 //!
 //! Every wait here is bounded by `HANG` (a hang detector, never a speed assertion).
 
+mod common;
+
+use common::{HANG, bounded, check_usable, spawn};
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -10,33 +14,6 @@ use geppetto::owner::{
     CallOptions, CpuBudget, InterruptReason, Outcome, Owner, OwnerError, OwnerHandle, OwnerOptions,
 };
 use tokio_util::sync::CancellationToken;
-
-const HANG: Duration = Duration::from_secs(30);
-
-fn spawn(name: &str) -> OwnerHandle {
-    Owner::spawn(OwnerOptions {
-        name: name.into(),
-        ..OwnerOptions::default()
-    })
-    .expect("owner spawns")
-}
-
-/// Bounds a future by the hang detector.
-async fn bounded<F: std::future::Future>(what: &str, future: F) -> F::Output {
-    tokio::time::timeout(HANG, future)
-        .await
-        .unwrap_or_else(|_| panic!("{what}: no answer within {HANG:?} (hang)"))
-}
-
-/// The check of this area: after whatever happened, the owner still answers a JS call.
-async fn check_usable(owner: &OwnerHandle) {
-    let value = bounded(
-        "follow-up call",
-        owner.call("after", |ctx| ctx.eval::<i32, _>("40 + 2")),
-    )
-    .await;
-    assert_eq!(value, Ok(42), "owner must stay usable");
-}
 
 /// Starts `while(true){}` on the owner with `options` and returns the caller's future once the
 /// loop is known to have started.

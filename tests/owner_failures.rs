@@ -1,30 +1,12 @@
 //! Failures are values (spec rules 6 and 7): memory and stack limits, Rust panics (in a call and
 //! in a native function JS calls), JS exceptions. The owner survives each one.
 
-use std::time::Duration;
+mod common;
 
-use geppetto::owner::{Outcome, Owner, OwnerError, OwnerHandle, OwnerOptions};
+use common::{bounded, check_usable};
+
+use geppetto::owner::{Outcome, Owner, OwnerError, OwnerOptions};
 use rquickjs::{Ctx, Function};
-
-const HANG: Duration = Duration::from_secs(30);
-
-async fn bounded<F: std::future::Future>(what: &str, future: F) -> F::Output {
-    tokio::time::timeout(HANG, future)
-        .await
-        .unwrap_or_else(|_| panic!("{what}: no answer within {HANG:?} (hang)"))
-}
-
-/// The check of this area: after a failure the owner still runs JS (and keeps its globals).
-async fn check_survived(owner: &OwnerHandle) {
-    let value = bounded(
-        "follow-up",
-        owner.call("after", |ctx| {
-            ctx.eval::<i32, _>("[1, 2, 3].map(x => x * 2).reduce((a, b) => a + b)")
-        }),
-    )
-    .await;
-    assert_eq!(value, Ok(12), "owner must survive the failure");
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn memory_limit_is_an_error_not_a_crash() {
@@ -59,7 +41,7 @@ async fn memory_limit_is_an_error_not_a_crash() {
                 "{error}"
             );
         }
-        check_survived(&owner).await;
+        check_usable(&owner).await;
     }
     assert!(owner.stats().outcome(Outcome::Error) >= 2);
 }
@@ -94,7 +76,7 @@ async fn stack_limit_is_a_js_error_not_a_crash() {
             }
             other => panic!("expected a stack overflow Js error, got {other:?}"),
         }
-        check_survived(&owner).await;
+        check_usable(&owner).await;
     }
 }
 
@@ -126,7 +108,7 @@ async fn panic_in_a_call_is_panicked_and_the_owner_survives() {
         }
         other => panic!("expected Panicked, got {other:?}"),
     }
-    check_survived(&owner).await;
+    check_usable(&owner).await;
 
     // A formatted (String) payload, from a post: logged, counted, survived.
     let n = 7;
@@ -136,7 +118,7 @@ async fn panic_in_a_call_is_panicked_and_the_owner_survives() {
         .unwrap();
     bounded("idle", owner.wait_idle()).await.unwrap();
     assert_eq!(owner.stats().outcome(Outcome::Panicked), 2);
-    check_survived(&owner).await;
+    check_usable(&owner).await;
 }
 
 fn install_panicking_native<'js>(ctx: &Ctx<'js>) -> rquickjs::Result<()> {
@@ -182,7 +164,7 @@ async fn panic_in_a_native_function_called_from_js_is_panicked() {
         }
         other => panic!("expected Panicked, got {other:?}"),
     }
-    check_survived(&owner).await;
+    check_usable(&owner).await;
     assert_eq!(
         bounded(
             "native again",
@@ -264,7 +246,7 @@ async fn js_exception_is_js_error_with_message_and_stack() {
         "{syntax:?}"
     );
     // A pending exception does not leak into the next item.
-    check_survived(&owner).await;
+    check_usable(&owner).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -328,5 +310,5 @@ async fn native_panic_caught_by_js_is_panicked_and_does_not_leak_into_later_item
         matches!(&unrelated, Err(OwnerError::Js { op: "unrelated", message, .. }) if message == "own error"),
         "a later item was blamed for an earlier panic: {unrelated:?}"
     );
-    check_survived(&owner).await;
+    check_usable(&owner).await;
 }

@@ -1,6 +1,10 @@
 //! Lifecycle (spec rule 8) and backpressure (rule 9): abort, drain, calls after stop, states,
 //! dropping the last handle, a full mailbox.
 
+mod common;
+
+use common::{HANG, bounded, hold, wait_for_depth};
+
 use std::cell::RefCell;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -12,14 +16,6 @@ use geppetto::owner::{
 };
 use tokio_util::sync::CancellationToken;
 
-const HANG: Duration = Duration::from_secs(30);
-
-async fn bounded<F: std::future::Future>(what: &str, future: F) -> F::Output {
-    tokio::time::timeout(HANG, future)
-        .await
-        .unwrap_or_else(|_| panic!("{what}: no answer within {HANG:?} (hang)"))
-}
-
 fn spawn(name: &str, mailbox_capacity: usize) -> OwnerHandle {
     Owner::spawn(OwnerOptions {
         name: name.into(),
@@ -27,31 +23,6 @@ fn spawn(name: &str, mailbox_capacity: usize) -> OwnerHandle {
         ..OwnerOptions::default()
     })
     .unwrap()
-}
-
-/// Holds the owner in a Rust closure until the returned gate is opened (or dropped).
-async fn hold(owner: &OwnerHandle) -> std::sync::mpsc::Sender<()> {
-    let (gate_tx, gate_rx) = std::sync::mpsc::channel::<()>();
-    let (busy_tx, busy_rx) = tokio::sync::oneshot::channel();
-    owner
-        .post("hold", move |_ctx| {
-            let _ = busy_tx.send(());
-            let _ = gate_rx.recv_timeout(HANG);
-            Ok(())
-        })
-        .await
-        .unwrap();
-    bounded("hold start", busy_rx).await.unwrap();
-    gate_tx
-}
-
-async fn wait_for_depth(owner: &OwnerHandle, depth: usize) {
-    bounded("queue fill", async {
-        while owner.queue_depth() < depth {
-            tokio::time::sleep(Duration::from_millis(1)).await;
-        }
-    })
-    .await;
 }
 
 /// The check of this area: a stopped owner answers every kind of request with `Closed`.

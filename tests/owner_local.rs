@@ -1,19 +1,15 @@
 //! The owner-thread API (`owner::local`): timers, keep-alives, the callback table.
 
+mod common;
+
+use common::bounded;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use geppetto::owner::{self, CallbackId, Owner, OwnerHandle, OwnerOptions, local};
 use rquickjs::{Ctx, Function, Persistent, Value};
-
-const HANG: Duration = Duration::from_secs(30);
-
-async fn bounded<F: std::future::Future>(what: &str, future: F) -> F::Output {
-    tokio::time::timeout(HANG, future)
-        .await
-        .unwrap_or_else(|_| panic!("{what}: no answer within {HANG:?} (hang)"))
-}
 
 fn spawn(name: &str) -> OwnerHandle {
     Owner::spawn(OwnerOptions {

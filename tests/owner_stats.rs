@@ -1,5 +1,9 @@
 //! Observability (`stats()`) and `OwnerPool`.
 
+mod common;
+
+use common::{bounded, hold};
+
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,30 +13,6 @@ use geppetto::owner::{
     ShutdownMode,
 };
 use tokio_util::sync::CancellationToken;
-
-const HANG: Duration = Duration::from_secs(30);
-
-async fn bounded<F: std::future::Future>(what: &str, future: F) -> F::Output {
-    tokio::time::timeout(HANG, future)
-        .await
-        .unwrap_or_else(|_| panic!("{what}: no answer within {HANG:?} (hang)"))
-}
-
-/// Holds the owner in a Rust closure until the returned gate is opened (or dropped).
-async fn hold(owner: &OwnerHandle) -> std::sync::mpsc::Sender<()> {
-    let (gate_tx, gate_rx) = std::sync::mpsc::channel::<()>();
-    let (busy_tx, busy_rx) = tokio::sync::oneshot::channel();
-    owner
-        .post("hold", move |_ctx| {
-            let _ = busy_tx.send(());
-            let _ = gate_rx.recv_timeout(HANG);
-            Ok(())
-        })
-        .await
-        .unwrap();
-    bounded("hold start", busy_rx).await.unwrap();
-    gate_tx
-}
 
 /// The check of this area: a snapshot is internally consistent.
 fn check_consistent(stats: &geppetto::owner::OwnerStats) {
