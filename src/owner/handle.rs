@@ -11,6 +11,7 @@ use rquickjs::Ctx;
 use tokio_util::sync::CancellationToken;
 
 use super::actor;
+use super::callbacks::CallbackId;
 use super::error::{InterruptReason, Outcome, OwnerError};
 use super::frame::Frame;
 use super::lifecycle::{Lifecycle, OwnerState, ShutdownMode};
@@ -305,6 +306,29 @@ impl OwnerHandle {
             .tx
             .send(Message::Work(envelope))
             .map_err(|_| self.closed_error(op))
+    }
+
+    /// Releases the JS values stored under `ids` in this owner's callback table, from any thread.
+    /// Never waits and is never refused for a full mailbox: the ids go to a queue the owner drains
+    /// on every turn of its loops (on the owner thread itself they are released at once when the
+    /// table is free). Ids released after the owner stopped need nothing: its table was cleared.
+    pub fn release_callbacks(&self, ids: impl IntoIterator<Item = CallbackId>) {
+        if self.is_owner_thread()
+            && let Some(local) = actor::current_local()
+            && let Ok(mut callbacks) = local.callbacks.try_borrow_mut()
+        {
+            let released: Vec<_> = ids
+                .into_iter()
+                .filter_map(|id| callbacks.take(id))
+                .collect();
+            drop(callbacks);
+            drop(released);
+            return;
+        }
+        if self.inner.lifecycle.releases.push(ids) {
+            // A wake-up holds no mailbox permit: it is never refused for a full mailbox.
+            let _ = self.inner.tx.send(Message::Wake);
+        }
     }
 
     /// Stops the owner. `Drain` runs what is queued first; `Abort` interrupts running JS and

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use tokio::sync::{Semaphore, watch};
 
+use super::releases::ReleaseQueue;
 use super::stats::StatsCells;
 
 /// Lifecycle of an owner: `Created → Running → Stopping → Stopped`.
@@ -61,6 +62,8 @@ pub(crate) struct Lifecycle {
     /// O(1) each (flume's own bounded send removes a woken waiter with a linear scan, which is
     /// quadratic with thousands of waiting senders).
     pub(crate) permits: Arc<Semaphore>,
+    /// Callback releases from other threads, exempt from the mailbox bound.
+    pub(crate) releases: ReleaseQueue,
 }
 
 impl Lifecycle {
@@ -75,6 +78,7 @@ impl Lifecycle {
             idle_tx: watch::channel(0).0,
             stats: StatsCells::new(),
             permits: Arc::new(Semaphore::new(capacity)),
+            releases: ReleaseQueue::default(),
         }
     }
 

@@ -32,6 +32,7 @@ mod options;
 mod parking;
 mod pool;
 mod pump;
+mod releases;
 mod stats;
 mod stray_panic;
 mod thread;

@@ -163,6 +163,7 @@ impl OwnerLocal {
     /// until none is left. Timers fire inside nested waits too: a Promise that a blocking call
     /// waits for may depend on one.
     pub(crate) fn run_ready(&self, ctx: &Ctx<'_>) {
+        self.release_queued_callbacks();
         loop {
             let mut ran = self.run_jobs(ctx);
             if !self.nesting.is_mid_turn() {
@@ -189,6 +190,23 @@ impl OwnerLocal {
                 return;
             }
         }
+    }
+
+    /// Releases the callbacks other threads queued for release.
+    fn release_queued_callbacks(&self) {
+        let ids = self.lifecycle.releases.take();
+        if ids.is_empty() {
+            return;
+        }
+        // Removed first, dropped after the table is no longer borrowed (dropping a JS value may
+        // run finalizers).
+        let released: Vec<_> = {
+            let mut callbacks = self.callbacks.borrow_mut();
+            ids.into_iter()
+                .filter_map(|id| callbacks.take(id))
+                .collect()
+        };
+        drop(released);
     }
 
     fn run_jobs(&self, ctx: &Ctx<'_>) -> bool {

@@ -158,6 +158,7 @@ impl OwnerLocal {
         self.timers.borrow_mut().clear();
         self.top_level.borrow_mut().clear();
         self.parking.clear();
+        self.lifecycle.releases.take();
         self.callbacks.borrow_mut().clear();
     }
 }
