@@ -43,7 +43,9 @@ pub use callbacks::CallbackId;
 pub use error::{InterruptReason, Outcome, OwnerError};
 pub use handle::{Owner, OwnerHandle, WeakOwnerHandle};
 pub use lifecycle::{OwnerState, ShutdownMode};
-pub use options::{CallOptions, ContextSetup, CpuBudget, OwnerOptions, RuntimeSetup};
+pub use options::{
+    CallOptions, ContextSetup, CpuBudget, DEFAULT_MEMORY_LIMIT, OwnerOptions, RuntimeSetup,
+};
 pub use pool::OwnerPool;
 pub use stats::{OwnerStats, Percentiles};
 pub use timers::{TimerCallback, TimerId};
