@@ -24,6 +24,7 @@ impl OwnerLocal {
             job,
             options,
             enqueued,
+            parent,
         } = envelope;
         let CallOptions {
             cancel,
@@ -41,9 +42,12 @@ impl OwnerLocal {
         // Items waiting in the inbox, and this one (bursts waiting in the channel are observed
         // when they are moved to the inbox).
         self.lifecycle.stats.observe_depth(self.inbox.waiting() + 1);
+        // Parented to the sender's span (for a call made on the owner thread itself, the span of
+        // the item that made it), never to whatever item happens to be pumping.
         let span = tracing::debug_span!(
             target: "geppetto::owner",
-            "owner_item",
+            parent: parent.as_deref().and_then(tracing::Span::id),
+            "owner.item",
             owner = %self.name,
             op,
             session_id = session_id.as_deref(),

@@ -523,6 +523,7 @@ impl OwnerHandle {
             job,
             options: (!options.is_default()).then(|| Box::new(options)),
             enqueued: Instant::now(),
+            parent: Envelope::sender_span(),
         }
     }
 
