@@ -342,3 +342,82 @@ async fn nested_wait_ends_on_cancel_deadline_and_abort() {
         );
     }
 }
+
+/// A call result whose drop panics (see `tests/owner_lifecycle.rs`): dropped by the owner after
+/// the item's guard when its caller has stopped waiting.
+struct PanicsOnDrop;
+
+impl Drop for PanicsOnDrop {
+    fn drop(&mut self) {
+        panic!("result dropped with nobody waiting");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panic_unwinding_through_a_nested_wait_restores_the_owner_state() {
+    let owner = spawn_waiter("nested-panic");
+    let waiting = start_waiting(&owner, Default::default()).await;
+    // Served by the nested wait: it blocks until the test lets it return its value.
+    let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
+    let (started_tx, started_rx) = tokio::sync::oneshot::channel();
+    let doomed = tokio::spawn({
+        let owner = owner.clone();
+        async move {
+            owner
+                .call("doomed", move |_ctx| {
+                    let _ = started_tx.send(());
+                    let _ = go_rx.recv_timeout(common::HANG);
+                    Ok(PanicsOnDrop)
+                })
+                .await
+                .map(drop)
+        }
+    });
+    bounded("doomed start", started_rx).await.unwrap();
+    doomed.abort();
+    assert!(doomed.await.unwrap_err().is_cancelled());
+    go_tx.send(()).unwrap();
+    // The panic unwinds through the nested pump into `waitForever()`, whose native-function
+    // boundary turns it into a JS exception: the waiting item fails as `Panicked`.
+    let waited = bounded("waiting item", waiting).await.unwrap();
+    assert!(
+        matches!(&waited, Err(OwnerError::Panicked { op: "waits", message, .. }) if message.contains("nobody waiting")),
+        "{waited:?}"
+    );
+    // The mid-turn count went back to zero: top-level work runs at once again.
+    let ran_now = bounded(
+        "top-level",
+        owner.call("top-level", |ctx| {
+            let ran = Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let flag = ran.clone();
+            owner::local::run_at_top_level(
+                ctx,
+                Box::new(move |_ctx| flag.store(true, Ordering::SeqCst)),
+            );
+            Ok(ran.load(Ordering::SeqCst))
+        }),
+    )
+    .await;
+    assert_eq!(ran_now, Ok(true));
+    // The nesting depth went back to zero: a new nested wait starts (and ends on its token)
+    // instead of failing with `NestingTooDeep`.
+    let token = tokio_util::sync::CancellationToken::new();
+    let again = start_waiting(
+        &owner,
+        geppetto::owner::CallOptions {
+            cancel: Some(token.clone()),
+            ..Default::default()
+        },
+    )
+    .await;
+    token.cancel();
+    let again = bounded("second wait", again).await.unwrap();
+    assert!(
+        matches!(again, Err(OwnerError::Interrupted { .. })),
+        "{again:?}"
+    );
+    common::check_usable(&owner).await;
+    owner
+        .shutdown(geppetto::owner::ShutdownMode::Abort, None)
+        .await;
+}
