@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{HANG, bounded, hold, wait_for_depth};
+use common::{HANG, PanicsOnDrop, bounded, hold, wait_for_depth};
 
 use std::cell::RefCell;
 use std::sync::Arc;
@@ -318,17 +318,6 @@ fn dropping_the_last_handle_on_the_owner_thread_stops_it() {
         Err(std::sync::mpsc::RecvTimeoutError::Disconnected),
         "owner thread must exit after its last handle is dropped on it"
     );
-}
-
-/// A call result whose drop panics. When its caller has stopped waiting, the owner drops the result
-/// after the item's guard (there is nobody to hand it to), so the panic unwinds through the serve
-/// loop itself: a path no `catch_unwind` around user code covers.
-struct PanicsOnDrop;
-
-impl Drop for PanicsOnDrop {
-    fn drop(&mut self) {
-        panic!("result dropped with nobody waiting");
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

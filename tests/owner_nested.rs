@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::bounded;
+use common::{PanicsOnDrop, bounded};
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -340,16 +340,6 @@ async fn nested_wait_ends_on_cancel_deadline_and_abort() {
             matches!(answer, Ok(()) | Err(OwnerError::Closed { .. })),
             "{answer:?}"
         );
-    }
-}
-
-/// A call result whose drop panics (see `tests/owner_lifecycle.rs`): dropped by the owner after
-/// the item's guard when its caller has stopped waiting.
-struct PanicsOnDrop;
-
-impl Drop for PanicsOnDrop {
-    fn drop(&mut self) {
-        panic!("result dropped with nobody waiting");
     }
 }
 

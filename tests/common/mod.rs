@@ -74,3 +74,14 @@ pub fn knob(name: &str, default: u64) -> u64 {
         .and_then(|value| value.parse().ok())
         .unwrap_or(default)
 }
+
+/// A call result whose drop panics. When its caller has stopped waiting, the owner drops the
+/// result after the item's guard (there is nobody to hand it to), so the panic unwinds through the
+/// owner's own code: a path no `catch_unwind` around user code covers.
+pub struct PanicsOnDrop;
+
+impl Drop for PanicsOnDrop {
+    fn drop(&mut self) {
+        panic!("result dropped with nobody waiting");
+    }
+}
