@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{PanicsOnDrop, bounded};
+use common::{DoomedCall, bounded};
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -347,26 +347,8 @@ async fn nested_wait_ends_on_cancel_deadline_and_abort() {
 async fn a_panic_unwinding_through_a_nested_wait_restores_the_owner_state() {
     let owner = spawn_waiter("nested-panic");
     let waiting = start_waiting(&owner, Default::default()).await;
-    // Served by the nested wait: it blocks until the test lets it return its value.
-    let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
-    let (started_tx, started_rx) = tokio::sync::oneshot::channel();
-    let doomed = tokio::spawn({
-        let owner = owner.clone();
-        async move {
-            owner
-                .call("doomed", move |_ctx| {
-                    let _ = started_tx.send(());
-                    let _ = go_rx.recv_timeout(common::HANG);
-                    Ok(PanicsOnDrop)
-                })
-                .await
-                .map(drop)
-        }
-    });
-    bounded("doomed start", started_rx).await.unwrap();
-    doomed.abort();
-    assert!(doomed.await.unwrap_err().is_cancelled());
-    go_tx.send(()).unwrap();
+    // Served by the nested wait, abandoned by its caller: the owner drops its result, which panics.
+    DoomedCall::start(&owner).await.abandon().await;
     // The panic unwinds through the nested pump into `waitForever()`, whose native-function
     // boundary turns it into a JS exception: the waiting item fails as `Panicked`.
     let waited = bounded("waiting item", waiting).await.unwrap();
