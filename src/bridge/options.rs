@@ -9,8 +9,8 @@ use rquickjs::{Ctx, Value};
 use serde_json::Value as Json;
 
 use super::argument::{
-    FROM_CONFIG_NEEDS_MODEL, HOOKS_NOT_OBJECT, OPTIONS_NOT_OBJECT, Options,
-    RUN_OPTIONS_NOT_OBJECT, Range, TIMEOUT_NEGATIVE, type_error,
+    FROM_CONFIG_NEEDS_MODEL, HOOKS_NOT_OBJECT, OPTIONS_NOT_OBJECT, Options, RUN_OPTIONS_NOT_OBJECT,
+    Range, TIMEOUT_NEGATIVE, type_error,
 };
 use crate::inference::hooks::HookPolicy;
 use crate::inference::session::RunOptions;
@@ -54,7 +54,10 @@ pub fn tool_loop_settings<'js>(
     if let Some(enabled) = options.bool("enabled")? {
         settings.enabled = enabled;
     }
-    if let Some(max) = options.integer("maxIterations", COUNT)?.filter(|max| *max > 0) {
+    if let Some(max) = options
+        .integer("maxIterations", COUNT)?
+        .filter(|max| *max > 0)
+    {
         settings.max_iterations = max as u32;
     }
     if let Some(parallel) = options.integer("maxParallelTools", COUNT)? {
@@ -64,10 +67,11 @@ pub fn tool_loop_settings<'js>(
         settings.execution_timeout_ms = timeout;
     }
     if let Some(choice) = options.value("toolChoice")? {
-        settings.tool_choice = tool_choice(ctx, &choice)?;
+        settings.tool_choice = one_of(ctx, "toolChoice", &choice, &TOOL_CHOICES)?;
     }
     if let Some(handling) = options.value("toolErrorHandling")? {
-        settings.tool_error_handling = tool_error_handling(ctx, &handling)?;
+        settings.tool_error_handling =
+            one_of(ctx, "toolErrorHandling", &handling, &TOOL_ERROR_HANDLINGS)?;
     }
     if let Some(retries) = options.integer("retryMaxRetries", COUNT)? {
         settings.retry_max_retries = retries as u32;
@@ -83,50 +87,57 @@ pub fn tool_loop_settings<'js>(
         settings.retry_backoff_factor = factor;
     }
     if let Some(allowed) = options.strings("allowedTools")? {
-        let names: Vec<String> = allowed.into_iter().filter(|name| !name.is_empty()).collect();
+        let names: Vec<String> = allowed
+            .into_iter()
+            .filter(|name| !name.is_empty())
+            .collect();
         settings.allowed_tools = (!names.is_empty()).then_some(names);
     }
     Ok(settings)
 }
 
-/// The text of an enum option as JS's `String(value)` prints it (for the spec's errors).
-fn enum_text(value: &Value<'_>) -> rquickjs::Result<String> {
+/// An enum option: one of `choices` (trimmed, case-sensitive, as in the original); anything else
+/// throws the spec's `TypeError: invalid <key> "<String(value)>", expected one of: <names>`.
+fn one_of<T: Copy>(
+    ctx: &Ctx<'_>,
+    key: &str,
+    value: &Value<'_>,
+    choices: &[(&str, T)],
+) -> rquickjs::Result<T> {
     let text: rquickjs::convert::Coerced<String> = value.get()?;
-    Ok(text.0)
-}
-
-/// `toolChoice`: `invalid toolChoice "X", expected one of: auto, none, required`.
-fn tool_choice<'js>(ctx: &Ctx<'js>, value: &Value<'js>) -> rquickjs::Result<ToolChoice> {
-    let text = enum_text(value)?;
-    match (value.is_string(), text.trim()) {
-        (true, "auto") => Ok(ToolChoice::Auto),
-        (true, "none") => Ok(ToolChoice::None),
-        (true, "required") => Ok(ToolChoice::Required),
-        (_, other) => Err(type_error(
-            ctx,
-            &format!("invalid toolChoice \"{other}\", expected one of: auto, none, required"),
-        )),
+    let text = text.0;
+    let found = choices
+        .iter()
+        .find(|(name, _)| value.is_string() && *name == text.trim());
+    match found {
+        Some((_, choice)) => Ok(*choice),
+        None => {
+            let names: Vec<&str> = choices.iter().map(|(name, _)| *name).collect();
+            Err(type_error(
+                ctx,
+                &format!(
+                    "invalid {key} \"{}\", expected one of: {}",
+                    text.trim(),
+                    names.join(", ")
+                ),
+            ))
+        }
     }
 }
 
-/// `toolErrorHandling`: `invalid toolErrorHandling "X", expected one of: continue, abort, retry`.
-fn tool_error_handling<'js>(
-    ctx: &Ctx<'js>,
-    value: &Value<'js>,
-) -> rquickjs::Result<ToolErrorHandling> {
-    let text = enum_text(value)?;
-    match (value.is_string(), text.trim()) {
-        (true, "continue") => Ok(ToolErrorHandling::Continue),
-        (true, "abort") => Ok(ToolErrorHandling::Abort),
-        (true, "retry") => Ok(ToolErrorHandling::Retry),
-        (_, other) => Err(type_error(
-            ctx,
-            &format!(
-                "invalid toolErrorHandling \"{other}\", expected one of: continue, abort, retry"
-            ),
-        )),
-    }
-}
+/// `toolChoice` values.
+const TOOL_CHOICES: [(&str, ToolChoice); 3] = [
+    ("auto", ToolChoice::Auto),
+    ("none", ToolChoice::None),
+    ("required", ToolChoice::Required),
+];
+
+/// `toolErrorHandling` values.
+const TOOL_ERROR_HANDLINGS: [(&str, ToolErrorHandling); 3] = [
+    ("continue", ToolErrorHandling::Continue),
+    ("abort", ToolErrorHandling::Abort),
+    ("retry", ToolErrorHandling::Retry),
+];
 
 /// The hooks' error policy: `hookErrorPolicy`, `onHookError` (`"fail-open"`/`"open"`,
 /// case-insensitive; the later key wins), `failOpen` (a boolean that overrides both) and
@@ -212,7 +223,10 @@ pub fn config_options<'js>(ctx: &Ctx<'js>, value: &Value<'js>) -> rquickjs::Resu
 }
 
 /// The free-form options of a host middleware (`middlewares.go(name, options)`), `None` when absent.
-pub fn middleware_options<'js>(ctx: &Ctx<'js>, value: Value<'js>) -> rquickjs::Result<Option<Json>> {
+pub fn middleware_options<'js>(
+    ctx: &Ctx<'js>,
+    value: Value<'js>,
+) -> rquickjs::Result<Option<Json>> {
     if value.is_undefined() || value.is_null() {
         return Ok(None);
     }
@@ -252,7 +266,11 @@ mod tests {
         );
         check(run, "({timeoutMs: 2.9})", Ok((Some(2), None)));
         check(run, "({tags: {}})", Ok((None, None)));
-        check(run, "({timeoutMs: -1})", Err("TypeError: timeoutMs must be >= 0"));
+        check(
+            run,
+            "({timeoutMs: -1})",
+            Err("TypeError: timeoutMs must be >= 0"),
+        );
         check(
             run,
             "({timeoutMs: 1e300})",
@@ -268,7 +286,11 @@ mod tests {
             "({timeoutMs: '5'})",
             Err("TypeError: timeoutMs must be a number, got string"),
         );
-        check(run, "({tags: 3})", Err("TypeError: tags must be an object, got number"));
+        check(
+            run,
+            "({tags: 3})",
+            Err("TypeError: tags must be an object, got number"),
+        );
         check(run, "3", Err("TypeError: run options must be an object"));
         check(
             run,
@@ -323,12 +345,16 @@ mod tests {
         check(
             tool_loop_settings,
             "({executionTimeoutMs: Infinity})",
-            Err("RangeError: executionTimeoutMs must be a number from 0 to 9007199254740991, got Infinity"),
+            Err(
+                "RangeError: executionTimeoutMs must be a number from 0 to 9007199254740991, got Infinity",
+            ),
         );
         check(
             tool_loop_settings,
             "({retryBackoffFactor: NaN})",
-            Err("RangeError: retryBackoffFactor must be a number from 0 to 1.7976931348623157e+308, got NaN"),
+            Err(
+                "RangeError: retryBackoffFactor must be a number from 0 to 1.7976931348623157e+308, got NaN",
+            ),
         );
         check(
             tool_loop_settings,
@@ -343,7 +369,9 @@ mod tests {
         check(
             tool_loop_settings,
             "({toolChoice: 'sometimes'})",
-            Err("TypeError: invalid toolChoice \"sometimes\", expected one of: auto, none, required"),
+            Err(
+                "TypeError: invalid toolChoice \"sometimes\", expected one of: auto, none, required",
+            ),
         );
         check(
             tool_loop_settings,
@@ -353,7 +381,9 @@ mod tests {
         check(
             tool_loop_settings,
             "({toolErrorHandling: 'Abort'})",
-            Err("TypeError: invalid toolErrorHandling \"Abort\", expected one of: continue, abort, retry"),
+            Err(
+                "TypeError: invalid toolErrorHandling \"Abort\", expected one of: continue, abort, retry",
+            ),
         );
         check(
             tool_loop_settings,
@@ -371,9 +401,21 @@ mod tests {
             })
         };
         check(hook_policy, "({})", policy(false, 10));
-        check(hook_policy, "({hookErrorPolicy: 'fail-open'})", policy(true, 10));
-        check(hook_policy, "({hookErrorPolicy: ' OPEN '})", policy(true, 10));
-        check(hook_policy, "({onHookError: 'fail-closed'})", policy(false, 10));
+        check(
+            hook_policy,
+            "({hookErrorPolicy: 'fail-open'})",
+            policy(true, 10),
+        );
+        check(
+            hook_policy,
+            "({hookErrorPolicy: ' OPEN '})",
+            policy(true, 10),
+        );
+        check(
+            hook_policy,
+            "({onHookError: 'fail-closed'})",
+            policy(false, 10),
+        );
         check(
             hook_policy,
             "({hookErrorPolicy: 'open', onHookError: 'closed'})",
@@ -384,7 +426,11 @@ mod tests {
             "({hookErrorPolicy: 'open', failOpen: false})",
             policy(false, 10),
         );
-        check(hook_policy, "({failOpen: true, maxHookRetries: 3})", policy(true, 3));
+        check(
+            hook_policy,
+            "({failOpen: true, maxHookRetries: 3})",
+            policy(true, 3),
+        );
         check(hook_policy, "({maxHookRetries: 0})", policy(false, 10));
         check(
             hook_policy,
@@ -396,7 +442,11 @@ mod tests {
             "({maxHookRetries: 1e300})",
             Err("RangeError: maxHookRetries must be an integer from 0 to 4294967295, got 1e+300"),
         );
-        check(hook_policy, "7", Err("TypeError: tool hooks must be an object"));
+        check(
+            hook_policy,
+            "7",
+            Err("TypeError: tool hooks must be an object"),
+        );
     }
 
     #[test]
@@ -443,12 +493,18 @@ mod tests {
                 "({apiType: 'mistral'})",
                 "TypeError: unknown provider \"mistral\", expected one of: openai, openai-responses, claude, anthropic, gemini",
             ),
-            ("({temperature: 'hot'})", "TypeError: temperature must be a number, got string"),
+            (
+                "({temperature: 'hot'})",
+                "TypeError: temperature must be a number, got string",
+            ),
             (
                 "({temperature: 3})",
                 "RangeError: temperature must be a number from 0 to 2, got 3",
             ),
-            ("({topP: -0.1})", "RangeError: topP must be a number from 0 to 1, got -0.1"),
+            (
+                "({topP: -0.1})",
+                "RangeError: topP must be a number from 0 to 1, got -0.1",
+            ),
             (
                 "({maxTokens: 1.5})",
                 "RangeError: maxTokens must be an integer from 1 to 4294967295, got 1.5",
@@ -465,7 +521,10 @@ mod tests {
                 "({timeoutSeconds: Infinity})",
                 "RangeError: timeoutSeconds must be a number from 0 to 9007199254740.99, got Infinity",
             ),
-            ("({model: 5})", "TypeError: model must be a string, got number"),
+            (
+                "({model: 5})",
+                "TypeError: model must be a string, got number",
+            ),
             ("'gpt'", "TypeError: options must be an object"),
         ];
         for (source, expected) in cases {

@@ -211,7 +211,8 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
         .trim()
         .parse()
         .ok()?;
-    (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds))
+    // `try_`: a huge value (1e300) would panic in `from_secs_f64`; it is capped later anyway.
+    Duration::try_from_secs_f64(seconds).ok()
 }
 
 /// The provider's error message in an error body (`{"error": {"message": ...}}`, Gemini's
