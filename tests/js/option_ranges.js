@@ -71,6 +71,23 @@ const s = gp.createSession({ engine, tools: registry, toolLoop: { maxIterations:
 const out = s.run(seed, { timeoutMs: 9007199254740991, tags: { k: 1 } });
 assert(out.blocks[out.blocks.length - 1].payload.text === "ok", "a run with extreme but valid options completes");
 
+// A hook answer out of range is the hook's error (fail-closed), not a wait of 1e300 ms.
+{
+  const failing = gp.tools.createRegistry().register({ name: "boom", handler: () => { throw new Error("down"); } });
+  let calls = 0;
+  const engine2 = gp.engines.fromFunction((turn) => {
+    calls++;
+    if (calls === 1) turn.blocks.push({ kind: "tool_call", role: "assistant", payload: { id: "c1", name: "boom", args: {} } });
+    else turn.blocks.push({ kind: "llm_text", role: "assistant", payload: { text: "done" } });
+    return turn;
+  });
+  const hooked = gp.createSession({ engine: engine2, tools: failing, toolHooks: { onToolError: () => ({ retry: true, backoffMs: 1e300 }) } });
+  const result = hooked.run(seed);
+  const use = result.blocks.find((b) => b.kind === "tool_use");
+  assert(use.payload.error === "onToolError hook: backoffMs must be a number from 0 to 9007199254740991, got 1e+300",
+    "hook answer out of range: " + use.payload.error);
+}
+
 // Free-form values follow JSON.stringify's rules when they cross into Rust.
 const registry2 = gp.tools.createRegistry().register({ name: "echo", handler: (args) => args });
 const echoed = registry2.call("echo", { a: undefined, b: NaN, c: -0, d: new Date(0), e: [undefined, () => 1], f: "\ud800" });
