@@ -27,6 +27,7 @@ struct Reply {
     content_type: &'static str,
     body: Vec<u8>,
     chunk: usize,
+    retry_after: Option<&'static str>,
 }
 
 async fn answer(State(reply): State<Arc<Mutex<Reply>>>) -> Response {
@@ -36,9 +37,13 @@ async fn answer(State(reply): State<Arc<Mutex<Reply>>>) -> Response {
         .chunks(reply.chunk.max(1))
         .map(|chunk| Ok(Bytes::copy_from_slice(chunk)))
         .collect();
-    Response::builder()
+    let mut response = Response::builder()
         .status(reply.status)
-        .header("content-type", reply.content_type)
+        .header("content-type", reply.content_type);
+    if let Some(retry_after) = reply.retry_after {
+        response = response.header("retry-after", retry_after);
+    }
+    response
         .body(Body::from_stream(futures_util::stream::iter(chunks)))
         .expect("response")
 }
@@ -223,6 +228,8 @@ async fn malformed_truncated_and_oversized_responses_fail_cleanly() {
                 content_type,
                 chunk: [1, 3, 7, 64, 4096, 1 << 20][rng.usize(..6)],
                 body,
+                retry_after: [None, Some("1e300"), Some("-1"), Some("NaN"), Some("inf"), Some("0.001"), Some("x")]
+                    [rng.usize(..7)],
             };
             let what = format!(
                 "{provider} case {case} (status {status}, {content_type}; replay: GEPPETTO_FUZZ_SEED={seed})"

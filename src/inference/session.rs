@@ -319,8 +319,11 @@ impl Session {
             run_id: options.run_id.unwrap_or_else(new_id),
             turn_id: Some(input.id.clone()),
             tags: options.tags,
-            deadline: timeout.map(|timeout| Instant::now() + timeout),
-            deadline_ms: timeout.map(|timeout| now_ms() + timeout.as_millis() as u64),
+            // A deadline past what `Instant` can represent (`timeoutMs: 1e300`) is no deadline.
+            deadline: timeout.and_then(|timeout| Instant::now().checked_add(timeout)),
+            deadline_ms: timeout.map(|timeout| {
+                now_ms().saturating_add(u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX))
+            }),
             cancel: CancellationToken::new(),
             sink: options.sink,
             tools: None,

@@ -210,9 +210,14 @@ impl EngineOptions {
             Some(n) if n >= 1.0 && n.fract() == 0.0 => Some(n as u64),
             Some(n) => return Err(format!("maxTokens must be a positive integer, got {n}")),
         };
+        // Finite and non-negative, but possibly beyond what a `Duration` holds (`1e300`).
+        let duration = |name: &str, seconds: f64| {
+            Duration::try_from_secs_f64(seconds)
+                .map_err(|_| format!("{name} is out of range, got {seconds}"))
+        };
         let timeout = match (number("timeoutMs")?, number("timeoutSeconds")?) {
-            (Some(ms), _) if ms > 0.0 => Some(Duration::from_secs_f64(ms / 1000.0)),
-            (_, Some(seconds)) if seconds > 0.0 => Some(Duration::from_secs_f64(seconds)),
+            (Some(ms), _) if ms > 0.0 => Some(duration("timeoutMs", ms / 1000.0)?),
+            (_, Some(seconds)) if seconds > 0.0 => Some(duration("timeoutSeconds", seconds)?),
             _ => None,
         };
         Ok(EngineOptions {
