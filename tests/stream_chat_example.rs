@@ -54,7 +54,7 @@ fn stream_chat_example_streams_from_a_profile() {
             "partial: \"ld!\"",
             "deltas: 3",
             "answer: Hello, world!",
-            "usage: {\"input_tokens\":12,\"output_tokens\":4}",
+            "usage: {\"input_tokens\":12,\"output_tokens\":4,\"total_tokens\":16,\"cached_tokens\":0,\"reasoning_tokens\":0}",
         ],
         "stderr:\n{stderr}"
     );
