@@ -178,8 +178,9 @@ function targets() {
   add("registry", gp.tools.createRegistry().register({ name: "t", handler: (args) => args }));
   add("builder", gp.createBuilder());
   add("session", session());
-  const idle = session();
-  add("runHandle", idle.start(validTurn()));
+  const handle = session().start(validTurn());
+  watch("runHandle", handle); // hostile calls may cancel it
+  add("runHandle", handle);
   for (const name of ["sleep", "setTimeout", "clearTimeout", "assert", "require"]) list.push([name, globalThis[name], globalThis]);
   list.push(["console.log", console.log, console]);
   list.push(["console.error", console.error, console]);
@@ -193,8 +194,13 @@ let throws = 0;
 let rejections = 0;
 const pending = [];
 
+const messages = new Map(); // error message (numbers elided) -> count, for GEPPETTO_HOSTILE_VERBOSE
 function checkError(where, e) {
   const message = e instanceof Error ? String(e.message) : undefined;
+  if (message !== undefined) {
+    const key = where.replace(/^#\d+ /, "").replace(/\(.*/, "") + ": " + message.slice(0, 90).replace(/\d+/g, "N");
+    messages.set(key, (messages.get(key) || 0) + 1);
+  }
   if (!(e instanceof Error)) failures.push(`${where}: threw a non-Error ${typeof e}: ${safeText(e)}`);
   else if (message === "") failures.push(`${where}: threw an Error with an empty message`);
   else if (/panick|panic/i.test(message)) failures.push(`${where}: panic text reached JS: ${message.slice(0, 300)}`);
@@ -217,11 +223,58 @@ function watch(where, value) {
   if (promise) pending.push(promise.then(() => undefined, (e) => { rejections++; checkError(where + " (rejection)", e); }));
 }
 
+// Arguments that are valid but for one hostile field, so calls get past the argument checks of
+// the glue and reach the native side's option and turn decoding.
+const field = (base, keys) => {
+  const key = pick(keys);
+  base[key] = chance(0.5) ? numberValue() : hostile(1);
+  return base;
+};
+const TOOL_LOOP_KEYS = ["enabled", "maxIterations", "maxParallelTools", "executionTimeoutMs", "toolChoice",
+  "toolErrorHandling", "retryMaxRetries", "retryBackoffMs", "retryBackoffFactor", "allowedTools", "hooks"];
+const HOOK_KEYS = ["beforeToolCall", "afterToolCall", "onToolError", "hookErrorPolicy", "onHookError", "failOpen", "maxHookRetries"];
+const PROVIDER_KEYS = ["apiType", "provider", "model", "apiKey", "baseURL", "temperature", "topP", "maxTokens",
+  "timeoutSeconds", "timeoutMs", "profile"];
+const hostileTurn = () => field({ blocks: [field({ kind: "user", role: "user", payload: { text: "hi" } }, ["kind", "role", "payload", "id", "metadata", "text"])] },
+  ["id", "metadata", "data", "blocks"]);
+const runOptions = () => field({}, ["timeoutMs", "tags"]);
+const SHAPED = {
+  "gp.createSession": () => [field({ engine: echoEngine, toolLoop: {}, toolHooks: {} }, ["middlewares", "tools", "toolLoop", "toolHooks"])],
+  "gp.createBuilder": () => [field({ engine: echoEngine }, ["middlewares", "tools", "toolLoop", "toolHooks"])],
+  "gp.runInference": () => [pick([echoEngine, fnEngine]), chance(0.5) ? hostileTurn() : validTurn(), runOptions()],
+  "gp.turns.newTurn": () => [field({ blocks: [] }, ["id", "blocks", "metadata", "data"])],
+  "gp.turns.normalize": () => [hostileTurn()],
+  "gp.turns.appendBlock": () => [validTurn(), field({ kind: "user", payload: {} }, ["kind", "role", "payload", "id", "metadata", "args", "result"])],
+  "gp.engines.fromConfig": () => [field({ apiType: "openai", model: "m", apiKey: "k" }, PROVIDER_KEYS)],
+  "gp.engines.fromProfile": () => [pick(["4o-mini", "claude-x", "gemini-y", "o3", hostile(1)]), field({ apiKey: "k" }, PROVIDER_KEYS)],
+  "gp.middlewares.go": () => [pick(["systemPrompt", "reorderToolResults", "turnLogging"]), field({ prompt: "p" }, ["prompt"])],
+  "registry.register": () => [field({ name: "t" + Math.floor(random() * 4), handler: (args) => args }, ["name", "description", "parameters", "handler"])],
+  "registry.call": () => [pick(["t", "go_double", "go_concat"]), field({ n: 1, a: "a", b: "b" }, ["n", "a", "b"])],
+  "registry.useGoTools": () => [[pick(["go_double", "go_concat", hostile(1)])]],
+  "builder.withToolLoop": () => [field({}, TOOL_LOOP_KEYS)],
+  "builder.withTools": () => [gp.tools.createRegistry(), field({}, TOOL_LOOP_KEYS)],
+  "builder.withToolHooks": () => [field({}, HOOK_KEYS)],
+  "builder.useGoMiddleware": () => [pick(["systemPrompt", "nope", ""]), field({}, ["prompt"])],
+  "session.run": () => [chance(0.5) ? hostileTurn() : validTurn(), runOptions()],
+  "session.runAsync": () => [chance(0.5) ? hostileTurn() : validTurn(), runOptions()],
+  "session.start": () => [chance(0.5) ? hostileTurn() : validTurn(), runOptions()],
+  "session.append": () => [hostileTurn()],
+  "session.getTurn": () => [numberValue()],
+  "session.turnsRange": () => [numberValue(), numberValue()],
+  "runHandle.on": () => [pick(["*", "", " final ", "partial", hostile(1)]), functionValue()],
+  sleep: () => [pick([0, 1, 0.25, NaN, -1, Infinity, 1e300, 2 ** 31, -0])],
+  setTimeout: () => [functionValue(), numberValue()],
+};
+
 function callOnce(list, index) {
   const [name, fn] = pick(list);
-  const args = [];
-  const n = Math.floor(random() * 5);
-  for (let i = 0; i < n; i++) args.push(name.startsWith("console.") ? pick(NUMBERS.concat(STRINGS)) : hostile(0));
+  let args = [];
+  if (SHAPED[name] && chance(0.5)) {
+    args = SHAPED[name]();
+  } else {
+    const n = Math.floor(random() * 5);
+    for (let i = 0; i < n; i++) args.push(name.startsWith("console.") ? pick(NUMBERS.concat(STRINGS)) : hostile(0));
+  }
   const self = chance(0.5) ? undefined : hostile(0);
   const where = `#${index} ${name}(${args.map((a) => typeof a).join(", ")})`;
   calls++;
@@ -272,6 +325,9 @@ async function afterwards() {
 
   if (failures.length > 0) {
     throw new Error(`hostile input (seed ${SEED}): ${failures.length} failures:\n` + failures.slice(0, 40).join("\n"));
+  }
+  if (ENV.GEPPETTO_HOSTILE_VERBOSE) {
+    for (const [key, count] of [...messages].sort((a, b) => b[1] - a[1])) console.error(`${count}\t${key}`);
   }
   console.log(`hostile: ok seed=${SEED} calls=${calls} throws=${throws} rejections=${rejections}`);
 }
