@@ -148,7 +148,7 @@ pub(crate) async fn read_stream(
     out: &mut Accumulator<'_>,
     cancel: &CancellationToken,
 ) -> Result<(), StepError> {
-    let mut events = response.bytes_stream().eventsource();
+    let mut events = Box::pin(super::sse_lines::split_lines(response.bytes_stream())).eventsource();
     let mut last_event: Option<String> = None;
     loop {
         let next = tokio::select! {
