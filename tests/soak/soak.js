@@ -202,16 +202,15 @@ async function worker(deadline, id) {
 async function main() {
   const started = Date.now();
   const deadline = started + SECONDS * 1000;
-  let lastReport = started;
-  const reporter = setInterval(() => {
-    const now = Date.now();
-    if (now - lastReport >= 5000) {
-      lastReport = now;
-      console.log(`soak: progress t=${Math.round((now - started) / 1000)}s started=${stats.started}`);
-    }
-  }, 1000);
+  let running = true;
+  const report = () => {
+    if (!running) return;
+    console.log(`soak: progress t=${Math.round((Date.now() - started) / 1000)}s started=${stats.started}`);
+    setTimeout(report, 5000);
+  };
+  setTimeout(report, 5000);
   await Promise.all(Array.from({ length: CONCURRENCY }, (_, id) => worker(deadline, id)));
-  clearInterval(reporter);
+  running = false;
   if (failures.length > 0) throw new Error(`soak (seed ${SEED}): ${failures.length} failures:\n` + failures.join("\n"));
   const settled = stats.ok + stats.failed + stats.cancelled + stats.timedOut;
   if (settled !== stats.started) throw new Error(`soak: ${stats.started} runs started, ${settled} settled`);
