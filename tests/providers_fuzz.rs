@@ -16,7 +16,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::response::Response;
 use geppetto::inference::{Block, Engine, RunContext, Turn};
-use geppetto::providers::{EngineOptions, Env, ProviderConfig, ProviderEngine};
+use geppetto::providers::{Env, ProviderConfig, ProviderEngine};
 use parking_lot::Mutex;
 use serde_json::json;
 
@@ -164,7 +164,7 @@ fn mutate(rng: &mut fastrand::Rng, mut body: Vec<u8>) -> Vec<u8> {
 }
 
 fn engine(provider: &str, url: &str) -> ProviderEngine {
-    let options = EngineOptions::from_json(&json!({
+    let options = geppetto::providers::profiles::profile_options(&json!({
         "apiType": provider,
         "model": "fuzz-model",
         "apiKey": "k",
