@@ -31,6 +31,12 @@ check(typeof assert === "function", "assert");
 check(typeof sleep === "function", "sleep");
 check(typeof setTimeout === "function" && typeof clearTimeout === "function", "timers");
 check(ENV !== null && typeof ENV === "object", "ENV is an object");
+try {
+  require();
+  check(false, "require() without a name throws");
+} catch (e) {
+  check(e instanceof TypeError && e.message === "require(name) requires a module name", "require(): " + e.message);
+}
 
 // ---- console: space-joined arguments, objects JSON-encoded (output checked by eye) -------------
 console.log("harness.js:", "several", "args", 42, true, { a: 1, nested: { b: [1, 2] } }, [3, 4]);
