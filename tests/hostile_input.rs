@@ -115,7 +115,9 @@ fn hostile_calls_never_crash_and_leave_the_runtime_working() {
         }
     };
     for seed in seeds {
-        eprintln!("hostile input: seed {seed}, {iterations} iterations (replay: GEPPETTO_HOSTILE_SEED={seed})");
+        eprintln!(
+            "hostile input: seed {seed}, {iterations} iterations (replay: GEPPETTO_HOSTILE_SEED={seed})"
+        );
         let outcome = run_script(seed, iterations, timeout);
         let context = format!(
             "seed {seed} (replay: GEPPETTO_HOSTILE_SEED={seed} GEPPETTO_HOSTILE_ITERATIONS={iterations} \

@@ -155,7 +155,9 @@ fn mutate(rng: &mut fastrand::Rng, mut body: Vec<u8>) -> Vec<u8> {
         }
         // Only garbage.
         7 => {
-            body = (0..rng.usize(1..6)).flat_map(|_| garbage_line(rng)).collect();
+            body = (0..rng.usize(1..6))
+                .flat_map(|_| garbage_line(rng))
+                .collect();
         }
         // Random bytes.
         _ => body = (0..rng.usize(..4096)).map(|_| rng.u8(..)).collect(),
@@ -197,7 +199,9 @@ fn env_number(name: &str) -> Option<u64> {
 async fn malformed_truncated_and_oversized_responses_fail_cleanly() {
     let seed = env_number("GEPPETTO_FUZZ_SEED").unwrap_or_else(fresh_seed);
     let cases = env_number("GEPPETTO_FUZZ_CASES").unwrap_or(150);
-    eprintln!("provider fuzz: seed {seed}, {cases} cases per provider (replay: GEPPETTO_FUZZ_SEED={seed})");
+    eprintln!(
+        "provider fuzz: seed {seed}, {cases} cases per provider (replay: GEPPETTO_FUZZ_SEED={seed})"
+    );
     let mut rng = fastrand::Rng::with_seed(seed);
 
     let reply = Arc::new(Mutex::new(Reply::default()));
@@ -221,16 +225,23 @@ async fn malformed_truncated_and_oversized_responses_fail_cleanly() {
                 body = mutate(&mut rng, body);
             }
             let status = [200, 200, 200, 200, 400, 429, 500, 503, 204, 302][rng.usize(..10)];
-            let content_type = ["text/event-stream", "application/json", "text/plain"]
-                [rng.usize(..3)];
+            let content_type =
+                ["text/event-stream", "application/json", "text/plain"][rng.usize(..3)];
             *reply.lock() = Reply {
                 status,
                 content_type,
                 // Tiny chunks only for small bodies (a 2 MB body in 1-byte chunks is slow, not hostile).
                 chunk: [1, 3, 7, 64, 4096, 1 << 20][rng.usize(..6)].max(body.len() / 256),
                 body,
-                retry_after: [None, Some("1e300"), Some("-1"), Some("NaN"), Some("inf"), Some("0.001"), Some("x")]
-                    [rng.usize(..7)],
+                retry_after: [
+                    None,
+                    Some("1e300"),
+                    Some("-1"),
+                    Some("NaN"),
+                    Some("inf"),
+                    Some("0.001"),
+                    Some("x"),
+                ][rng.usize(..7)],
             };
             let what = format!(
                 "{provider} case {case} (status {status}, {content_type}; replay: GEPPETTO_FUZZ_SEED={seed})"
@@ -256,5 +267,8 @@ async fn malformed_truncated_and_oversized_responses_fail_cleanly() {
         }
     }
     eprintln!("provider fuzz: {ok} answers decoded, {failed} clean errors");
-    assert!(failed > 0, "mutations that break every body must fail some cases");
+    assert!(
+        failed > 0,
+        "mutations that break every body must fail some cases"
+    );
 }

@@ -190,7 +190,10 @@ fn mixed_workload_settles_every_run_and_keeps_memory_flat() {
         let kib_per_s = slope(&measured);
         let span = measured.last().map(|s| s.0).unwrap_or(0.0) - measured[0].0;
         let growth_mb = kib_per_s * span / 1024.0;
-        let (first, last) = (measured[0].1 / 1024.0, measured[measured.len() - 1].1 / 1024.0);
+        let (first, last) = (
+            measured[0].1 / 1024.0,
+            measured[measured.len() - 1].1 / 1024.0,
+        );
         eprintln!(
             "soak: RSS after warm-up {first:.1} MB -> {last:.1} MB over {span:.0} s; slope {kib_per_s:.1} KiB/s \
              (fitted growth {growth_mb:.1} MB, bound {max_growth_mb} MB)"

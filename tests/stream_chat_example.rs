@@ -19,10 +19,16 @@ fn stream_chat_example_streams_from_a_profile() {
         // The example's request: streamed, with its system and user messages.
         let streamed = request["stream"] == true;
         let messages = request["messages"].to_string();
-        if streamed && messages.contains("rivers of tokens") && messages.contains("You are concise.") {
+        if streamed
+            && messages.contains("rivers of tokens")
+            && messages.contains("You are concise.")
+        {
             FakeReply::sse(sse.clone())
         } else {
-            FakeReply::error(400, format!("{{\"error\":{{\"message\":\"unexpected request {request}\"}}}}"))
+            FakeReply::error(
+                400,
+                format!("{{\"error\":{{\"message\":\"unexpected request {request}\"}}}}"),
+            )
         }
     });
     let dir = std::env::temp_dir().join(format!("geppetto-stream-chat-{}", std::process::id()));
@@ -43,7 +49,11 @@ fn stream_chat_example_streams_from_a_profile() {
     let _ = std::fs::remove_dir_all(&dir);
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "exit {:?}\nstdout:\n{stdout}\nstderr:\n{stderr}", output.status.code());
+    assert!(
+        output.status.success(),
+        "exit {:?}\nstdout:\n{stdout}\nstderr:\n{stderr}",
+        output.status.code()
+    );
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(
         lines,

@@ -590,10 +590,18 @@ mod tests {
             .await
             .unwrap_err();
         assert_eq!(error.to_string(), ERR_NO_SEED);
-        assert_eq!(session.turn_count(), 1, "the empty seed is appended, then refused");
+        assert_eq!(
+            session.turn_count(),
+            1,
+            "the empty seed is appended, then refused"
+        );
         assert!(!session.is_running());
         let error = session.run(None, RunOptions::default()).await.unwrap_err();
-        assert_eq!(error.to_string(), ERR_NO_SEED, "the empty seed is still the latest");
+        assert_eq!(
+            error.to_string(),
+            ERR_NO_SEED,
+            "the empty seed is still the latest"
+        );
     }
 
     #[tokio::test]

@@ -111,13 +111,7 @@ mod tests {
     #[test]
     fn splits_on_every_terminator_across_chunks() {
         let got = lines(&[b"data: a", b"b\n\nda", b"ta: c\r", b"\ndata: d\re", b"nd"]);
-        let want: Vec<&[u8]> = vec![
-            b"data: ab\n",
-            b"\n",
-            b"data: c\r\n",
-            b"data: d\r",
-            b"end",
-        ];
+        let want: Vec<&[u8]> = vec![b"data: ab\n", b"\n", b"data: c\r\n", b"data: d\r", b"end"];
         assert_eq!(got, want);
     }
 

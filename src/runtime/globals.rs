@@ -57,8 +57,12 @@ pub fn install<'js>(ctx: &Ctx<'js>, env: &BTreeMap<String, String>) -> rquickjs:
         "setTimeout",
         Function::new(
             ctx.clone(),
-            |ctx: Ctx<'js>, callback: Opt<Value<'js>>, ms: Opt<Value<'js>>, args: Rest<Value<'js>>| {
-                let Some(callback) = callback.0.and_then(|callback| callback.into_function()) else {
+            |ctx: Ctx<'js>,
+             callback: Opt<Value<'js>>,
+             ms: Opt<Value<'js>>,
+             args: Rest<Value<'js>>| {
+                let Some(callback) = callback.0.and_then(|callback| callback.into_function())
+                else {
                     return Err(rquickjs::Exception::throw_type(
                         &ctx,
                         "setTimeout requires a callback function",
@@ -73,8 +77,7 @@ pub fn install<'js>(ctx: &Ctx<'js>, env: &BTreeMap<String, String>) -> rquickjs:
         "clearTimeout",
         Function::new(ctx.clone(), |id: Opt<Value<'_>>| {
             if let Some(id) = id.0.and_then(|id| id.as_number())
-                && id >= 1.0
-                && id <= MAX_TIMER_ID
+                && (1.0..=MAX_TIMER_ID).contains(&id)
             {
                 local::clear_timeout(TimerId(id as u64));
             }

@@ -91,7 +91,9 @@ impl ModuleRegistry {
         let registry = self.clone();
         let require = Function::new(
             ctx.clone(),
-            move |ctx: Ctx<'js>, name: rquickjs::function::Opt<Value<'js>>| -> rquickjs::Result<Value<'js>> {
+            move |ctx: Ctx<'js>,
+                  name: rquickjs::function::Opt<Value<'js>>|
+                  -> rquickjs::Result<Value<'js>> {
                 let name = match name.0 {
                     Some(name) if !name.is_undefined() => {
                         rquickjs::Coerced::<String>::from_js(&ctx, name)?.0

@@ -94,9 +94,7 @@ impl FakeProvider {
         listener.set_nonblocking(true).expect("nonblocking");
         let url = format!("http://{}", listener.local_addr().expect("address"));
         let responder: Responder = Arc::new(responder);
-        let app = axum::Router::new()
-            .fallback(answer)
-            .with_state(responder);
+        let app = axum::Router::new().fallback(answer).with_state(responder);
         runtime.spawn(async move {
             let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
             let _ = axum::serve(listener, app).await;
