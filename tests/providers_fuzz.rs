@@ -10,15 +10,20 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::response::Response;
+use generated_input::{env_number, seed};
 use geppetto::inference::{Block, Engine, RunContext, Turn};
 use geppetto::providers::{Env, ProviderConfig, ProviderEngine};
 use parking_lot::Mutex;
 use serde_json::json;
+
+// Each test binary uses part of the shared helpers.
+#[allow(dead_code)]
+mod generated_input;
 
 /// What the server sends for the next request.
 #[derive(Clone, Default)]
@@ -179,26 +184,10 @@ fn engine(provider: &str, url: &str) -> ProviderEngine {
     ProviderEngine::new("config", config).expect("engine")
 }
 
-fn fresh_seed() -> u64 {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|elapsed| elapsed.subsec_nanos())
-        .unwrap_or(0);
-    u64::from(nanos ^ std::process::id())
-}
-
-fn env_number(name: &str) -> Option<u64> {
-    std::env::var(name).ok().map(|text| {
-        text.trim()
-            .parse()
-            .unwrap_or_else(|_| panic!("{name} must be a whole number, got {text:?}"))
-    })
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_truncated_and_oversized_responses_fail_cleanly() {
-    let seed = env_number("GEPPETTO_FUZZ_SEED").unwrap_or_else(fresh_seed);
-    let cases = env_number("GEPPETTO_FUZZ_CASES").unwrap_or(150);
+    let seed = seed("GEPPETTO_FUZZ_SEED");
+    let cases = env_number("GEPPETTO_FUZZ_CASES", 150);
     eprintln!(
         "provider fuzz: seed {seed}, {cases} cases per provider (replay: GEPPETTO_FUZZ_SEED={seed})"
     );

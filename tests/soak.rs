@@ -1,4 +1,4 @@
-//! Soak run: `tests/soak/soak.js` through `geppetto run` for a given duration — a mixed workload of
+//! Soak run: `tests/generated_input/soak.mjs` through `geppetto run` for a given duration — a mixed workload of
 //! started, cancelled and timed-out runs, failing tools, retrying and aborting hooks, nested
 //! synchronous runs, and provider faults against the in-process fake provider. The script checks
 //! every run (settled once, no late event, history intact); this test samples the child's RSS and
@@ -8,26 +8,17 @@
 //! (default: fresh, printed), `GEPPETTO_SOAK_CONCURRENCY` (runs in flight, default 16),
 //! `GEPPETTO_SOAK_MAX_GROWTH_MB` (bound on the fitted RSS growth after warm-up, default 256).
 
-// Each test binary uses part of the shared helper.
+// Each test binary uses part of the shared helpers.
 #[allow(dead_code)]
 mod fake_provider;
+#[allow(dead_code)]
+mod generated_input;
 
-use std::io::Read;
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use fake_provider::{FakeProvider, FakeReply};
-
-fn env_number(name: &str, default: u64) -> u64 {
-    match std::env::var(name) {
-        Ok(text) => text
-            .trim()
-            .parse()
-            .unwrap_or_else(|_| panic!("{name} must be a whole number, got {text:?}")),
-        Err(_) => default,
-    }
-}
+use generated_input::{env_number, run_geppetto, script, seed};
 
 fn fixture(name: &str) -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -96,16 +87,7 @@ fn slope(samples: &[(f64, f64)]) -> f64 {
 #[test]
 fn mixed_workload_settles_every_run_and_keeps_memory_flat() {
     let seconds = env_number("GEPPETTO_SOAK_SECS", 30);
-    let seed = match std::env::var("GEPPETTO_SOAK_SEED") {
-        Ok(_) => env_number("GEPPETTO_SOAK_SEED", 1) & 0xffff_ffff,
-        Err(_) => {
-            let nanos = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map(|elapsed| elapsed.subsec_nanos())
-                .unwrap_or(0);
-            u64::from(nanos ^ std::process::id())
-        }
-    };
+    let seed = seed("GEPPETTO_SOAK_SEED");
     let concurrency = env_number("GEPPETTO_SOAK_CONCURRENCY", 16);
     let max_growth_mb = env_number("GEPPETTO_SOAK_MAX_GROWTH_MB", 256) as f64;
     eprintln!("soak: {seconds} s, seed {seed} (replay: GEPPETTO_SOAK_SEED={seed})");
@@ -113,69 +95,37 @@ fn mixed_workload_settles_every_run_and_keeps_memory_flat() {
     let provider = provider();
     let dir = std::env::temp_dir().join(format!("geppetto-soak-{}", std::process::id()));
     let profiles = provider.write_profile(&dir, "soak-fake");
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/soak/soak.js");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_geppetto"))
-        .arg("run")
-        .arg(&script)
-        .env("GEPPETTO_SOAK_SECS", seconds.to_string())
-        .env("GEPPETTO_SOAK_SEED", seed.to_string())
-        .env("GEPPETTO_SOAK_CONCURRENCY", concurrency.to_string())
-        .env("SOAK_PROFILE", "soak-fake")
-        .env("GEPPETTO_PROFILES", &profiles)
-        .env_remove("OPENAI_API_KEY")
-        .env("RUST_LOG", "error")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("cannot start geppetto");
-    let pid = child.id();
-    let mut stdout_pipe = child.stdout.take().expect("stdout");
-    let mut stderr_pipe = child.stderr.take().expect("stderr");
-    let stdout_reader = std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stdout_pipe.read_to_string(&mut text);
-        text
-    });
-    let stderr_reader = std::thread::spawn(move || {
-        let mut text = Vec::new();
-        let _ = stderr_pipe.read_to_end(&mut text);
-        String::from_utf8_lossy(&text).into_owned()
-    });
-
-    // Guard against a hang: the script stops starting runs at `seconds`; in-flight runs end soon.
-    let guard = Duration::from_secs(seconds + 120);
     let started = Instant::now();
     let mut samples: Vec<(f64, f64)> = Vec::new();
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for geppetto") {
-            break Some(status);
-        }
-        if started.elapsed() > guard {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        if let Some(kib) = rss_kib(pid) {
-            samples.push((started.elapsed().as_secs_f64(), kib as f64));
-        }
-        std::thread::sleep(Duration::from_millis(250));
-    };
+    // The script stops starting runs at `seconds`; in-flight runs end soon after.
+    let outcome = run_geppetto(
+        &script("soak.mjs"),
+        &[
+            ("GEPPETTO_SOAK_SECS", seconds.to_string()),
+            ("GEPPETTO_SOAK_SEED", seed.to_string()),
+            ("GEPPETTO_SOAK_CONCURRENCY", concurrency.to_string()),
+            ("SOAK_PROFILE", "soak-fake".to_string()),
+            ("GEPPETTO_PROFILES", profiles.display().to_string()),
+        ],
+        Duration::from_secs(seconds + 120),
+        |pid| {
+            if let Some(kib) = rss_kib(pid) {
+                samples.push((started.elapsed().as_secs_f64(), kib as f64));
+            }
+        },
+    );
     let _ = std::fs::remove_dir_all(&dir);
-    let stdout = stdout_reader.join().expect("stdout reader");
-    let stderr = stderr_reader.join().expect("stderr reader");
     let context = format!(
-        "seed {seed} (replay: GEPPETTO_SOAK_SEED={seed} GEPPETTO_SOAK_SECS={seconds} cargo test --test soak)\n\
-         stdout:\n{stdout}\nstderr (tail):\n{}",
-        &stderr[stderr.len().saturating_sub(8000)..]
+        "seed {seed} (replay: GEPPETTO_SOAK_SEED={seed} GEPPETTO_SOAK_SECS={seconds} cargo test --test soak)\n{}",
+        outcome.describe()
     );
-    let status = status.unwrap_or_else(|| panic!("the soak run did not finish: {context}"));
+    assert!(!outcome.shows_panic(), "panic text: {context}");
+    let status = outcome
+        .status
+        .unwrap_or_else(|| panic!("the soak run did not finish: {context}"));
+    assert!(status.success(), "the soak run failed: {context}");
     assert!(
-        !stdout.contains("panicked") && !stderr.contains("panicked"),
-        "panic text: {context}"
-    );
-    assert!(status.success(), "exit {:?}: {context}", status.code());
-    assert!(
-        stdout.contains(&format!("soak: ok seed={seed} ")),
+        outcome.stdout.contains(&format!("soak: ok seed={seed} ")),
         "no success line: {context}"
     );
 
@@ -205,5 +155,5 @@ fn mixed_workload_settles_every_run_and_keeps_memory_flat() {
     } else {
         eprintln!("soak: too few RSS samples after warm-up to fit a slope");
     }
-    eprintln!("{}", stdout.lines().last().unwrap_or(""));
+    eprintln!("{}", outcome.stdout.lines().last().unwrap_or(""));
 }

@@ -1,4 +1,4 @@
-// soak.js: a mixed workload for a given duration on one runtime — start() with listeners, cancel
+// soak.mjs: a mixed workload for a given duration on one runtime — start() with listeners, cancel
 // at random points, run timeouts, failing tools, hooks that retry or abort, nested synchronous
 // runs, and provider faults against the test's in-process fake provider (profile SOAK_PROFILE).
 // Run by tests/soak.rs, which samples the process's RSS; see docs/reliability.md.
@@ -6,7 +6,8 @@
 // Checks for every run: it settles exactly once, no event arrives after settlement, a successful
 // run ends with a `final` event, and the session history is intact after a failure (as before the
 // run, plus the seed) or holds the output after a success.
-const gp = require("geppetto");
+import gp from "geppetto";
+import { seededRandom } from "./prng.mjs";
 const T = gp.turns;
 
 const SECONDS = Number(ENV.GEPPETTO_SOAK_SECS || 30);
@@ -14,14 +15,7 @@ const SEED = Number(ENV.GEPPETTO_SOAK_SEED || 1) >>> 0;
 const CONCURRENCY = Number(ENV.GEPPETTO_SOAK_CONCURRENCY || 16);
 const PROFILE = ENV.SOAK_PROFILE;
 
-let prngState = SEED;
-function random() {
-  prngState = (prngState + 0x6d2b79f5) >>> 0;
-  let t = prngState;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-}
+const random = seededRandom(SEED);
 const pick = (items) => items[Math.floor(random() * items.length)];
 const between = (lo, hi) => lo + Math.floor(random() * (hi - lo + 1));
 

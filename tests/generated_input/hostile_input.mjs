@@ -1,28 +1,21 @@
-// hostile_input.js: calls every function of the `geppetto` module (namespaces, handle methods,
+// hostile_input.mjs: calls every function of the `geppetto` module (namespaces, handle methods,
 // builder and registry methods) and the harness globals with generated hostile arguments and a
 // generated `this`, then checks that the same runtime still runs a session, a tool loop and a
 // start() correctly. Run by tests/hostile_input.rs; see docs/reliability.md.
 //
-//   GEPPETTO_HOSTILE_SEED=<u32> GEPPETTO_HOSTILE_ITERATIONS=<n> geppetto run tests/hostile/hostile_input.js
+//   GEPPETTO_HOSTILE_SEED=<u32> GEPPETTO_HOSTILE_ITERATIONS=<n> geppetto run tests/generated_input/hostile_input.mjs
 //
 // Checks: every throw (and every rejection) is an Error with a non-empty message, no message
 // mentions a panic; the Rust side (tests/hostile_input.rs) checks the exit status and that no
 // panic text reaches stdout or stderr.
-const gp = require("geppetto");
+import gp from "geppetto";
+import { seededRandom } from "./prng.mjs";
 const T = gp.turns;
 
 const SEED = Number(ENV.GEPPETTO_HOSTILE_SEED || 1) >>> 0;
 const ITERATIONS = Math.max(0, Math.floor(Number(ENV.GEPPETTO_HOSTILE_ITERATIONS || 1000))) || 0;
 
-// ---- seeded PRNG (mulberry32) ----------------------------------------------------------------
-let prngState = SEED;
-function random() {
-  prngState = (prngState + 0x6d2b79f5) >>> 0;
-  let t = prngState;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-}
+const random = seededRandom(SEED);
 const pick = (items) => items[Math.floor(random() * items.length)];
 const chance = (p) => random() < p;
 
