@@ -148,7 +148,7 @@ pub(crate) async fn read_stream(
     out: &mut Accumulator<'_>,
     cancel: &CancellationToken,
 ) -> Result<(), StepError> {
-    let mut events = response.bytes_stream().eventsource();
+    let mut events = Box::pin(super::sse_lines::split_lines(response.bytes_stream())).eventsource();
     let mut last_event: Option<String> = None;
     loop {
         let next = tokio::select! {
@@ -211,7 +211,7 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
         .trim()
         .parse()
         .ok()?;
-    // `try_`: a huge value (1e300) would panic in `from_secs_f64`; it is capped later anyway.
+    // A server's `Retry-After: 1e300` is beyond any `Duration`: ignored (backoff applies).
     Duration::try_from_secs_f64(seconds).ok()
 }
 
