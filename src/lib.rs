@@ -22,5 +22,6 @@ pub mod generated;
 pub mod host;
 pub mod inference;
 pub mod owner;
+pub mod profiles;
 pub mod providers;
 pub mod runtime;
