@@ -7,6 +7,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::env::Env;
+use super::outbound::OutboundPolicy;
 
 /// Which wire protocol an engine speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -263,6 +264,10 @@ pub struct ProviderConfig {
     /// Maximum output tokens. Anthropic requires a value; [`DEFAULT_ANTHROPIC_MAX_TOKENS`] is sent
     /// when none is given.
     pub max_tokens: Option<u64>,
+    /// Stop sequences (`stop` / `stop_sequences` / `stopSequences`); empty: none sent.
+    pub stop: Vec<String>,
+    /// Which destinations requests may reach (open for `fromConfig`/`fromProfile`).
+    pub outbound: OutboundPolicy,
     /// Whole-request timeout (connect to last byte). `None`: only the connect and idle timeouts
     /// below apply, so long streamed answers are not cut off.
     pub timeout: Option<Duration>,
@@ -323,6 +328,8 @@ impl ProviderConfig {
             temperature: options.temperature,
             top_p: options.top_p,
             max_tokens: options.max_tokens,
+            stop: Vec::new(),
+            outbound: OutboundPolicy::Open,
             timeout: options.timeout,
             retry: RetryPolicy::default(),
         })
