@@ -11,6 +11,7 @@ mod js_engine;
 mod js_middleware;
 mod js_tools;
 mod module;
+pub mod profiles;
 mod runs;
 mod table;
 

@@ -21,6 +21,7 @@ use crate::inference::{
     ToolRegistry, Turn,
 };
 use crate::owner::{WeakOwnerHandle, local};
+use crate::profiles::HostProfiles;
 use crate::runtime::NativeModule;
 
 /// Builds a provider engine from JS options (`fromConfig`), or from a profile name and options
@@ -46,6 +47,9 @@ pub struct GeppettoModule {
     pub providers: Option<ProviderFactory>,
     /// Environment for provider resolution (API keys, `PINOCCHIO_PROFILE`).
     pub env: BTreeMap<String, String>,
+    /// The host profile registry of `inferenceProfiles.resolve()`/`default()`; `None`: not
+    /// configured (nothing is loaded implicitly).
+    pub profiles: Option<HostProfiles>,
 }
 
 impl std::fmt::Debug for GeppettoModule {
@@ -65,7 +69,10 @@ impl NativeModule for GeppettoModule {
     fn exports<'js>(&self, ctx: &Ctx<'js>) -> rquickjs::Result<Object<'js>> {
         let native = self.native_ops(ctx)?;
         let glue: Function = ctx.eval(include_str!("../../js/geppetto.js"))?;
-        glue.call((native,))
+        let exports: Object = glue.call((native.clone(),))?;
+        let profiles: Function = ctx.eval(include_str!("../../js/profiles.js"))?;
+        profiles.call::<_, ()>((native, exports.clone()))?;
+        Ok(exports)
     }
 }
 
@@ -137,6 +144,7 @@ impl GeppettoModule {
         self.engine_ops(ctx, &native)?;
         self.tool_ops(ctx, &native)?;
         self.session_ops(ctx, &native)?;
+        super::profiles::register(ctx, &native, self.profiles.clone())?;
         Ok(native)
     }
 
@@ -332,7 +340,9 @@ impl GeppettoModule {
         native.set(
             "releaseHandle",
             Function::new(ctx.clone(), |kind: String, id: f64| {
-                table::release(&kind, id as u64)
+                if !super::profiles::release(&kind, id as u64) {
+                    table::release(&kind, id as u64)
+                }
             })?,
         )?;
         native.set(

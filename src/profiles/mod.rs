@@ -25,3 +25,28 @@ pub use document::{Profile, Registry, StackRef};
 pub use error::ProfileError;
 pub use settings::{InferenceSettings, LineageEntry, ModelInfo, Provenance, redact};
 pub use source::{RegistrySource, parse_sources};
+
+/// The host's profile registry (`--profile-registries`, `GEPPETTO_PROFILE_REGISTRIES`, or the
+/// embedder's builder) and default profile (`--profile`, `GEPPETTO_DEFAULT_PROFILE`): what
+/// `inferenceProfiles.resolve()` and `inferenceProfiles.default()` use.
+#[derive(Debug, Clone)]
+pub struct HostProfiles {
+    /// The loaded registry chain.
+    pub registry: std::sync::Arc<ProfileRegistry>,
+    /// The profile resolved when a script names none.
+    pub default_profile: Option<String>,
+}
+
+impl HostProfiles {
+    /// Loads `sources` (a comma-separated list, see [`parse_sources`]) once.
+    pub fn load(
+        sources: &str,
+        default_profile: Option<String>,
+    ) -> Result<HostProfiles, ProfileError> {
+        let entries = parse_sources(sources)?;
+        Ok(HostProfiles {
+            registry: std::sync::Arc::new(ProfileRegistry::load(&entries)?),
+            default_profile: default_profile.filter(|slug| !slug.trim().is_empty()),
+        })
+    }
+}
