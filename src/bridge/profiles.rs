@@ -360,12 +360,6 @@ fn rerank_request<'js>(
             "rerank options.topN must be an integer: value is not a JavaScript safe integer".into(),
         ));
     }
-    if number < 1.0 || number > docs.len() as f64 {
-        return Err(fail(format!(
-            "rerank options.topN ({number}) must be between 1 and {}",
-            docs.len()
-        )));
-    }
     let model: Value = options.get("model")?;
     let model = if model.is_undefined() || model.is_null() {
         None
@@ -380,7 +374,7 @@ fn rerank_request<'js>(
     Ok(RerankRequest {
         query,
         documents: docs,
-        top_n: number as usize,
+        top_n: number as i64,
         model,
     })
 }

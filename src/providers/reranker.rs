@@ -60,8 +60,8 @@ pub struct RerankRequest {
     pub query: String,
     /// The documents.
     pub documents: Vec<RerankDocument>,
-    /// How many results (1..=documents).
-    pub top_n: usize,
+    /// How many results (must be 1..=documents; signed so out-of-range input is reported as given).
+    pub top_n: i64,
     /// Expected model; must equal the provider model when given.
     pub model: Option<String>,
 }
@@ -244,7 +244,7 @@ impl Reranker {
                 return Err(invalid("rerank documents contain a duplicate id"));
             }
         }
-        if request.top_n < 1 || request.top_n > request.documents.len() {
+        if request.top_n < 1 || request.top_n as u64 > request.documents.len() as u64 {
             return Err(invalid(format!(
                 "rerank options.topN ({}) must be between 1 and {}",
                 request.top_n,
@@ -350,7 +350,7 @@ impl Reranker {
         {
             return Err(bad("names another model"));
         }
-        if wire.results.len() != request.top_n {
+        if wire.results.len() as i64 != request.top_n {
             return Err(bad(&format!(
                 "has {} results but topN is {}",
                 wire.results.len(),
