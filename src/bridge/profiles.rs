@@ -56,9 +56,24 @@ fn with<T>(f: impl FnOnce(&mut Objects) -> T) -> T {
     OBJECTS.with(|objects| f(&mut objects.borrow_mut()))
 }
 
-fn next_id(objects: &mut Objects) -> u64 {
-    objects.next_id += 1;
-    objects.next_id
+/// Stores `value` in the map `pick` selects; returns its new id.
+fn insert<T>(pick: impl FnOnce(&mut Objects) -> &mut HashMap<u64, T>, value: T) -> u64 {
+    with(|objects| {
+        objects.next_id += 1;
+        let id = objects.next_id;
+        pick(objects).insert(id, value);
+        id
+    })
+}
+
+/// The object with that id in the map `pick` selects; `missing` (a TypeError) when absent.
+fn lookup<T: Clone>(
+    ctx: &Ctx<'_>,
+    pick: impl FnOnce(&Objects) -> &HashMap<u64, T>,
+    id: f64,
+    missing: &str,
+) -> rquickjs::Result<T> {
+    with(|objects| pick(objects).get(&(id as u64)).cloned()).ok_or_else(|| type_error(ctx, missing))
 }
 
 /// Forgets the object of `kind` with that id (its JS wrapper was collected); returns whether the
@@ -197,11 +212,7 @@ fn registry_entry(
 }
 
 fn add_settings(settings: InferenceSettings) -> f64 {
-    with(|objects| {
-        let id = next_id(objects);
-        objects.settings.insert(id, Arc::new(settings));
-        id as f64
-    })
+    insert(|o| &mut o.settings, Arc::new(settings)) as f64
 }
 
 fn settings_by_id(ctx: &Ctx<'_>, id: f64) -> rquickjs::Result<Arc<InferenceSettings>> {
@@ -400,18 +411,14 @@ fn registry_ops<'js>(
         Function::new(ctx.clone(), |ctx: Ctx<'js>, source: Value<'js>| {
             let entries = source_entries(&ctx, &source)?;
             let registry = ProfileRegistry::load(&entries).map_err(|e| profile_error(&ctx, e))?;
-            Ok::<_, rquickjs::Error>(with(|objects| {
-                let id = next_id(objects);
-                objects.registries.insert(
-                    id,
-                    RegistryEntry {
-                        registry: Arc::new(registry),
-                        closed: false,
-                        host_default_profile: None,
-                    },
-                );
-                id as f64
-            }))
+            Ok::<_, rquickjs::Error>(insert(
+                |o| &mut o.registries,
+                RegistryEntry {
+                    registry: Arc::new(registry),
+                    closed: false,
+                    host_default_profile: None,
+                },
+            ) as f64)
         })?,
     )?;
     let default_host = host.clone();
@@ -424,18 +431,14 @@ fn registry_ops<'js>(
                     "inferenceProfiles.default requires a configured profile registry",
                 ));
             };
-            Ok(with(|objects| {
-                let id = next_id(objects);
-                objects.registries.insert(
-                    id,
-                    RegistryEntry {
-                        registry: host.registry.clone(),
-                        closed: false,
-                        host_default_profile: host.default_profile.clone(),
-                    },
-                );
-                id as f64
-            }))
+            Ok(insert(
+                |o| &mut o.registries,
+                RegistryEntry {
+                    registry: host.registry.clone(),
+                    closed: false,
+                    host_default_profile: host.default_profile.clone(),
+                },
+            ) as f64)
         })?,
     )?;
     native.set(
@@ -605,16 +608,11 @@ fn client_ops<'js>(ctx: &Ctx<'js>, native: &Object<'js>) -> rquickjs::Result<()>
             let client = EmbeddingsConfig::from_settings(&settings)
                 .and_then(EmbeddingsClient::new)
                 .map_err(|e| error(&ctx, &format!("embeddings(settings): {e}")))?;
-            Ok::<_, rquickjs::Error>(with(|objects| {
-                let id = next_id(objects);
-                objects.embeddings.insert(id, Arc::new(client));
-                id as f64
-            }))
+            Ok::<_, rquickjs::Error>(insert(|o| &mut o.embeddings, Arc::new(client)) as f64)
         })?,
     )?;
     let embeddings = |ctx: &Ctx<'_>, id: f64| {
-        with(|objects| objects.embeddings.get(&(id as u64)).cloned())
-            .ok_or_else(|| type_error(ctx, "expected embeddings reference"))
+        lookup(ctx, |o| &o.embeddings, id, "expected embeddings reference")
     };
     native.set(
         "embeddingsModel",
@@ -645,17 +643,11 @@ fn client_ops<'js>(ctx: &Ctx<'js>, native: &Object<'js>) -> rquickjs::Result<()>
             let settings = settings_by_id(&ctx, id)?;
             let reranker = Reranker::from_settings(&settings)
                 .map_err(|e| error(&ctx, &format!("reranker(settings): {e}")))?;
-            Ok::<_, rquickjs::Error>(with(|objects| {
-                let id = next_id(objects);
-                objects.rerankers.insert(id, Arc::new(reranker));
-                id as f64
-            }))
+            Ok::<_, rquickjs::Error>(insert(|o| &mut o.rerankers, Arc::new(reranker)) as f64)
         })?,
     )?;
-    let reranker = |ctx: &Ctx<'_>, id: f64| {
-        with(|objects| objects.rerankers.get(&(id as u64)).cloned())
-            .ok_or_else(|| type_error(ctx, "expected reranker reference"))
-    };
+    let reranker =
+        |ctx: &Ctx<'_>, id: f64| lookup(ctx, |o| &o.rerankers, id, "expected reranker reference");
     native.set(
         "rerankerModel",
         Function::new(ctx.clone(), move |ctx: Ctx<'js>, id: f64| {
@@ -728,11 +720,7 @@ fn start_rerank<'js>(
     let keep_alive = local::keep_alive().ok_or_else(unavailable)?;
     let settle = local::register_callback(ctx, settle.into_value()).ok_or_else(unavailable)?;
     let token = CancellationToken::new();
-    let run_id = with(|objects| {
-        let id = next_id(objects);
-        objects.rerank_runs.insert(id, token.clone());
-        id
-    });
+    let run_id = insert(|o| &mut o.rerank_runs, token.clone());
     tokio.spawn(async move {
         let outcome = reranker.rerank(&request, &token).await;
         let Some(owner) = owner.upgrade() else { return };

@@ -174,7 +174,7 @@ pub fn provider_config_from_settings(
             Some(seconds) if seconds.is_finite() && seconds > 0.0 && seconds < 1e9 => {
                 Some(Duration::from_secs_f64(seconds))
             }
-            Some(seconds) if seconds == 0.0 => None,
+            Some(0.0) => None,
             _ => {
                 return Err(invalid(
                     "client.timeout_second must be a non-negative number".into(),
