@@ -303,6 +303,14 @@ fn sqlite_sources_load_and_the_last_source_wins() {
         .unwrap();
     assert_eq!(resolved.values()["chat"]["engine"], "from-db");
     assert_eq!(resolved.provenance().registry_slug, "db");
+    // A database under any name is recognized by its header; an SQLite URI opens read-only.
+    let disguised = dir.join("registry.conf");
+    std::fs::copy(&db, &disguised).unwrap();
+    let dsn = format!("sqlite-dsn:file:{}?mode=ro", db.display());
+    for source in [disguised.display().to_string(), dsn] {
+        let registry = ProfileRegistry::load(std::slice::from_ref(&source)).unwrap();
+        assert_eq!(registry.list_registries()[0].slug, "db", "{source}");
+    }
     let reversed = ProfileRegistry::load(&[sources[1].clone(), sources[0].clone()]).unwrap();
     let resolved = reversed
         .resolve(&ResolveInput {

@@ -7,8 +7,10 @@
 //! engine (`createSession`, `agent().engine()`) takes them.
 //!
 //! **Entry point for agents:** [`settings_of`] turns a settings wrapper id into its
-//! [`InferenceSettings`], and [`engine_for_settings`] into an `Arc<dyn Engine>` (what
-//! `agent().inference(settings)` needs); the JS glue exposes the same as `native.settingsEngine`.
+//! [`InferenceSettings`], and [`crate::providers::engine_from_settings`] turns those into an
+//! `Arc<dyn Engine>` (what `agent().inference(settings)` needs). In JS, `native.internal.settingsId(value,
+//! missingText)` checks a wrapper (the contract's texts) and `native.internal.engineFromSettings(settings)`
+//! builds the engine handle.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -21,14 +23,13 @@ use tokio_util::sync::CancellationToken;
 
 use super::codec::json_to_js;
 use super::table;
-use crate::inference::Engine;
 use crate::owner::local;
 use crate::profiles::{
     HostProfiles, InferenceSettings, ProfileError, ProfileRegistry, ResolveInput,
 };
 use crate::providers::embeddings::{EmbeddingsClient, EmbeddingsConfig};
+use crate::providers::engine_from_settings;
 use crate::providers::reranker::{RerankDocument, RerankRequest, RerankResponse, Reranker};
-use crate::providers::{SettingsEngineError, engine_from_settings};
 
 /// A registry wrapper: the chain it shows and whether this wrapper was closed.
 struct RegistryEntry {
@@ -94,13 +95,6 @@ pub fn release(kind: &str, id: u64) -> bool {
 /// The settings behind a settings wrapper id.
 pub fn settings_of(id: u64) -> Option<Arc<InferenceSettings>> {
     with(|objects| objects.settings.get(&id).cloned())
-}
-
-/// The provider engine for a settings wrapper id (the `agent().inference(settings)` entry point);
-/// errors have the contract's `invalid settings for provider <p>: …` texts.
-pub fn engine_for_settings(id: u64) -> Result<Arc<dyn Engine>, String> {
-    let settings = settings_of(id).ok_or_else(|| WRAPPER_EXPECTED.to_string())?;
-    engine_from_settings(&settings).map_err(|e: SettingsEngineError| e.to_string())
 }
 
 const WRAPPER_EXPECTED: &str = "expected registry-resolved InferenceSettings wrapper";
