@@ -124,7 +124,7 @@
           state.reject(e);
         }
         var cancel = function () { if (runId) native.rerankerCancel(runId); };
-        return { promise: promise, cancel: cancel, close: cancel };
+        return internal.handle({ promise: promise, cancel: cancel, close: cancel }, "rerankRun", 0);
       },
       model: function () { return native.rerankerModel(id); },
     };

@@ -708,3 +708,56 @@ fn reranker_settings_and_request_validation() {
         "rerank request model \"x\" does not match provider model \"bge-reranker\": invalid rerank request",
     );
 }
+
+#[test]
+fn stop_sequences_reach_every_wire_format_that_has_them() {
+    use geppetto::providers::ProviderEngine;
+    let body = |api_type: &str, key: &str| {
+        let settings = settings(json!({
+            "api": {"api_keys": {key: "k"}},
+            "chat": {"api_type": api_type, "engine": "m", "stop": ["STOP"], "max_response_tokens": 10},
+        }));
+        let config = provider_config_from_settings(&settings).unwrap();
+        ProviderEngine::new("t", config)
+            .unwrap()
+            .request_body(&user_turn("hi"), None)
+            .unwrap()
+    };
+    assert_eq!(body("openai", "openai-api-key")["stop"], json!(["STOP"]));
+    assert_eq!(
+        body("claude", "claude-api-key")["stop_sequences"],
+        json!(["STOP"])
+    );
+    assert_eq!(
+        body("gemini", "gemini-api-key")["generationConfig"]["stopSequences"],
+        json!(["STOP"])
+    );
+    let responses = body("openai-responses", "openai-api-key");
+    assert_eq!(responses["max_output_tokens"], 10);
+    assert!(
+        responses.get("stop").is_none(),
+        "the Responses API has no stop field"
+    );
+}
+
+#[tokio::test]
+async fn a_cancelled_rerank_stops_waiting_for_a_silent_server() {
+    // Accepts connections and never answers.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    let reranker = Reranker::from_settings(&rerank_settings(&url, json!({}))).unwrap();
+    let cancel = CancellationToken::new();
+    let trigger = cancel.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        trigger.cancel();
+    });
+    let error = reranker.rerank(&documents(), &cancel).await.unwrap_err();
+    assert_eq!(error, RerankError::Canceled);
+}

@@ -316,8 +316,13 @@ fn rerank_request<'js>(
     let mut docs = Vec::with_capacity(array.len());
     for (index, item) in array.iter::<Value>().enumerate() {
         let item = item?;
-        let Some(object) = item.as_object().filter(|_| !item.is_null()) else {
+        if item.is_null() || item.is_undefined() {
             return Err(fail(format!("rerank document {index} is null")));
+        }
+        let Some(object) = item.as_object() else {
+            return Err(fail(format!(
+                "rerank document {index} requires a non-empty string id"
+            )));
         };
         let text_field = |name: &str| -> rquickjs::Result<Option<String>> {
             let value: Value = object.get(name)?;

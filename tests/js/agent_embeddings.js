@@ -77,6 +77,7 @@ check([undefined, docs, { topN: 1 }], "rerank query is required");
 check(["q", [], { topN: 1 }], "rerank requires at least one document");
 check(["q", [docs[0], null], { topN: 1 }], "rerank document 1 is null");
 check(["q", [{ id: "", text: "t" }], { topN: 1 }], "rerank document 0 requires a non-empty string id");
+check(["q", ["just text"], { topN: 1 }], "rerank document 0 requires a non-empty string id");
 check(["q", [{ id: 3, text: "t" }], { topN: 1 }], "rerank document 0 requires a non-empty string id");
 check(["q", [{ id: "a", text: "" }], { topN: 1 }], "rerank document 0 requires non-empty string text");
 check(["q", [docs[0], { id: "a", text: "again" }], { topN: 1 }], "rerank documents contain a duplicate id");
@@ -103,6 +104,9 @@ expectThrow(() => reranker.rerankAsync("q", docs, null), "options are required (
 (async () => {
   const { promise, cancel, close } = reranker.rerankAsync("q", docs, { topN: 1 });
   eq([typeof cancel, typeof close], ["function", "function"], "handle methods");
+  const extra = reranker.rerankAsync("q", docs, { topN: 1 });
+  eq(extra.__geppetto_ref.kind, "rerankRun", "the handle carries a hidden ref");
+  extra.promise.catch(() => {});
   let failure;
   try {
     await promise;
