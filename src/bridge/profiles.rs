@@ -17,11 +17,13 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use rquickjs::function::Opt;
-use rquickjs::{Array, Ctx, Exception, Function, Object, Value};
+use rquickjs::{Array, Ctx, Function, Object, Value};
 use serde_json::{Value as Json, json};
 use tokio_util::sync::CancellationToken;
 
-use super::codec::json_to_js;
+use super::argument::{error, type_error};
+use super::codec::{self, json_to_js};
+use super::module::handle_id;
 use super::table;
 use crate::owner::local;
 use crate::profiles::{
@@ -74,7 +76,8 @@ fn lookup<T: Clone>(
     id: f64,
     missing: &str,
 ) -> rquickjs::Result<T> {
-    with(|objects| pick(objects).get(&(id as u64)).cloned()).ok_or_else(|| type_error(ctx, missing))
+    with(|objects| pick(objects).get(&handle_id(id)).cloned())
+        .ok_or_else(|| type_error(ctx, missing))
 }
 
 /// Forgets the object of `kind` with that id (its JS wrapper was collected); returns whether the
@@ -99,19 +102,18 @@ pub fn settings_of(id: u64) -> Option<Arc<InferenceSettings>> {
 
 const WRAPPER_EXPECTED: &str = "expected registry-resolved InferenceSettings wrapper";
 
-fn error(ctx: &Ctx<'_>, message: &str) -> rquickjs::Error {
-    Exception::throw_message(ctx, message)
-}
-
-fn type_error(ctx: &Ctx<'_>, message: &str) -> rquickjs::Error {
-    Exception::throw_type(ctx, message)
+/// `value` as a Rust string when it is a JS string (lone surrogates replaced), else `None`.
+fn js_string<'js>(ctx: &Ctx<'js>, value: &Value<'js>) -> rquickjs::Result<Option<String>> {
+    value
+        .as_string()
+        .map(|text| codec::string(ctx, text))
+        .transpose()
 }
 
 /// The source entries of `load(source)`, with the contract's texts.
 fn source_entries<'js>(ctx: &Ctx<'js>, value: &Value<'js>) -> rquickjs::Result<Vec<String>> {
-    if let Some(text) = value.as_string() {
-        return crate::profiles::parse_sources(&text.to_string()?)
-            .map_err(|e| error(ctx, &e.to_string()));
+    if let Some(text) = js_string(ctx, value)? {
+        return crate::profiles::parse_sources(&text).map_err(|e| error(ctx, &e.to_string()));
     }
     let Some(array) = value.as_array() else {
         return Err(error(
@@ -122,7 +124,7 @@ fn source_entries<'js>(ctx: &Ctx<'js>, value: &Value<'js>) -> rquickjs::Result<V
     let mut entries = Vec::with_capacity(array.len());
     for (index, item) in array.iter::<Value>().enumerate() {
         let item = item?;
-        match item.as_string().map(|s| s.to_string()).transpose()? {
+        match js_string(ctx, &item)? {
             Some(entry) if !entry.trim().is_empty() => entries.push(entry.trim().to_string()),
             _ => {
                 return Err(error(
@@ -152,10 +154,10 @@ fn resolve_input<'js>(
             profile: default_profile.cloned(),
         });
     }
-    if let Some(text) = value.as_string() {
+    if let Some(text) = js_string(ctx, value)? {
         return Ok(ResolveInput {
             registry: None,
-            profile: Some(text.to_string()?),
+            profile: Some(text),
         });
     }
     let object = value
@@ -171,8 +173,7 @@ fn resolve_input<'js>(
         let mut found = None;
         for name in names {
             let item: Value = object.get(name)?;
-            if let Some(text) = item.as_string() {
-                let text = text.to_string()?;
+            if let Some(text) = js_string(ctx, &item)? {
                 if !text.trim().is_empty() {
                     found = Some(text);
                 }
@@ -197,7 +198,7 @@ fn registry_entry(
     id: f64,
     method: &str,
 ) -> rquickjs::Result<(Arc<ProfileRegistry>, Option<String>)> {
-    with(|objects| match objects.registries.get(&(id as u64)) {
+    with(|objects| match objects.registries.get(&handle_id(id)) {
         Some(entry) if entry.closed => Err(format!("{method} called after registry.close")),
         Some(entry) => Ok((entry.registry.clone(), entry.host_default_profile.clone())),
         None => Err(format!("{method} called after registry.close")),
@@ -210,7 +211,7 @@ fn add_settings(settings: InferenceSettings) -> f64 {
 }
 
 fn settings_by_id(ctx: &Ctx<'_>, id: f64) -> rquickjs::Result<Arc<InferenceSettings>> {
-    settings_of(id as u64).ok_or_else(|| error(ctx, &format!("{WRAPPER_EXPECTED}, got object")))
+    settings_of(handle_id(id)).ok_or_else(|| error(ctx, &format!("{WRAPPER_EXPECTED}, got object")))
 }
 
 /// `toJSON()`: the redacted settings plus `provenance`.
@@ -306,9 +307,8 @@ fn rerank_request<'js>(
     options: &Value<'js>,
 ) -> rquickjs::Result<RerankRequest> {
     let fail = |reason: String| error(ctx, &format!("{reason}{REQUEST_SUFFIX}"));
-    let query = match query.as_string() {
-        Some(text) => text.to_string()?,
-        None => return Err(fail("rerank query is required".into())),
+    let Some(query) = js_string(ctx, query)? else {
+        return Err(fail("rerank query is required".into()));
     };
     let Some(array) = documents.as_array() else {
         return Err(fail("rerank requires at least one document".into()));
@@ -326,7 +326,7 @@ fn rerank_request<'js>(
         };
         let text_field = |name: &str| -> rquickjs::Result<Option<String>> {
             let value: Value = object.get(name)?;
-            value.as_string().map(|s| s.to_string()).transpose()
+            js_string(ctx, &value)
         };
         let id = text_field("id")?
             .filter(|id| !id.is_empty())
@@ -375,10 +375,8 @@ fn rerank_request<'js>(
         None
     } else {
         Some(
-            model
-                .as_string()
-                .ok_or_else(|| fail("rerank options.model must be a string".into()))?
-                .to_string()?,
+            js_string(ctx, &model)?
+                .ok_or_else(|| fail("rerank options.model must be a string".into()))?,
         )
     };
     Ok(RerankRequest {
@@ -509,9 +507,7 @@ fn registry_ops<'js>(
             |ctx: Ctx<'js>, id: f64, slug: Opt<Value<'js>>| {
                 let (registry, _) = registry_entry(&ctx, id, "registry.listProfiles")?;
                 let slug = match slug.0 {
-                    Some(value) if value.is_string() => {
-                        Some(value.as_string().unwrap().to_string()?)
-                    }
+                    Some(value) if value.is_string() => js_string(&ctx, &value)?,
                     Some(value) if !(value.is_undefined() || value.is_null()) => {
                         return Err(type_error(
                             &ctx,
@@ -534,7 +530,7 @@ fn registry_ops<'js>(
         "registryClose",
         Function::new(ctx.clone(), |id: f64| {
             with(|objects| {
-                if let Some(entry) = objects.registries.get_mut(&(id as u64)) {
+                if let Some(entry) = objects.registries.get_mut(&handle_id(id)) {
                     entry.closed = true;
                 }
             })
@@ -697,7 +693,7 @@ fn client_ops<'js>(ctx: &Ctx<'js>, native: &Object<'js>) -> rquickjs::Result<()>
     native.set(
         "rerankerCancel",
         Function::new(ctx.clone(), |id: f64| {
-            if let Some(token) = with(|objects| objects.rerank_runs.get(&(id as u64)).cloned()) {
+            if let Some(token) = with(|objects| objects.rerank_runs.get(&handle_id(id)).cloned()) {
                 token.cancel();
             }
         })?,
