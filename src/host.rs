@@ -28,6 +28,7 @@ pub fn with_geppetto_profiles(host: ScriptHost, profiles: Option<HostProfiles>) 
         providers: Some(provider_factory(host.env.iter().collect())),
         env: host.env.clone(),
         profiles,
+        profile_base_settings: None,
     };
     host.with_module(Arc::new(module))
 }

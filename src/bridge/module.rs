@@ -53,6 +53,9 @@ pub struct GeppettoModule {
     /// The host profile registry of `inferenceProfiles.resolve()`/`default()`; `None`: not
     /// configured (nothing is loaded implicitly).
     pub profiles: Option<HostProfiles>,
+    /// Base inference settings (YAML shape) every resolved profile is merged over, for the host
+    /// registry and registries scripts load alike; `None`: no base layer.
+    pub profile_base_settings: Option<serde_json::Map<String, Json>>,
 }
 
 impl std::fmt::Debug for GeppettoModule {
@@ -143,7 +146,12 @@ impl GeppettoModule {
         self.engine_ops(ctx, &native)?;
         self.tool_ops(ctx, &native)?;
         self.session_ops(ctx, &native)?;
-        super::profiles::register(ctx, &native, self.profiles.clone())?;
+        super::profiles::register(
+            ctx,
+            &native,
+            self.profiles.clone(),
+            self.profile_base_settings.clone(),
+        )?;
         Ok(native)
     }
 

@@ -392,8 +392,13 @@ pub fn register<'js>(
     ctx: &Ctx<'js>,
     native: &Object<'js>,
     host: Option<HostProfiles>,
+    base_settings: Option<serde_json::Map<String, Json>>,
 ) -> rquickjs::Result<()> {
-    registry_ops(ctx, native, host)?;
+    let host = host.map(|host| match &base_settings {
+        Some(base) => host.with_base_settings(base.clone()),
+        None => host,
+    });
+    registry_ops(ctx, native, host, base_settings)?;
     settings_ops(ctx, native)?;
     client_ops(ctx, native)
 }
@@ -402,12 +407,17 @@ fn registry_ops<'js>(
     ctx: &Ctx<'js>,
     native: &Object<'js>,
     host: Option<HostProfiles>,
+    base_settings: Option<serde_json::Map<String, Json>>,
 ) -> rquickjs::Result<()> {
     native.set(
         "profilesLoad",
-        Function::new(ctx.clone(), |ctx: Ctx<'js>, source: Value<'js>| {
+        Function::new(ctx.clone(), move |ctx: Ctx<'js>, source: Value<'js>| {
             let entries = source_entries(&ctx, &source)?;
-            let registry = ProfileRegistry::load(&entries).map_err(|e| profile_error(&ctx, e))?;
+            let mut registry =
+                ProfileRegistry::load(&entries).map_err(|e| profile_error(&ctx, e))?;
+            if let Some(base) = &base_settings {
+                registry = registry.with_base_settings(base.clone());
+            }
             Ok::<_, rquickjs::Error>(insert(
                 |o| &mut o.registries,
                 RegistryEntry {

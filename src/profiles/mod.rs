@@ -49,4 +49,15 @@ impl HostProfiles {
             default_profile: default_profile.filter(|slug| !slug.trim().is_empty()),
         })
     }
+
+    /// These profiles with `base` settings under every resolved profile.
+    pub fn with_base_settings(
+        self,
+        base: serde_json::Map<String, serde_json::Value>,
+    ) -> HostProfiles {
+        HostProfiles {
+            registry: std::sync::Arc::new((*self.registry).clone().with_base_settings(base)),
+            default_profile: self.default_profile,
+        }
+    }
 }
