@@ -447,6 +447,9 @@ fn embeddings_settings_errors() {
     );
     let config = EmbeddingsConfig::from_settings(&settings(json!({"api": {"api_keys": {"openai-api-key": "k"}}, "embeddings": {"type": "openai", "engine": "e"}}))).unwrap();
     assert_eq!(config.dimensions, 1536);
+    assert_eq!(config.timeout, std::time::Duration::from_secs(120));
+    let config = EmbeddingsConfig::from_settings(&settings(json!({"api": {"api_keys": {"openai-api-key": "k"}}, "client": {"timeout_second": 7}, "embeddings": {"type": "openai", "engine": "e"}}))).unwrap();
+    assert_eq!(config.timeout, std::time::Duration::from_secs(7));
 }
 
 fn rerank_settings(base_url: &str, extra: Value) -> InferenceSettings {

@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use super::config::ApiKey;
+use super::from_settings::client_timeout;
 use crate::profiles::InferenceSettings;
 
 /// Dimensions used for OpenAI models when the settings name none.
@@ -24,6 +25,7 @@ pub const FILE_CACHE_DEFAULT_BYTES: u64 = 1 << 30;
 
 const OPENAI_DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
 const OLLAMA_DEFAULT_BASE_URL: &str = "http://localhost:11434";
+/// Whole-request timeout when `client.timeout_second` is not set.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Which embeddings API a client speaks.
@@ -71,6 +73,8 @@ pub struct EmbeddingsConfig {
     pub base_url: String,
     /// The cache.
     pub cache: CacheKind,
+    /// Whole-request timeout (`client.timeout_second`, default two minutes).
+    pub timeout: Duration,
 }
 
 /// The model description of `model()`.
@@ -208,7 +212,11 @@ impl EmbeddingsConfig {
             },
             _ => CacheKind::None,
         };
+        let timeout = client_timeout(settings)
+            .map_err(|reason| EmbeddingsError::Invalid(reason.into()))?
+            .unwrap_or(REQUEST_TIMEOUT);
         Ok(EmbeddingsConfig {
+            timeout,
             provider,
             model,
             dimensions,
@@ -239,7 +247,7 @@ impl EmbeddingsClient {
     pub fn new(config: EmbeddingsConfig) -> Result<EmbeddingsClient, EmbeddingsError> {
         let http = reqwest::Client::builder()
             .user_agent(concat!("geppetto-rs/", env!("CARGO_PKG_VERSION")))
-            .timeout(REQUEST_TIMEOUT)
+            .timeout(config.timeout)
             .build()
             .map_err(|_| EmbeddingsError::Invalid("cannot build the HTTP client".into()))?;
         let cache = match &config.cache {

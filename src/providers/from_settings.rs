@@ -165,23 +165,7 @@ pub fn provider_config_from_settings(
             .collect::<Result<_, _>>()?,
         Some(_) => return Err(invalid("chat.stop must be a list of strings".into())),
     };
-    let timeout = match settings
-        .section("client")
-        .and_then(|client| client.get("timeout_second"))
-    {
-        None | Some(Value::Null) => None,
-        Some(value) => match value.as_f64() {
-            Some(seconds) if seconds.is_finite() && seconds > 0.0 && seconds < 1e9 => {
-                Some(Duration::from_secs_f64(seconds))
-            }
-            Some(0.0) => None,
-            _ => {
-                return Err(invalid(
-                    "client.timeout_second must be a non-negative number".into(),
-                ));
-            }
-        },
-    };
+    let timeout = client_timeout(settings).map_err(|reason| invalid(reason.into()))?;
     Ok(ProviderConfig {
         api_type,
         model,
@@ -218,6 +202,24 @@ pub fn outbound_policy(settings: &InferenceSettings, names: &[&str]) -> Outbound
         key: names[0].to_string(),
         allow_http: flag("allow_http", "allow-http"),
         allow_local_networks: flag("allow_local_networks", "allow-local-networks"),
+    }
+}
+
+/// `client.timeout_second` as a whole-request timeout: `None` when absent or 0; an error text when
+/// it is not a non-negative number (below 10^9 seconds).
+pub fn client_timeout(settings: &InferenceSettings) -> Result<Option<Duration>, &'static str> {
+    match settings
+        .section("client")
+        .and_then(|client| client.get("timeout_second"))
+    {
+        None | Some(Value::Null) => Ok(None),
+        Some(value) => match value.as_f64() {
+            Some(0.0) => Ok(None),
+            Some(seconds) if seconds.is_finite() && seconds > 0.0 && seconds < 1e9 => {
+                Ok(Some(Duration::from_secs_f64(seconds)))
+            }
+            _ => Err("client.timeout_second must be a non-negative number"),
+        },
     }
 }
 

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
-use super::from_settings::outbound_policy;
+use super::from_settings::{client_timeout, outbound_policy};
 use super::outbound::OutboundPolicy;
 use crate::profiles::InferenceSettings;
 
@@ -19,6 +19,7 @@ pub const RERANK_PROVIDER: &str = "llama.cpp";
 pub const DEFAULT_MAX_REQUEST_BYTES: usize = 2 << 20;
 /// Default `rerank.max_response_bytes` (1 MiB).
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 1 << 20;
+/// Whole-request timeout when `client.timeout_second` is not set.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Why a rerank could not be set up or done. Texts end as the contract says.
@@ -195,10 +196,13 @@ impl Reranker {
                     .ok_or_else(|| invalid(format!("rerank.{key} must be a positive integer"))),
             }
         };
+        let timeout = client_timeout(settings)
+            .map_err(invalid)?
+            .unwrap_or(REQUEST_TIMEOUT);
         let http = reqwest::Client::builder()
             .user_agent(concat!("geppetto-rs/", env!("CARGO_PKG_VERSION")))
             .redirect(reqwest::redirect::Policy::none())
-            .timeout(REQUEST_TIMEOUT)
+            .timeout(timeout)
             .build()
             .map_err(|_| RerankError::Transport)?;
         Ok(Reranker {
