@@ -29,6 +29,7 @@ pub fn with_geppetto_profiles(host: ScriptHost, profiles: Option<HostProfiles>) 
         env: host.env.clone(),
         profiles,
         profile_base_settings: None,
+        bearer_tokens: None,
     };
     host.with_module(Arc::new(module))
 }

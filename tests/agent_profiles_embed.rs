@@ -1,5 +1,6 @@
 //! The profile side of the `geppetto` module as an embedder configures it: a host registry and
-//! base settings every resolved profile is merged over (host and script-loaded registries alike).
+//! base settings every resolved profile is merged over (host and script-loaded registries alike),
+//! and a bearer-token source for keys the profiles lack.
 
 use std::sync::Arc;
 
@@ -45,4 +46,56 @@ async fn base_settings_apply_to_host_and_loaded_registries() {
             assert_eq!(&side[key], value, "{key} in {side}");
         }
     }
+}
+
+/// Keys by name, as an embedder's secret store would hand them out.
+struct Vault;
+
+impl geppetto::providers::BearerTokenSource for Vault {
+    fn token(&self, key_name: &str) -> Option<String> {
+        (key_name == "openai-api-key").then(|| "sk-from-the-vault".to_string())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bearer_token_source_supplies_keys_profiles_lack() {
+    let engines = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/profiles/agent/engines.yaml"
+    );
+    let script = format!(
+        r#"
+        const gp = require("geppetto");
+        const reg = gp.inferenceProfiles.load({engines:?});
+        const engine = gp.engine().inference(reg.resolve("missing-key")).build();
+        const model = gp.embeddings(reg.resolve("emb-openai-no-key")).model();
+        JSON.stringify([engine.name, model.name, JSON.stringify(reg.resolve("missing-key")).includes("vault")]);
+        "#
+    );
+    let run = |module: GeppettoModule, script: String| async move {
+        let host = ScriptHost::default().with_module(Arc::new(module));
+        let owner = Owner::spawn(host.configure(OwnerOptions::default())).expect("owner");
+        owner
+            .call("build", move |ctx| ctx.eval::<String, _>(script))
+            .await
+    };
+    let with_vault = GeppettoModule {
+        bearer_tokens: Some(Arc::new(Vault)),
+        ..GeppettoModule::default()
+    };
+    let out = run(with_vault, script.replace("claude-no-key", "claude"))
+        .await
+        .expect("call");
+    assert_eq!(
+        out,
+        r#"["inferenceSettings","text-embedding-3-small",null,false]"#
+    );
+    let error = run(GeppettoModule::default(), script).await.unwrap_err();
+    assert!(
+        error
+            .message()
+            .contains("invalid settings for provider openai: missing API key openai-api-key"),
+        "{}",
+        error.message()
+    );
 }

@@ -56,6 +56,9 @@ pub struct GeppettoModule {
     /// Base inference settings (YAML shape) every resolved profile is merged over, for the host
     /// registry and registries scripts load alike; `None`: no base layer.
     pub profile_base_settings: Option<serde_json::Map<String, Json>>,
+    /// API keys for settings-built engines and embeddings that profiles do not hold; `None`:
+    /// keys come from the settings only.
+    pub bearer_tokens: Option<Arc<dyn crate::providers::BearerTokenSource>>,
 }
 
 impl std::fmt::Debug for GeppettoModule {
@@ -146,12 +149,7 @@ impl GeppettoModule {
         self.engine_ops(ctx, &native)?;
         self.tool_ops(ctx, &native)?;
         self.session_ops(ctx, &native)?;
-        super::profiles::register(
-            ctx,
-            &native,
-            self.profiles.clone(),
-            self.profile_base_settings.clone(),
-        )?;
+        super::profiles::register(ctx, &native, self)?;
         Ok(native)
     }
 

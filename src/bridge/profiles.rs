@@ -23,6 +23,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::argument::{error, type_error};
 use super::codec::{self, json_to_js};
+use super::module::GeppettoModule;
 use super::module::handle_id;
 use super::table;
 use crate::owner::local;
@@ -30,8 +31,8 @@ use crate::profiles::{
     HostProfiles, InferenceSettings, ProfileError, ProfileRegistry, ResolveInput,
 };
 use crate::providers::embeddings::{EmbeddingsClient, EmbeddingsConfig};
-use crate::providers::engine_from_settings;
 use crate::providers::reranker::{RerankDocument, RerankRequest, RerankResponse, Reranker};
+use crate::providers::{BearerTokenSource, engine_from_settings_with_tokens};
 
 /// A registry wrapper: the chain it shows and whether this wrapper was closed.
 struct RegistryEntry {
@@ -387,20 +388,21 @@ fn rerank_request<'js>(
     })
 }
 
-/// Registers the native ops of this file on `native`.
+/// Registers the native ops of this file on `native`, configured by `module`'s profile fields
+/// (host registry, base settings, bearer-token source).
 pub fn register<'js>(
     ctx: &Ctx<'js>,
     native: &Object<'js>,
-    host: Option<HostProfiles>,
-    base_settings: Option<serde_json::Map<String, Json>>,
+    module: &GeppettoModule,
 ) -> rquickjs::Result<()> {
-    let host = host.map(|host| match &base_settings {
+    let base_settings = module.profile_base_settings.clone();
+    let host = module.profiles.clone().map(|host| match &base_settings {
         Some(base) => host.with_base_settings(base.clone()),
         None => host,
     });
     registry_ops(ctx, native, host, base_settings)?;
-    settings_ops(ctx, native)?;
-    client_ops(ctx, native)
+    settings_ops(ctx, native, module.bearer_tokens.clone())?;
+    client_ops(ctx, native, module.bearer_tokens.clone())
 }
 
 fn registry_ops<'js>(
@@ -549,7 +551,11 @@ fn registry_ops<'js>(
     Ok(())
 }
 
-fn settings_ops<'js>(ctx: &Ctx<'js>, native: &Object<'js>) -> rquickjs::Result<()> {
+fn settings_ops<'js>(
+    ctx: &Ctx<'js>,
+    native: &Object<'js>,
+    tokens: Option<Arc<dyn BearerTokenSource>>,
+) -> rquickjs::Result<()> {
     native.set(
         "settingsJSON",
         Function::new(ctx.clone(), |ctx: Ctx<'js>, id: f64| {
@@ -587,10 +593,10 @@ fn settings_ops<'js>(ctx: &Ctx<'js>, native: &Object<'js>) -> rquickjs::Result<(
     )?;
     native.set(
         "settingsEngine",
-        Function::new(ctx.clone(), |ctx: Ctx<'js>, id: f64| {
+        Function::new(ctx.clone(), move |ctx: Ctx<'js>, id: f64| {
             let settings = settings_by_id(&ctx, id)?;
-            let engine =
-                engine_from_settings(&settings).map_err(|e| error(&ctx, &e.to_string()))?;
+            let engine = engine_from_settings_with_tokens(&settings, tokens.as_deref())
+                .map_err(|e| error(&ctx, &e.to_string()))?;
             let made = Array::new(ctx.clone())?;
             made.set(0, table::add_engine(engine) as f64)?;
             made.set(1, json_to_js(&ctx, &settings.provenance().to_json())?)?;
@@ -605,12 +611,16 @@ fn settings_ops<'js>(ctx: &Ctx<'js>, native: &Object<'js>) -> rquickjs::Result<(
     Ok(())
 }
 
-fn client_ops<'js>(ctx: &Ctx<'js>, native: &Object<'js>) -> rquickjs::Result<()> {
+fn client_ops<'js>(
+    ctx: &Ctx<'js>,
+    native: &Object<'js>,
+    tokens: Option<Arc<dyn BearerTokenSource>>,
+) -> rquickjs::Result<()> {
     native.set(
         "embeddingsCreate",
-        Function::new(ctx.clone(), |ctx: Ctx<'js>, id: f64| {
+        Function::new(ctx.clone(), move |ctx: Ctx<'js>, id: f64| {
             let settings = settings_by_id(&ctx, id)?;
-            let client = EmbeddingsConfig::from_settings(&settings)
+            let client = EmbeddingsConfig::from_settings_with_tokens(&settings, tokens.as_deref())
                 .and_then(EmbeddingsClient::new)
                 .map_err(|e| error(&ctx, &format!("embeddings(settings): {e}")))?;
             Ok::<_, rquickjs::Error>(insert(|o| &mut o.embeddings, Arc::new(client)) as f64)

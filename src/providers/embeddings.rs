@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use super::config::ApiKey;
-use super::from_settings::client_timeout;
+use super::from_settings::{BearerTokenSource, client_timeout};
 use crate::profiles::InferenceSettings;
 
 /// Dimensions used for OpenAI models when the settings name none.
@@ -137,6 +137,15 @@ impl EmbeddingsConfig {
     pub fn from_settings(
         settings: &InferenceSettings,
     ) -> Result<EmbeddingsConfig, EmbeddingsError> {
+        EmbeddingsConfig::from_settings_with_tokens(settings, None)
+    }
+
+    /// [`from_settings`](Self::from_settings), asking `tokens` for `openai-api-key` when the
+    /// settings lack it.
+    pub fn from_settings_with_tokens(
+        settings: &InferenceSettings,
+        tokens: Option<&dyn BearerTokenSource>,
+    ) -> Result<EmbeddingsConfig, EmbeddingsError> {
         let section = settings.section("embeddings");
         let get = |key: &str| section.and_then(|s| s.get(key)).filter(|v| !v.is_null());
         let text = |key: &str| {
@@ -181,7 +190,9 @@ impl EmbeddingsConfig {
         let (api_key, base_url) = match provider {
             EmbeddingsProvider::OpenAi => (
                 Some(ApiKey::new(
-                    overlaid("api_keys", "openai-api-key").ok_or(EmbeddingsError::NoApiKey)?,
+                    overlaid("api_keys", "openai-api-key")
+                        .or_else(|| tokens.and_then(|t| t.token("openai-api-key")))
+                        .ok_or(EmbeddingsError::NoApiKey)?,
                 )),
                 overlaid("base_urls", "openai-base-url")
                     .unwrap_or_else(|| OPENAI_DEFAULT_BASE_URL.into()),

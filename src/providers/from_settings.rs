@@ -34,11 +34,31 @@ pub enum SettingsEngineError {
     Client(String),
 }
 
-/// The provider settings of `settings`: the provider name as written (`chat.api_type`, default
-/// `openai`) and the engine configuration, outbound policy included. Touches no network.
+/// Where an embedder supplies API keys that profiles do not hold (the Rust form of Go's
+/// bearer-token source). Asked by key name (`openai-api-key`, `claude-api-key`, ...) only when the
+/// settings lack that key, when an engine or embeddings client is built.
+pub trait BearerTokenSource: Send + Sync {
+    /// The key named `key_name`, if this source has one.
+    fn token(&self, key_name: &str) -> Option<String>;
+}
+
+/// The provider settings of `settings` (see [`provider_config_from_settings_with_tokens`]), with
+/// keys from the settings only.
 pub fn provider_config_from_settings(
     settings: &InferenceSettings,
 ) -> Result<ProviderConfig, SettingsEngineError> {
+    provider_config_from_settings_with_tokens(settings, None)
+}
+
+/// The engine configuration of `settings`, outbound policy included; a key the settings lack is
+/// asked of `tokens`. Touches no network.
+pub fn provider_config_from_settings_with_tokens(
+    settings: &InferenceSettings,
+    tokens: Option<&dyn BearerTokenSource>,
+) -> Result<ProviderConfig, SettingsEngineError> {
+    let key = |name: &str| {
+        string_in(settings, "api_keys", name).or_else(|| tokens.and_then(|t| t.token(name)))
+    };
     let chat = settings.section("chat");
     let provider = chat
         .and_then(|chat| chat.get("api_type"))
@@ -72,19 +92,16 @@ pub fn provider_config_from_settings(
                 "openai-responses-api-key",
                 "openai-api-key",
             ];
-            KEYS.iter()
-                .find_map(|name| string_in(settings, "api_keys", name))
-                .ok_or_else(|| {
-                    invalid(format!(
-                        "missing API key openai-responses-api-key (or fallback {})",
-                        KEYS.join(", ")
-                    ))
-                })?
+            KEYS.iter().find_map(|name| key(name)).ok_or_else(|| {
+                invalid(format!(
+                    "missing API key openai-responses-api-key (or fallback {})",
+                    KEYS.join(", ")
+                ))
+            })?
         }
         _ => {
             let name = format!("{prefix}-api-key");
-            string_in(settings, "api_keys", &name)
-                .ok_or_else(|| invalid(format!("missing API key {name}")))?
+            key(&name).ok_or_else(|| invalid(format!("missing API key {name}")))?
         }
     };
     let base_url = match provider.as_str() {
@@ -237,7 +254,15 @@ fn string_in(settings: &InferenceSettings, map: &str, name: &str) -> Option<Stri
 pub fn engine_from_settings(
     settings: &InferenceSettings,
 ) -> Result<Arc<dyn Engine>, SettingsEngineError> {
-    let config = provider_config_from_settings(settings)?;
+    engine_from_settings_with_tokens(settings, None)
+}
+
+/// [`engine_from_settings`], asking `tokens` for a key the settings lack.
+pub fn engine_from_settings_with_tokens(
+    settings: &InferenceSettings,
+    tokens: Option<&dyn BearerTokenSource>,
+) -> Result<Arc<dyn Engine>, SettingsEngineError> {
+    let config = provider_config_from_settings_with_tokens(settings, tokens)?;
     let engine =
         ProviderEngine::new(SETTINGS_ENGINE_NAME, config).map_err(SettingsEngineError::Client)?;
     Ok(Arc::new(engine))

@@ -49,7 +49,9 @@ mod transport;
 pub use config::{ApiKey, ApiType, EngineOptions, ProviderConfig, RetryPolicy};
 pub use engine::ProviderEngine;
 pub use env::Env;
-pub use from_settings::{SettingsEngineError, engine_from_settings};
+pub use from_settings::{
+    BearerTokenSource, SettingsEngineError, engine_from_settings, engine_from_settings_with_tokens,
+};
 pub use outbound::OutboundPolicy;
 pub use profiles::{ResolvedProfile, resolve_profile};
 
