@@ -83,12 +83,10 @@ async fn a_bearer_token_source_supplies_keys_profiles_lack() {
         bearer_tokens: Some(Arc::new(Vault)),
         ..GeppettoModule::default()
     };
-    let out = run(with_vault, script.replace("claude-no-key", "claude"))
-        .await
-        .expect("call");
+    let out = run(with_vault, script.clone()).await.expect("call");
     assert_eq!(
         out,
-        r#"["inferenceSettings","text-embedding-3-small",null,false]"#
+        r#"["inferenceSettings","text-embedding-3-small",false]"#
     );
     let error = run(GeppettoModule::default(), script).await.unwrap_err();
     assert!(
