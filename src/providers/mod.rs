@@ -14,7 +14,8 @@
 //! - [`embeddings`]: OpenAI and Ollama embeddings clients with memory/file caches.
 //! - [`reranker`]: the llama.cpp reranker with strict request and response checks.
 //! - [`engine`]: the [`Engine`] implementation: events, cancellation, errors.
-//! - `transport`: HTTP client, retries, error mapping, server-sent event reading.
+//! - `transport`: HTTP client, retries, error mapping, server-sent event reading; `sse_lines`
+//!   feeds the event parser whole lines (linear time for long events).
 //! - `conversation`: a turn as provider-neutral messages, tool calls paired with results.
 //! - `request`: what several wire formats put into their requests alike (role-merged messages,
 //!   sampling settings, tool definitions, the API key header).
@@ -44,6 +45,7 @@ pub mod outbound;
 pub mod profiles;
 mod request;
 pub mod reranker;
+mod sse_lines;
 mod transport;
 
 pub use config::{ApiKey, ApiType, EngineOptions, ProviderConfig, RetryPolicy};
