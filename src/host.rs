@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
-use crate::bridge::{GeppettoModule, ProviderFactory, ProviderRequest};
+use crate::bridge::{
+    DatabaseSource, GeppettoModule, ProviderFactory, ProviderRequest, database_modules,
+};
 use crate::inference::ToolRegistry;
 use crate::inference::tools::default_host_tools;
 use crate::providers::{self, Env};
@@ -22,6 +24,14 @@ pub fn with_geppetto(host: ScriptHost) -> ScriptHost {
         env: host.env.clone(),
     };
     host.with_module(Arc::new(module))
+}
+
+/// `host` with the `database` module registered under both its names (`database`, `db`),
+/// starting from `source`.
+pub fn with_database(host: ScriptHost, source: DatabaseSource) -> ScriptHost {
+    database_modules(source)
+        .into_iter()
+        .fold(host, ScriptHost::with_module)
 }
 
 /// Provider engines for `fromConfig` and `fromProfile`, resolving API keys and profiles against

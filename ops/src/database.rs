@@ -200,7 +200,11 @@ pub enum ConnectionSource {
     Open(Connection),
 }
 
-/// Identifies a transaction of one [`DatabaseConnection`].
+/// Transaction ids are unique in the process, so an id outliving its connection never names a
+/// transaction of a later one.
+static NEXT_TRANSACTION: AtomicU64 = AtomicU64::new(1);
+
+/// Identifies a transaction of a [`DatabaseConnection`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct TransactionId(u64);
 
@@ -266,7 +270,6 @@ pub struct DatabaseConnection {
     interrupt: Arc<InterruptHandle>,
     running: Arc<Running>,
     next_request: AtomicU64,
-    next_transaction: Arc<AtomicU64>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -310,7 +313,6 @@ impl DatabaseConnection {
             interrupt,
             running,
             next_request: AtomicU64::new(1),
-            next_transaction: Arc::new(AtomicU64::new(1)),
             thread: Some(thread),
         })
     }
@@ -327,10 +329,9 @@ impl DatabaseConnection {
 
     /// Starts a transaction (`BEGIN`). SQLite's error when one is open already.
     pub fn begin(&self) -> Pending<TransactionId> {
-        let ids = self.next_transaction.clone();
         self.submit(move |worker| {
             worker.connection.execute_batch("BEGIN")?;
-            let id = TransactionId(ids.fetch_add(1, Ordering::Relaxed));
+            let id = TransactionId(NEXT_TRANSACTION.fetch_add(1, Ordering::Relaxed));
             worker.transaction = Some(id);
             Ok(id)
         })
@@ -392,32 +393,33 @@ impl DatabaseConnection {
 
     /// Rolls `transaction` back if it is still open (its handle was dropped); never fails.
     pub fn abandon(&self, transaction: TransactionId) {
-        let _ = self.submit(move |worker| {
+        self.enqueue(Box::new(move |worker| {
             if worker.transaction == Some(transaction) {
                 worker.transaction = None;
                 let _ = worker.connection.execute_batch("ROLLBACK");
             }
-            Ok(())
-        });
+        }));
     }
 
-    /// Queues `job` on the connection thread.
+    /// Queues `job` on the connection thread; returns its request id and whether it was queued.
+    fn enqueue(&self, job: Job) -> (u64, bool) {
+        let id = self.next_request.fetch_add(1, Ordering::Relaxed);
+        let sent = self
+            .requests
+            .as_ref()
+            .is_some_and(|requests| requests.send(Request { id, job }).is_ok());
+        (id, sent)
+    }
+
+    /// Queues `job` on the connection thread; its answer comes through the returned future.
     fn submit<T: Send + 'static>(
         &self,
         job: impl FnOnce(&mut Worker) -> Result<T, DatabaseError> + Send + 'static,
     ) -> Pending<T> {
-        let id = self.next_request.fetch_add(1, Ordering::Relaxed);
         let (reply, answer) = tokio::sync::oneshot::channel();
-        let request = Request {
-            id,
-            job: Box::new(move |worker| {
-                let _ = reply.send(job(worker));
-            }),
-        };
-        let sent = self
-            .requests
-            .as_ref()
-            .is_some_and(|requests| requests.send(request).is_ok());
+        let (id, sent) = self.enqueue(Box::new(move |worker| {
+            let _ = reply.send(job(worker));
+        }));
         Pending {
             id,
             answer: sent.then_some(answer),

@@ -1,11 +1,13 @@
-//! The JS ↔ Rust boundary of the `geppetto` module: the codec, the handle table, JS-backed engines,
-//! middlewares, tools and hooks, runs, and the module definition.
+//! The JS ↔ Rust boundary of the built-in modules: for `geppetto` the codec, the handle table,
+//! JS-backed engines, middlewares, tools and hooks, runs, and the module definition; the `database`
+//! module.
 //!
 //! **Architecture Invariant:** `bridge/` and `runtime/` are the only places that name rquickjs
 //! types (besides the generic `owner/`). JS values never leave the owner thread: JS functions are
 //! named outside by callback ids, and turns cross as plain data.
 
 pub mod codec;
+mod database;
 mod invoke;
 mod js_engine;
 mod js_middleware;
@@ -14,6 +16,7 @@ mod module;
 mod runs;
 mod table;
 
+pub use database::{DATABASE_MODULE_NAMES, DatabaseModule, DatabaseSource, database_modules};
 pub use invoke::InvokeError;
 pub use js_engine::JsFunctionEngine;
 pub use js_middleware::JsMiddleware;

@@ -60,6 +60,7 @@ pub async fn run(args: RunArgs) -> ExitCode {
         ..ScriptHost::default()
     };
     let host = crate::host::with_geppetto(host);
+    let host = crate::host::with_database(host, crate::bridge::DatabaseSource::Unconfigured);
     let options = host.configure(OwnerOptions::default());
     let owner = match Owner::spawn(options) {
         Ok(owner) => owner,
