@@ -22,6 +22,7 @@ pub fn with_geppetto(host: ScriptHost) -> ScriptHost {
         host_tools: Some(default_host_tools()),
         providers: Some(provider_factory(host.env.iter().collect())),
         env: host.env.clone(),
+        ..GeppettoModule::default()
     };
     host.with_module(Arc::new(module))
 }

@@ -12,6 +12,7 @@ mod argument;
 pub mod codec;
 mod database;
 mod hooks;
+pub mod host_calls;
 mod invoke;
 mod js_engine;
 mod js_middleware;
@@ -26,7 +27,7 @@ pub use invoke::InvokeError;
 pub use js_engine::JsFunctionEngine;
 pub use js_middleware::JsMiddleware;
 pub use js_tools::{JsHooks, JsTool};
-pub use module::{GeppettoModule, ProviderFactory, ProviderRequest};
+pub use module::{GeppettoModule, HostMiddlewareFactory, ProviderFactory, ProviderRequest};
 pub use runs::event_json;
 pub use table::live_objects;
 

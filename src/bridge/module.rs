@@ -40,6 +40,9 @@ pub enum ProviderRequest<'a> {
     Profile(&'a str, EngineOptions),
 }
 
+/// The hidden property of a JS handle object holding `{kind, id}` (`REF` in `js/geppetto.js`).
+pub(crate) const REF_PROPERTY: &str = "__geppetto_ref";
+
 /// The `geppetto` module with its host configuration.
 #[derive(Clone, Default)]
 pub struct GeppettoModule {
@@ -49,7 +52,14 @@ pub struct GeppettoModule {
     pub providers: Option<ProviderFactory>,
     /// Environment for provider resolution (API keys, `PINOCCHIO_PROFILE`).
     pub env: BTreeMap<String, String>,
+    /// Middlewares the embedder offers to `middlewares.go(name, options?)`, by name; a name here
+    /// takes precedence over a built-in host middleware of the same name.
+    pub host_middlewares: BTreeMap<String, HostMiddlewareFactory>,
 }
+
+/// Builds an embedder's host middleware from the script's options (a JSON object, or none).
+pub type HostMiddlewareFactory =
+    Arc<dyn Fn(Option<&Json>) -> Result<Arc<dyn Middleware>, String> + Send + Sync>;
 
 impl std::fmt::Debug for GeppettoModule {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -337,17 +347,25 @@ impl GeppettoModule {
     }
 
     fn session_ops<'js>(&self, ctx: &Ctx<'js>, native: &Object<'js>) -> rquickjs::Result<()> {
+        let host_middlewares = self.host_middlewares.clone();
         native.set(
             "createSession",
             Function::new(
                 ctx.clone(),
-                |ctx: Ctx<'js>,
+                move |ctx: Ctx<'js>,
                  engine: f64,
                  middlewares: Vec<Array<'js>>,
                  tools: Option<f64>,
                  settings: Value<'js>,
                  hooks: Value<'js>| {
-                    create_session(&ctx, engine, middlewares, tools, settings, hooks)
+                    let specs = SessionSpecs {
+                        engine,
+                        middlewares,
+                        tools,
+                        settings,
+                        hooks,
+                    };
+                    create_session(&ctx, &host_middlewares, specs)
                 },
             )?,
         )?;
@@ -485,14 +503,27 @@ fn provider_engine<'js>(
     Ok(made)
 }
 
-fn create_session<'js>(
-    ctx: &Ctx<'js>,
+/// The arguments of the `createSession` op.
+struct SessionSpecs<'js> {
     engine: f64,
-    middleware_specs: Vec<Array<'js>>,
+    middlewares: Vec<Array<'js>>,
     tools: Option<f64>,
     settings: Value<'js>,
     hooks: Value<'js>,
+}
+
+fn create_session<'js>(
+    ctx: &Ctx<'js>,
+    host_middlewares: &BTreeMap<String, HostMiddlewareFactory>,
+    specs: SessionSpecs<'js>,
 ) -> rquickjs::Result<f64> {
+    let SessionSpecs {
+        engine,
+        middlewares: middleware_specs,
+        tools,
+        settings,
+        hooks,
+    } = specs;
     let engine =
         table::engine(handle_id(engine)).ok_or_else(|| type_error(ctx, NOT_AN_ENGINE))?;
     let mut config = SessionConfig::new(engine);
@@ -501,8 +532,11 @@ fn create_session<'js>(
         let middleware = if kind == "go" {
             let name: String = spec.get(1)?;
             let options = options::middleware_options(ctx, spec.get(2)?)?;
-            crate::inference::middlewares::host_middleware(&name, options.as_ref())
-                .map_err(|message| error(ctx, &message))?
+            match host_middlewares.get(&name) {
+                Some(factory) => factory(options.as_ref()),
+                None => crate::inference::middlewares::host_middleware(&name, options.as_ref()),
+            }
+            .map_err(|message| error(ctx, &message))?
         } else {
             let id: f64 = spec.get(1)?;
             table::middleware(handle_id(id)).ok_or_else(|| type_error(ctx, NOT_A_MIDDLEWARE))?

@@ -4,6 +4,7 @@
 pub mod globals;
 pub mod modules;
 pub mod rejections;
+pub mod rust_module;
 pub mod script;
 
 use std::collections::BTreeMap;
@@ -11,7 +12,8 @@ use std::sync::Arc;
 
 pub use modules::{ModuleRegistry, NativeModule};
 pub use rejections::ScriptFailure;
-pub use script::{ScriptKind, run_to_completion};
+pub use rust_module::{Exports, RustModule};
+pub use script::{ScriptKind, module_namespace, run_to_completion};
 
 use crate::owner::OwnerOptions;
 
