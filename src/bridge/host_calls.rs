@@ -28,6 +28,21 @@ pub enum JsName {
     },
 }
 
+impl JsName {
+    /// `globalThis.<path>` (dots walk into objects).
+    pub fn global(path: &str) -> JsName {
+        JsName::Global(path.to_string())
+    }
+
+    /// The export `name` of the ES module evaluated as `module`.
+    pub fn export(module: &str, name: &str) -> JsName {
+        JsName::Export {
+            module: module.to_string(),
+            name: name.to_string(),
+        }
+    }
+}
+
 impl std::fmt::Display for JsName {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
