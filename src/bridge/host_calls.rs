@@ -4,7 +4,7 @@
 
 use rquickjs::function::Rest;
 use rquickjs::promise::PromiseState;
-use rquickjs::{Ctx, Object, Promise, Value};
+use rquickjs::{Ctx, Exception, Object, Promise, Value};
 use serde_json::Value as Json;
 
 use super::codec::{js_to_json, json_to_js};
@@ -90,55 +90,49 @@ pub fn lookup<'js>(ctx: &Ctx<'js>, name: &JsName) -> Result<Value<'js>, ScriptFa
 
 /// Calls the function `name` names with `args` spread as its arguments. A returned promise is
 /// awaited while the owner serves other work; its value (or the function's) comes back as JSON.
-pub fn call_json(ctx: &Ctx<'_>, name: &JsName, args: Vec<Json>) -> Result<Json, ScriptFailure> {
-    let function = lookup(ctx, name)?
+/// A JS exception stays pending in `ctx` (the owner turns it into its error, with the stack, or
+/// into an interruption).
+pub fn call_json(ctx: &Ctx<'_>, name: &JsName, args: Vec<Json>) -> rquickjs::Result<Json> {
+    let raise = |failure: ScriptFailure| Exception::throw_message(ctx, &failure.message);
+    let function = lookup(ctx, name)
+        .map_err(raise)?
         .into_function()
-        .ok_or_else(|| failure(format!("{name} is not a function")))?;
+        .ok_or_else(|| Exception::throw_type(ctx, &format!("{name} is not a function")))?;
     let args = args
         .iter()
         .map(|arg| json_to_js(ctx, arg))
-        .collect::<rquickjs::Result<Vec<_>>>()
-        .map_err(|error| thrown(ctx, error))?;
-    let result: Value = function
-        .call((Rest(args),))
-        .map_err(|error| thrown(ctx, error))?;
+        .collect::<rquickjs::Result<Vec<_>>>()?;
+    let result: Value = function.call((Rest(args),))?;
     let result = match result.as_promise() {
         Some(promise) => settled(ctx, name, promise.clone())?,
         None => result,
     };
-    js_to_json(ctx, result).map_err(|error| thrown(ctx, error))
+    js_to_json(ctx, result)
 }
 
-/// Waits for `promise` while serving the mailbox, jobs and timers; its value or rejection.
+/// Waits for `promise` while serving the mailbox, jobs and timers; its value, or its rejection
+/// rethrown.
 fn settled<'js>(
     ctx: &Ctx<'js>,
     name: &JsName,
     promise: Promise<'js>,
-) -> Result<Value<'js>, ScriptFailure> {
+) -> rquickjs::Result<Value<'js>> {
     local::run_until_idle_or(ctx, "host-call", || {
         promise.state() != PromiseState::Pending
     })
-    .map_err(|error| failure(error.message()))?;
+    .map_err(|error| Exception::throw_message(ctx, &error.message()))?;
     match promise.state() {
-        PromiseState::Resolved => match promise.result::<Value>() {
-            Some(result) => result.map_err(|error| thrown(ctx, error)),
-            None => Err(failure(format!(
-                "the promise returned by {name} has no value"
-            ))),
+        PromiseState::Resolved | PromiseState::Rejected => match promise.result::<Value>() {
+            Some(result) => result,
+            None => Err(Exception::throw_message(
+                ctx,
+                &format!("the promise returned by {name} has no value"),
+            )),
         },
-        PromiseState::Rejected => {
-            let reason = promise
-                .result::<Value>()
-                .and_then(Result::err)
-                .map(|_| ctx.catch());
-            Err(reason.map_or_else(
-                || failure(format!("the promise returned by {name} was rejected")),
-                |reason| ScriptFailure::from_value(&reason),
-            ))
-        }
-        PromiseState::Pending => Err(failure(format!(
-            "the promise returned by {name} never settled"
-        ))),
+        PromiseState::Pending => Err(Exception::throw_message(
+            ctx,
+            &format!("the promise returned by {name} never settled"),
+        )),
     }
 }
 

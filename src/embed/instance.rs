@@ -209,9 +209,9 @@ impl Instance {
         let result = self
             .owner
             .call_with(settings.call_options(), "embed-call", move |ctx| {
-                Ok(host_calls::call_json(ctx, &function, args))
+                host_calls::call_json(ctx, &function, args)
             })
-            .await??;
+            .await?;
         serde_json::from_value(result).map_err(|source| EmbedError::Convert {
             what: "result",
             source,
