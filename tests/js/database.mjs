@@ -103,6 +103,15 @@ expectThrow(() => tx.commit(), "transaction commit: FOREIGN KEY constraint faile
 expectThrow(() => tx.exec("select 1"), "database transaction is closed");
 eq(db.query("select count(*) as n from child")[0].n, 0, "the failed commit was rolled back");
 
+// An uncommitted transaction whose object is collected is rolled back.
+(function () {
+  const forgotten = db.begin();
+  forgotten.exec("insert into notes (title) values (?)", "forgotten");
+})();
+await new Promise((resolve) => setTimeout(resolve, 0));
+eq(db.query("select count(*) as n from notes where title = 'forgotten'")[0].n, 0, "collected transaction rolled back");
+db.begin().rollback(); // no transaction is left open
+
 // ---- async variants ----------------------------------------------------------------------------
 eq(await db.execAsync("insert into notes (title) values (?)", "async"),
   { success: true, rowsAffected: 1, lastInsertId: 5 }, "execAsync");
