@@ -12,14 +12,15 @@
 use std::path::PathBuf;
 
 use futures_util::StreamExt;
-use geppetto::embed::{
-    Block, EmbedError, EventKind, JsName, RunSettings, Runtime, Script, Turn,
-};
+use geppetto::embed::{Block, EmbedError, EventKind, JsName, RunSettings, Runtime, Script, Turn};
 
 /// The notes a new file starts with.
 const SEED_NOTES: [(&str, &str); 3] = [
     ("Groceries", "milk, eggs, coffee beans"),
-    ("Meeting", "quarterly planning with the coffee team on Thursday"),
+    (
+        "Meeting",
+        "quarterly planning with the coffee team on Thursday",
+    ),
     ("Ideas", "a notes assistant embedded in a Rust service"),
 ];
 
@@ -73,7 +74,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     let runtime = builder.spawn()?;
-    let agent = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/notes_assistant/agent.js");
+    let agent = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/notes_assistant/agent.js"
+    );
     let instance = runtime.eval(Script::file(agent)?).await?;
 
     println!("user: {question}");

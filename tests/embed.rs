@@ -45,8 +45,14 @@ fn duplicate_module_names_fail_the_spawn() {
     let checks = [
         (Runtime::builder().geppetto().geppetto(), "geppetto"),
         (Runtime::builder().database().module(Named("db")), "db"),
-        (Runtime::builder().module(Named("x")).module(Named("x")), "x"),
-        (Runtime::builder().database().database_in_memory(), "database"),
+        (
+            Runtime::builder().module(Named("x")).module(Named("x")),
+            "x",
+        ),
+        (
+            Runtime::builder().database().database_in_memory(),
+            "database",
+        ),
     ];
     for (builder, name) in checks {
         match builder.spawn() {
@@ -95,11 +101,20 @@ async fn rust_modules_globals_exports_and_errors() {
         ))
         .await
         .unwrap();
-    let twice: f64 = instance.call(JsName::global("app.twice"), (4,)).await.unwrap();
+    let twice: f64 = instance
+        .call(JsName::global("app.twice"), (4,))
+        .await
+        .unwrap();
     assert_eq!(twice, 11.0);
-    let later: String = instance.call(JsName::global("app.later"), "now").await.unwrap();
+    let later: String = instance
+        .call(JsName::global("app.later"), "now")
+        .await
+        .unwrap();
     assert_eq!(later, "now!");
-    let failed: String = instance.call(JsName::global("app.tryFail"), ()).await.unwrap();
+    let failed: String = instance
+        .call(JsName::global("app.tryFail"), ())
+        .await
+        .unwrap();
     assert_eq!(failed, "no luck");
     match instance.call::<()>(JsName::global("app.boom"), ()).await {
         Err(EmbedError::Js { message, stack }) => {
@@ -188,7 +203,10 @@ async fn run_events_arrive_in_order_and_complete() {
     let output = run.outcome().await.unwrap();
     assert_eq!(output.last_assistant_text(), Some("found \"xx\""));
     let from_js: Vec<String> = instance.call(JsName::global("jsEvents"), ()).await.unwrap();
-    assert_eq!(types, from_js, "Rust sees the events JS sees, in the same order");
+    assert_eq!(
+        types, from_js,
+        "Rust sees the events JS sees, in the same order"
+    );
     assert_eq!(types.first().map(String::as_str), Some("start"));
     assert_eq!(types.last().map(String::as_str), Some("final"));
 
@@ -280,7 +298,10 @@ async fn a_preconfigured_connection_is_shared_with_rust() {
         .unwrap();
     let bodies: Vec<String> = instance.call(JsName::global("read"), ()).await.unwrap();
     assert_eq!(bodies, ["from rust"]);
-    let refused: String = instance.call(JsName::global("reconfigure"), ()).await.unwrap();
+    let refused: String = instance
+        .call(JsName::global("reconfigure"), ())
+        .await
+        .unwrap();
     assert_eq!(
         refused,
         "database module \"db\" is preconfigured and does not allow configure()"
@@ -289,7 +310,11 @@ async fn a_preconfigured_connection_is_shared_with_rust() {
         .call(JsName::global("closeAndRead"), ())
         .await
         .unwrap();
-    assert_eq!(after_close, ["from rust"], "close() leaves the embedder's connection open");
+    assert_eq!(
+        after_close,
+        ["from rust"],
+        "close() leaves the embedder's connection open"
+    );
     match Runtime::builder()
         .database_connection(rusqlite::Connection::open_in_memory().unwrap())
         .owners(2)
@@ -359,7 +384,10 @@ async fn a_pool_places_scripts_and_keeps_sessions_on_their_owner() {
             .outcome()
             .await
             .unwrap();
-        assert_eq!(output.last_assistant_text(), Some(format!("owner {index}").as_str()));
+        assert_eq!(
+            output.last_assistant_text(),
+            Some(format!("owner {index}").as_str())
+        );
         assert_eq!(instance.name(), format!("pool-{index}"));
     }
     assert_eq!(runtime.stats().len(), 2);

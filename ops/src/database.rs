@@ -157,7 +157,6 @@ pub fn query(
     let mut statement = connection.prepare(sql)?;
     let columns: Vec<String> = statement
         .column_names()
-        .into_iter()
         .map(str::to_string)
         .collect();
     let width = columns.len();
@@ -375,7 +374,9 @@ impl DatabaseConnection {
                     if !worker.connection.is_autocommit() {
                         let _ = worker.connection.execute_batch("ROLLBACK");
                     }
-                    Err(DatabaseError::Commit(DatabaseError::from(error).to_string()))
+                    Err(DatabaseError::Commit(
+                        DatabaseError::from(error).to_string(),
+                    ))
                 }
             }
         })
@@ -514,7 +515,11 @@ mod tests {
     #[test]
     fn query_and_exec_bind_parameters() {
         let db = connection();
-        wait(db.exec("create table t (a integer, b text, c real, d blob)".into(), vec![])).unwrap();
+        wait(db.exec(
+            "create table t (a integer, b text, c real, d blob)".into(),
+            vec![],
+        ))
+        .unwrap();
         let injected = "x'); drop table t; --";
         let done = wait(db.exec(
             "insert into t values (?, ?, ?, ?)".into(),
@@ -590,8 +595,7 @@ mod tests {
             .unwrap();
         runtime.block_on(async {
             let pending = db.query(slow.into(), vec![]);
-            let waited =
-                tokio::time::timeout(std::time::Duration::from_millis(50), pending).await;
+            let waited = tokio::time::timeout(std::time::Duration::from_millis(50), pending).await;
             assert!(waited.is_err(), "the endless query cannot have finished");
             // The timed-out future was dropped: the statement is interrupted and the next runs.
             let rows = db.query("select 2".into(), vec![]).await.unwrap();

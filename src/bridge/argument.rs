@@ -141,7 +141,11 @@ impl Range {
         if inside && (!self.integer || value.fract() == 0.0) {
             return Ok(value);
         }
-        let what = if self.integer { "an integer" } else { "a number" };
+        let what = if self.integer {
+            "an integer"
+        } else {
+            "a number"
+        };
         Err(format!(
             "{name} must be {what} from {} to {}, got {}",
             number_text(self.min),
@@ -189,7 +193,10 @@ impl<'a, 'js> Options<'a, 'js> {
     }
 
     /// The first of `keys` that is present, with its name.
-    pub fn first(&self, keys: &[&'static str]) -> rquickjs::Result<Option<(&'static str, Value<'js>)>> {
+    pub fn first(
+        &self,
+        keys: &[&'static str],
+    ) -> rquickjs::Result<Option<(&'static str, Value<'js>)>> {
         for key in keys {
             if let Some(value) = self.value(key)? {
                 return Ok(Some((key, value)));
@@ -325,8 +332,16 @@ mod tests {
         let cases = [
             (count, 3.0, Ok(3.0)),
             (count, 0.0, Err("n must be an integer from 1 to 10, got 0")),
-            (count, 2.5, Err("n must be an integer from 1 to 10, got 2.5")),
-            (count, f64::NAN, Err("n must be an integer from 1 to 10, got NaN")),
+            (
+                count,
+                2.5,
+                Err("n must be an integer from 1 to 10, got 2.5"),
+            ),
+            (
+                count,
+                f64::NAN,
+                Err("n must be an integer from 1 to 10, got NaN"),
+            ),
             (Range::number(0.0, 2.0), 0.7, Ok(0.7)),
             (
                 Range::MILLISECONDS,

@@ -367,7 +367,10 @@ fn transaction_id(ctx: &Ctx<'_>, raw: f64) -> rquickjs::Result<TransactionId> {
     if raw.is_finite() && raw >= 1.0 && raw.fract() == 0.0 {
         Ok(TransactionId::from_raw(raw as u64))
     } else {
-        Err(Exception::throw_type(ctx, "expected a database transaction"))
+        Err(Exception::throw_type(
+            ctx,
+            "expected a database transaction",
+        ))
     }
 }
 

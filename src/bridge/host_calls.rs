@@ -83,7 +83,9 @@ pub fn lookup<'js>(ctx: &Ctx<'js>, name: &JsName) -> Result<Value<'js>, ScriptFa
             let namespace = module_namespace(ctx, module)
                 .map_err(|error| thrown(ctx, error))?
                 .ok_or_else(|| failure(format!("no ES module {module:?} was evaluated")))?;
-            namespace.get(key.as_str()).map_err(|error| thrown(ctx, error))
+            namespace
+                .get(key.as_str())
+                .map_err(|error| thrown(ctx, error))
         }
     }
 }

@@ -22,8 +22,8 @@ use crate::inference::engines::EchoEngine;
 use crate::inference::{
     Engine, Middleware, Session, SessionConfig, ToolContext, ToolDefinition, ToolRegistry, Turn,
 };
-use crate::providers::EngineOptions;
 use crate::owner::{WeakOwnerHandle, local};
+use crate::providers::EngineOptions;
 use crate::runtime::NativeModule;
 
 /// Builds a provider engine from JS options (`fromConfig`), or from a profile name and options
@@ -90,8 +90,7 @@ fn register<'js>(
     ctx: &Ctx<'js>,
     function: Function<'js>,
 ) -> rquickjs::Result<crate::owner::CallbackId> {
-    local::register_callback(ctx, function.into_value())
-        .ok_or_else(|| error(ctx, NO_OWNER))
+    local::register_callback(ctx, function.into_value()).ok_or_else(|| error(ctx, NO_OWNER))
 }
 
 /// A handle id from the glue as a table key; ids are whole numbers from 1, anything else names no
@@ -353,11 +352,11 @@ impl GeppettoModule {
             Function::new(
                 ctx.clone(),
                 move |ctx: Ctx<'js>,
-                 engine: f64,
-                 middlewares: Vec<Array<'js>>,
-                 tools: Option<f64>,
-                 settings: Value<'js>,
-                 hooks: Value<'js>| {
+                      engine: f64,
+                      middlewares: Vec<Array<'js>>,
+                      tools: Option<f64>,
+                      settings: Value<'js>,
+                      hooks: Value<'js>| {
                     let specs = SessionSpecs {
                         engine,
                         middlewares,
@@ -524,8 +523,7 @@ fn create_session<'js>(
         settings,
         hooks,
     } = specs;
-    let engine =
-        table::engine(handle_id(engine)).ok_or_else(|| type_error(ctx, NOT_AN_ENGINE))?;
+    let engine = table::engine(handle_id(engine)).ok_or_else(|| type_error(ctx, NOT_AN_ENGINE))?;
     let mut config = SessionConfig::new(engine);
     for spec in middleware_specs {
         let kind: String = spec.get(0)?;

@@ -9,8 +9,8 @@ use rquickjs::{Ctx, Value};
 use serde_json::Value as Json;
 
 use super::argument::{
-    FROM_CONFIG_NEEDS_MODEL, HOOKS_NOT_OBJECT, OPTIONS_NOT_OBJECT, Options,
-    RUN_OPTIONS_NOT_OBJECT, Range, TIMEOUT_NEGATIVE, type_error,
+    FROM_CONFIG_NEEDS_MODEL, HOOKS_NOT_OBJECT, OPTIONS_NOT_OBJECT, Options, RUN_OPTIONS_NOT_OBJECT,
+    Range, TIMEOUT_NEGATIVE, type_error,
 };
 use crate::inference::hooks::HookPolicy;
 use crate::inference::session::RunOptions;
@@ -54,7 +54,10 @@ pub fn tool_loop_settings<'js>(
     if let Some(enabled) = options.bool("enabled")? {
         settings.enabled = enabled;
     }
-    if let Some(max) = options.integer("maxIterations", COUNT)?.filter(|max| *max > 0) {
+    if let Some(max) = options
+        .integer("maxIterations", COUNT)?
+        .filter(|max| *max > 0)
+    {
         settings.max_iterations = max as u32;
     }
     if let Some(parallel) = options.integer("maxParallelTools", COUNT)? {
@@ -83,7 +86,10 @@ pub fn tool_loop_settings<'js>(
         settings.retry_backoff_factor = factor;
     }
     if let Some(allowed) = options.strings("allowedTools")? {
-        let names: Vec<String> = allowed.into_iter().filter(|name| !name.is_empty()).collect();
+        let names: Vec<String> = allowed
+            .into_iter()
+            .filter(|name| !name.is_empty())
+            .collect();
         settings.allowed_tools = (!names.is_empty()).then_some(names);
     }
     Ok(settings)
@@ -212,7 +218,10 @@ pub fn config_options<'js>(ctx: &Ctx<'js>, value: &Value<'js>) -> rquickjs::Resu
 }
 
 /// The free-form options of a host middleware (`middlewares.go(name, options)`), `None` when absent.
-pub fn middleware_options<'js>(ctx: &Ctx<'js>, value: Value<'js>) -> rquickjs::Result<Option<Json>> {
+pub fn middleware_options<'js>(
+    ctx: &Ctx<'js>,
+    value: Value<'js>,
+) -> rquickjs::Result<Option<Json>> {
     if value.is_undefined() || value.is_null() {
         return Ok(None);
     }
@@ -252,7 +261,11 @@ mod tests {
         );
         check(run, "({timeoutMs: 2.9})", Ok((Some(2), None)));
         check(run, "({tags: {}})", Ok((None, None)));
-        check(run, "({timeoutMs: -1})", Err("TypeError: timeoutMs must be >= 0"));
+        check(
+            run,
+            "({timeoutMs: -1})",
+            Err("TypeError: timeoutMs must be >= 0"),
+        );
         check(
             run,
             "({timeoutMs: 1e300})",
@@ -268,7 +281,11 @@ mod tests {
             "({timeoutMs: '5'})",
             Err("TypeError: timeoutMs must be a number, got string"),
         );
-        check(run, "({tags: 3})", Err("TypeError: tags must be an object, got number"));
+        check(
+            run,
+            "({tags: 3})",
+            Err("TypeError: tags must be an object, got number"),
+        );
         check(run, "3", Err("TypeError: run options must be an object"));
         check(
             run,
@@ -323,12 +340,16 @@ mod tests {
         check(
             tool_loop_settings,
             "({executionTimeoutMs: Infinity})",
-            Err("RangeError: executionTimeoutMs must be a number from 0 to 9007199254740991, got Infinity"),
+            Err(
+                "RangeError: executionTimeoutMs must be a number from 0 to 9007199254740991, got Infinity",
+            ),
         );
         check(
             tool_loop_settings,
             "({retryBackoffFactor: NaN})",
-            Err("RangeError: retryBackoffFactor must be a number from 0 to 1.7976931348623157e+308, got NaN"),
+            Err(
+                "RangeError: retryBackoffFactor must be a number from 0 to 1.7976931348623157e+308, got NaN",
+            ),
         );
         check(
             tool_loop_settings,
@@ -343,7 +364,9 @@ mod tests {
         check(
             tool_loop_settings,
             "({toolChoice: 'sometimes'})",
-            Err("TypeError: invalid toolChoice \"sometimes\", expected one of: auto, none, required"),
+            Err(
+                "TypeError: invalid toolChoice \"sometimes\", expected one of: auto, none, required",
+            ),
         );
         check(
             tool_loop_settings,
@@ -353,7 +376,9 @@ mod tests {
         check(
             tool_loop_settings,
             "({toolErrorHandling: 'Abort'})",
-            Err("TypeError: invalid toolErrorHandling \"Abort\", expected one of: continue, abort, retry"),
+            Err(
+                "TypeError: invalid toolErrorHandling \"Abort\", expected one of: continue, abort, retry",
+            ),
         );
         check(
             tool_loop_settings,
@@ -371,9 +396,21 @@ mod tests {
             })
         };
         check(hook_policy, "({})", policy(false, 10));
-        check(hook_policy, "({hookErrorPolicy: 'fail-open'})", policy(true, 10));
-        check(hook_policy, "({hookErrorPolicy: ' OPEN '})", policy(true, 10));
-        check(hook_policy, "({onHookError: 'fail-closed'})", policy(false, 10));
+        check(
+            hook_policy,
+            "({hookErrorPolicy: 'fail-open'})",
+            policy(true, 10),
+        );
+        check(
+            hook_policy,
+            "({hookErrorPolicy: ' OPEN '})",
+            policy(true, 10),
+        );
+        check(
+            hook_policy,
+            "({onHookError: 'fail-closed'})",
+            policy(false, 10),
+        );
         check(
             hook_policy,
             "({hookErrorPolicy: 'open', onHookError: 'closed'})",
@@ -384,7 +421,11 @@ mod tests {
             "({hookErrorPolicy: 'open', failOpen: false})",
             policy(false, 10),
         );
-        check(hook_policy, "({failOpen: true, maxHookRetries: 3})", policy(true, 3));
+        check(
+            hook_policy,
+            "({failOpen: true, maxHookRetries: 3})",
+            policy(true, 3),
+        );
         check(hook_policy, "({maxHookRetries: 0})", policy(false, 10));
         check(
             hook_policy,
@@ -396,7 +437,11 @@ mod tests {
             "({maxHookRetries: 1e300})",
             Err("RangeError: maxHookRetries must be an integer from 0 to 4294967295, got 1e+300"),
         );
-        check(hook_policy, "7", Err("TypeError: tool hooks must be an object"));
+        check(
+            hook_policy,
+            "7",
+            Err("TypeError: tool hooks must be an object"),
+        );
     }
 
     #[test]
@@ -443,12 +488,18 @@ mod tests {
                 "({apiType: 'mistral'})",
                 "TypeError: unknown provider \"mistral\", expected one of: openai, openai-responses, claude, anthropic, gemini",
             ),
-            ("({temperature: 'hot'})", "TypeError: temperature must be a number, got string"),
+            (
+                "({temperature: 'hot'})",
+                "TypeError: temperature must be a number, got string",
+            ),
             (
                 "({temperature: 3})",
                 "RangeError: temperature must be a number from 0 to 2, got 3",
             ),
-            ("({topP: -0.1})", "RangeError: topP must be a number from 0 to 1, got -0.1"),
+            (
+                "({topP: -0.1})",
+                "RangeError: topP must be a number from 0 to 1, got -0.1",
+            ),
             (
                 "({maxTokens: 1.5})",
                 "RangeError: maxTokens must be an integer from 1 to 4294967295, got 1.5",
@@ -465,7 +516,10 @@ mod tests {
                 "({timeoutSeconds: Infinity})",
                 "RangeError: timeoutSeconds must be a number from 0 to 9007199254740.99, got Infinity",
             ),
-            ("({model: 5})", "TypeError: model must be a string, got number"),
+            (
+                "({model: 5})",
+                "TypeError: model must be a string, got number",
+            ),
             ("'gpt'", "TypeError: options must be an object"),
         ];
         for (source, expected) in cases {

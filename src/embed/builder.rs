@@ -10,8 +10,7 @@ use super::error::EmbedError;
 use super::instance::CpuBudget;
 use super::{Module, Runtime};
 use crate::bridge::{
-    DATABASE_MODULE_NAMES, DatabaseSource, GeppettoModule, HostMiddlewareFactory,
-    database_modules,
+    DATABASE_MODULE_NAMES, DatabaseSource, GeppettoModule, HostMiddlewareFactory, database_modules,
 };
 use crate::inference::tools::{HostTool, default_host_tools};
 use crate::inference::{Middleware, ToolRegistry};
@@ -199,8 +198,7 @@ impl RuntimeBuilder {
         }
         if self.owners > 1 && matches!(self.database, Some(DatabaseSource::Connection(_))) {
             return Err(EmbedError::InvalidConfig(
-                "an open database connection serves one owner; give a pool a database path"
-                    .into(),
+                "an open database connection serves one owner; give a pool a database path".into(),
             ));
         }
         self.check_names()?;
@@ -240,7 +238,10 @@ impl RuntimeBuilder {
         let geppetto = GeppettoModule {
             host_tools: Some(self.host_tools.clone()),
             providers: Some(crate::host::provider_factory(
-                self.env.iter().map(|(key, value)| (key.clone(), value.clone())).collect(),
+                self.env
+                    .iter()
+                    .map(|(key, value)| (key.clone(), value.clone()))
+                    .collect(),
             )),
             env: self.env.clone(),
             host_middlewares: self.host_middlewares.clone(),
@@ -251,11 +252,7 @@ impl RuntimeBuilder {
         }
     }
 
-    fn spawn_owner(
-        &self,
-        index: usize,
-        shared: &SharedModules,
-    ) -> Result<OwnerHandle, EmbedError> {
+    fn spawn_owner(&self, index: usize, shared: &SharedModules) -> Result<OwnerHandle, EmbedError> {
         let mut registry = ModuleRegistry::new();
         for entry in &self.modules {
             match entry {

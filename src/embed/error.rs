@@ -136,10 +136,7 @@ mod tests {
     fn run_errors_classify_inference_errors() {
         let cases = [
             (InferenceError::Canceled, RunError::Canceled),
-            (
-                InferenceError::DeadlineExceeded,
-                RunError::DeadlineExceeded,
-            ),
+            (InferenceError::DeadlineExceeded, RunError::DeadlineExceeded),
             (
                 InferenceError::failed("openai: HTTP 401 Unauthorized: bad key"),
                 RunError::Provider {

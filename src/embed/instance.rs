@@ -157,7 +157,11 @@ impl Instance {
     }
 
     /// Like [`eval`](Self::eval) with a deadline, CPU budget or cancellation.
-    pub async fn eval_with(&self, settings: CallSettings, script: Script) -> Result<(), EmbedError> {
+    pub async fn eval_with(
+        &self,
+        settings: CallSettings,
+        script: Script,
+    ) -> Result<(), EmbedError> {
         let Script { name, source, kind } = script;
         self.owner
             .call_with(settings.call_options(), "embed-eval", move |ctx| {

@@ -110,7 +110,12 @@ impl Runtime {
 
     /// Every instance, in owner order.
     pub fn instances(&self) -> Vec<Instance> {
-        self.pool.owners().iter().cloned().map(Instance::new).collect()
+        self.pool
+            .owners()
+            .iter()
+            .cloned()
+            .map(Instance::new)
+            .collect()
     }
 
     /// Evaluates `script` on the least-loaded instance and returns that instance.
@@ -122,7 +127,11 @@ impl Runtime {
 
     /// A statistics snapshot per owner.
     pub fn stats(&self) -> Vec<OwnerStats> {
-        self.pool.owners().iter().map(|owner| owner.stats()).collect()
+        self.pool
+            .owners()
+            .iter()
+            .map(|owner| owner.stats())
+            .collect()
     }
 
     /// Stops every owner: queued work runs first until `deadline`, then running JS is

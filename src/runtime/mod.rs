@@ -69,7 +69,9 @@ impl ScriptHost {
             for module in registry.names() {
                 if let Err(error) = registry.require(ctx, module) {
                     let message = match &error {
-                        rquickjs::Error::Exception => ScriptFailure::from_value(&ctx.catch()).message,
+                        rquickjs::Error::Exception => {
+                            ScriptFailure::from_value(&ctx.catch()).message
+                        }
                         other => other.to_string(),
                     };
                     *report.lock() = Some(ModuleFailure {

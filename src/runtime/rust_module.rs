@@ -73,7 +73,13 @@ impl Exports {
             // No arguments also decode as `()` (serde reads unit from `null`, not `[]`).
             let none = args.as_array().is_some_and(Vec::is_empty);
             let args: Args = serde_json::from_value(args)
-                .or_else(|error| if none { serde_json::from_value(Json::Null) } else { Err(error) })
+                .or_else(|error| {
+                    if none {
+                        serde_json::from_value(Json::Null)
+                    } else {
+                        Err(error)
+                    }
+                })
                 .map_err(|error| format!("invalid arguments for {label}: {error}"))?;
             let output = function(args).map_err(|error| error.to_string())?;
             serde_json::to_value(output).map_err(|error| error.to_string())
