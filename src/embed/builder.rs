@@ -7,14 +7,13 @@ use std::sync::Arc;
 use serde_json::Value as Json;
 
 use super::error::EmbedError;
-use super::instance::CpuBudget;
 use super::{Module, Runtime};
 use crate::bridge::{
     DATABASE_MODULE_NAMES, DatabaseSource, GeppettoModule, HostMiddlewareFactory, database_modules,
 };
 use crate::inference::tools::{HostTool, default_host_tools};
 use crate::inference::{Middleware, ToolRegistry};
-use crate::owner::{Owner, OwnerHandle, OwnerOptions, OwnerPool};
+use crate::owner::{CpuBudget, Owner, OwnerHandle, OwnerOptions, OwnerPool};
 use crate::runtime::{ModuleRegistry, NativeModule, RustModule, ScriptHost};
 
 /// A registered module, set up per owner when the runtime spawns.

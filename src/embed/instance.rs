@@ -12,7 +12,7 @@ use super::error::EmbedError;
 use super::run::{Run, RunSettings};
 use crate::bridge::host_calls::{self, JsName};
 use crate::inference::Turn;
-use crate::owner::{CallOptions, OwnerHandle, OwnerStats};
+use crate::owner::{CallOptions, CpuBudget, OwnerHandle, OwnerStats};
 use crate::runtime::{ScriptKind, run_to_completion};
 
 /// A script to evaluate: a name (used in stacks and to find an ES module's exports), its source,
@@ -65,18 +65,6 @@ impl Script {
     }
 }
 
-/// A CPU budget for JS, checked by the owner's interrupt handler.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum CpuBudget {
-    /// The owner's budget (30 s unless the builder set another).
-    #[default]
-    OwnerDefault,
-    /// No budget: JS may run as long as it likes.
-    Unlimited,
-    /// At most this much CPU time per call.
-    Limit(Duration),
-}
-
 /// Options of one call from Rust: a deadline, a CPU budget and a cancellation token.
 #[derive(Debug, Clone, Default)]
 pub struct CallSettings {
@@ -118,11 +106,7 @@ impl CallSettings {
         CallOptions {
             cancel: self.cancel.clone(),
             deadline: self.deadline,
-            cpu_budget: match self.cpu_budget {
-                CpuBudget::OwnerDefault => None,
-                CpuBudget::Unlimited => Some(None),
-                CpuBudget::Limit(budget) => Some(Some(budget)),
-            },
+            cpu_budget: self.cpu_budget,
             ..CallOptions::default()
         }
     }

@@ -40,11 +40,11 @@ mod run;
 pub use crate::bridge::host_calls::JsName;
 pub use crate::inference::tools::HostTool;
 pub use crate::inference::{Block, Event, EventKind, Turn};
-pub use crate::owner::OwnerStats;
+pub use crate::owner::{CpuBudget, OwnerStats};
 pub use crate::runtime::{Exports, ScriptKind};
 pub use builder::RuntimeBuilder;
 pub use error::{EmbedError, RunError};
-pub use instance::{CallSettings, CpuBudget, Instance, Script};
+pub use instance::{CallSettings, Instance, Script};
 pub use run::{Run, RunCanceller, RunSettings};
 
 use std::sync::Arc;
