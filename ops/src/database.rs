@@ -155,10 +155,7 @@ pub fn query(
     params: &[SqlValue],
 ) -> Result<Rows, DatabaseError> {
     let mut statement = connection.prepare(sql)?;
-    let columns: Vec<String> = statement
-        .column_names()
-        .map(str::to_string)
-        .collect();
+    let columns: Vec<String> = statement.column_names().map(str::to_string).collect();
     let width = columns.len();
     let mut cursor = statement.query(rusqlite::params_from_iter(params))?;
     let mut rows = Vec::new();
