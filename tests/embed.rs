@@ -393,3 +393,62 @@ async fn a_pool_places_scripts_and_keeps_sessions_on_their_owner() {
     assert_eq!(runtime.stats().len(), 2);
     runtime.shutdown(None).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn host_middlewares_and_tools_reach_scripts() {
+    use std::sync::Arc;
+
+    use geppetto::embed::{HostTool, Middleware};
+    use geppetto::inference::middlewares::SystemPrompt;
+
+    #[derive(serde::Deserialize, schemars::JsonSchema)]
+    struct Double {
+        n: i64,
+    }
+    let runtime = Runtime::builder()
+        .geppetto()
+        .host_middleware("house", |options| {
+            let prompt = options
+                .and_then(|options| options.get("style"))
+                .and_then(|style| style.as_str())
+                .unwrap_or("plain")
+                .to_string();
+            Ok(
+                Arc::new(SystemPrompt::new(format!("house style: {prompt}")))
+                    as Arc<dyn Middleware>,
+            )
+        })
+        .host_tool(HostTool::new("double", "Double n", |input: Double| {
+            Ok::<_, String>(input.n * 2)
+        }))
+        .spawn()
+        .unwrap();
+    let instance = runtime
+        .eval(Script::classic(
+            "mw.js",
+            r#"const gp = require("geppetto");
+               const engine = gp.engines.fromFunction((turn) => {
+                 const system = turn.blocks.find((b) => b.kind === "system");
+                 turn.blocks.push(gp.turns.newAssistantBlock(system ? system.payload.text : "none"));
+                 return turn;
+               });
+               globalThis.session = gp.createSession({ engine, middlewares: [gp.middlewares.go("house", { style: "terse" })] });
+               globalThis.double = (n) => gp.tools.createRegistry().useGoTools(["double"]).call("double", { n });"#,
+        ))
+        .await
+        .unwrap();
+    let output = instance
+        .start(JsName::global("session"), user("hi"), RunSettings::new())
+        .await
+        .unwrap()
+        .outcome()
+        .await
+        .unwrap();
+    assert_eq!(output.last_assistant_text(), Some("house style: terse"));
+    let doubled: i64 = instance
+        .call(JsName::global("double"), (21,))
+        .await
+        .unwrap();
+    assert_eq!(doubled, 42);
+    runtime.shutdown(None).await;
+}

@@ -39,7 +39,7 @@ mod run;
 
 pub use crate::bridge::host_calls::JsName;
 pub use crate::inference::tools::HostTool;
-pub use crate::inference::{Block, Event, EventKind, Turn};
+pub use crate::inference::{Block, Event, EventKind, Middleware, Turn};
 pub use crate::owner::{CpuBudget, OwnerStats};
 pub use crate::runtime::{Exports, ScriptKind};
 pub use builder::RuntimeBuilder;
