@@ -244,6 +244,7 @@ impl RuntimeBuilder {
             )),
             env: self.env.clone(),
             host_middlewares: self.host_middlewares.clone(),
+            ..GeppettoModule::default()
         };
         SharedModules {
             geppetto: Arc::new(geppetto),
