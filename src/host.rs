@@ -6,7 +6,7 @@ use crate::bridge::{GeppettoModule, ProviderFactory, ProviderRequest};
 use crate::inference::ToolRegistry;
 use crate::inference::tools::default_host_tools;
 use crate::providers::{self, Env};
-use crate::runtime::ScriptHost;
+use crate::runtime::{EventsModule, ScriptHost};
 
 /// Names of the host tools the CLI registers.
 pub fn host_tool_names() -> Vec<String> {
@@ -14,14 +14,18 @@ pub fn host_tool_names() -> Vec<String> {
 }
 
 /// `host` with the `geppetto` module registered, offering the default host tools and the
-/// environment in `host.env` for provider resolution.
+/// environment in `host.env` for provider resolution, and the `events` module (`node:events`)
+/// that agent scripts use.
 pub fn with_geppetto(host: ScriptHost) -> ScriptHost {
     let module = GeppettoModule {
         host_tools: Some(default_host_tools()),
         providers: Some(provider_factory(host.env.iter().collect())),
         env: host.env.clone(),
     };
-    host.with_module(Arc::new(module))
+    EventsModule::ALL
+        .into_iter()
+        .fold(host, |host, events| host.with_module(Arc::new(events)))
+        .with_module(Arc::new(module))
 }
 
 /// Provider engines for `fromConfig` and `fromProfile`, resolving API keys and profiles against

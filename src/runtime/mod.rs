@@ -1,6 +1,7 @@
 //! What runs on the owner thread for scripts: runtime setup, the module registry and `require`,
 //! the script-harness globals, and running a script to completion.
 
+pub mod events;
 pub mod globals;
 pub mod modules;
 pub mod rejections;
@@ -9,6 +10,7 @@ pub mod script;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+pub use events::EventsModule;
 pub use modules::{ModuleRegistry, NativeModule};
 pub use rejections::ScriptFailure;
 pub use script::{ScriptKind, run_to_completion};
