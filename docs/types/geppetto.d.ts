@@ -78,6 +78,84 @@ declare module "geppetto" {
             | "tool-call-execution-result"
             | "interrupt";
 
+        /** Well-known keys of `turn.data` (inputs that configure an inference). Equal to the group of spec/turns_codegen.yaml. */
+        export type TurnDataKeys =
+            | "tool_config"
+            | "tool_definitions"
+            | "structured_output_config"
+            | "inference_config"
+            | "claude_inference_config"
+            | "openai_inference_config"
+            | "agent_mode_allowed_tools"
+            | "agent_mode"
+            | "responses_server_tools";
+
+        /** Well-known keys of `turn.metadata` (facts about a turn, written by sessions and engines). Equal to the group of spec/turns_codegen.yaml. */
+        export type TurnMetadataKeys =
+            | "provider"
+            | "runtime"
+            | "session_id"
+            | "inference_id"
+            | "trace_id"
+            | "usage"
+            | "stop_reason"
+            | "model"
+            | "inference_result";
+
+        /** Well-known keys of `block.metadata` (annotations set by middlewares and providers). Equal to the group of spec/turns_codegen.yaml. */
+        export type BlockMetadataKeys =
+            | "claude_original_content"
+            | "tool_calls"
+            | "middleware"
+            | "agentmode_tag"
+            | "agentmode"
+            | "inference_result";
+
+        /** Well-known keys of a run's metadata. */
+        export type RunMetadataKeys =
+            | "trace_id";
+
+        /** Well-known keys of `block.payload`. */
+        export type PayloadKeys =
+            | "text"
+            | "id"
+            | "name"
+            | "args"
+            | "result"
+            | "error"
+            | "images"
+            | "encrypted_content"
+            | "summary"
+            | "item_id";
+
+        /** Event names an agent's emitters receive (`agent().events(emitter)`): every event comes as `"event"` and then under its own name. */
+        export type AgentEvent =
+            | "event"
+            | "run-started"
+            | "run-finished"
+            | "run-stopped"
+            | "run-failed"
+            | "provider-call-started"
+            | "provider-call-metadata-updated"
+            | "provider-call-finished"
+            | "text-segment-started"
+            | "text-delta"
+            | "text-segment-finished"
+            | "reasoning-segment-started"
+            | "reasoning-delta"
+            | "reasoning-segment-finished"
+            | "tool-call-started"
+            | "tool-call-arguments-delta"
+            | "tool-call-requested"
+            | "tool-execution-started"
+            | "tool-result-ready"
+            | "tool-call-finished"
+            | "inference-error"
+            | "interrupt"
+            | "log"
+            | "info"
+            | "agent-mode-switch";
+
         /** The crate version string. */
         export const version: string;
 
@@ -166,6 +244,144 @@ declare module "geppetto" {
                 readonly TOOL_CALL_EXECUTION_RESULT: "tool-call-execution-result";
                 /** An inference step was cancelled ({text}). */
                 readonly INTERRUPT: "interrupt";
+            };
+            /** Well-known keys of `turn.data` (inputs that configure an inference). Equal to the group of spec/turns_codegen.yaml. */
+            readonly TurnDataKeys: {
+                /** Tool loop configuration written by the tool loop before each inference. */
+                readonly TOOL_CONFIG: "tool_config";
+                /** The tools offered to the model, sorted by name (written by the agent tool loop). */
+                readonly TOOL_DEFINITIONS: "tool_definitions";
+                /** Structured output (JSON schema) configuration for the provider. */
+                readonly STRUCTURED_OUTPUT_CONFIG: "structured_output_config";
+                /** Per-turn inference settings (temperature, max tokens, ...) that override the engine's. */
+                readonly INFERENCE_CONFIG: "inference_config";
+                /** Per-turn Anthropic-specific inference settings. */
+                readonly CLAUDE_INFERENCE_CONFIG: "claude_inference_config";
+                /** Per-turn OpenAI-specific inference settings. */
+                readonly OPENAI_INFERENCE_CONFIG: "openai_inference_config";
+                /** Names of the tools the current agent mode allows. */
+                readonly AGENT_MODE_ALLOWED_TOOLS: "agent_mode_allowed_tools";
+                /** The name of the current agent mode. */
+                readonly AGENT_MODE: "agent_mode";
+                /** Server-side tools for the OpenAI Responses API. */
+                readonly RESPONSES_SERVER_TOOLS: "responses_server_tools";
+            };
+            /** Well-known keys of `turn.metadata` (facts about a turn, written by sessions and engines). Equal to the group of spec/turns_codegen.yaml. */
+            readonly TurnMetadataKeys: {
+                /** The provider that produced the turn. */
+                readonly PROVIDER: "provider";
+                /** Runtime information attached by the host. */
+                readonly RUNTIME: "runtime";
+                /** The id of the session the turn belongs to. */
+                readonly SESSION_ID: "session_id";
+                /** The id of the inference that produced the turn. */
+                readonly INFERENCE_ID: "inference_id";
+                /** A tracing id, when the host propagates one. */
+                readonly TRACE_ID: "trace_id";
+                /** Token usage reported by the provider. */
+                readonly USAGE: "usage";
+                /** Why the model stopped generating. */
+                readonly STOP_REASON: "stop_reason";
+                /** The model that produced the turn. */
+                readonly MODEL: "model";
+                /** The result summary of the inference that produced the turn (stop reason, usage, ...). */
+                readonly INFERENCE_RESULT: "inference_result";
+            };
+            /** Well-known keys of `block.metadata` (annotations set by middlewares and providers). Equal to the group of spec/turns_codegen.yaml. */
+            readonly BlockMetadataKeys: {
+                /** The original Anthropic content of a block, kept for round-trips. */
+                readonly CLAUDE_ORIGINAL_CONTENT: "claude_original_content";
+                /** Provider tool calls attached to a block. */
+                readonly TOOL_CALLS: "tool_calls";
+                /** The middleware that wrote the block (for example 'systemprompt'). */
+                readonly MIDDLEWARE: "middleware";
+                /** Tag of an agent mode block. */
+                readonly AGENTMODE_TAG: "agentmode_tag";
+                /** The agent mode a block belongs to. */
+                readonly AGENTMODE: "agentmode";
+                /** The result summary of the inference that produced the block. */
+                readonly INFERENCE_RESULT: "inference_result";
+            };
+            /** Well-known keys of a run's metadata. */
+            readonly RunMetadataKeys: {
+                /** A tracing id, when the host propagates one. */
+                readonly TRACE_ID: "trace_id";
+            };
+            /** Well-known keys of `block.payload`. */
+            readonly PayloadKeys: {
+                /** The text of a user, system, assistant or reasoning block. */
+                readonly TEXT: "text";
+                /** The call id of a tool_call or tool_use block. */
+                readonly ID: "id";
+                /** The tool name of a tool_call block. */
+                readonly NAME: "name";
+                /** The arguments of a tool_call block. */
+                readonly ARGS: "args";
+                /** The result of a tool_use block. */
+                readonly RESULT: "result";
+                /** The error text of a tool_use block. */
+                readonly ERROR: "error";
+                /** Images attached to a user block. */
+                readonly IMAGES: "images";
+                /** Encrypted reasoning content a provider returns for round-trips. */
+                readonly ENCRYPTED_CONTENT: "encrypted_content";
+                /** The summary of a reasoning block. */
+                readonly SUMMARY: "summary";
+                /** The provider's item id of a block (OpenAI Responses). */
+                readonly ITEM_ID: "item_id";
+            };
+            /** Event names an agent's emitters receive (`agent().events(emitter)`): every event comes as `"event"` and then under its own name. */
+            readonly AgentEvent: {
+                /** Every event, delivered first under this name. */
+                readonly EVENT: "event";
+                /** A run starts ({prompt}). */
+                readonly RUN_STARTED: "run-started";
+                /** A run completed ({status}). */
+                readonly RUN_FINISHED: "run-finished";
+                /** A run was cancelled or hit its deadline ({reason}). */
+                readonly RUN_STOPPED: "run-stopped";
+                /** A run failed ({error, message}). */
+                readonly RUN_FAILED: "run-failed";
+                /** An engine step starts. */
+                readonly PROVIDER_CALL_STARTED: "provider-call-started";
+                /** Usage or a stop reason arrived ({stopReason, stopSequence, usage?}). */
+                readonly PROVIDER_CALL_METADATA_UPDATED: "provider-call-metadata-updated";
+                /** An engine step ended ({stopReason, finishClass, hasToolCalls, usage?, durationMs}). */
+                readonly PROVIDER_CALL_FINISHED: "provider-call-finished";
+                /** A text segment starts ({role}). */
+                readonly TEXT_SEGMENT_STARTED: "text-segment-started";
+                /** Streamed text ({delta, text, sequence}). */
+                readonly TEXT_DELTA: "text-delta";
+                /** A text segment ended ({text, finishReason}). */
+                readonly TEXT_SEGMENT_FINISHED: "text-segment-finished";
+                /** A reasoning segment starts ({role, source}). */
+                readonly REASONING_SEGMENT_STARTED: "reasoning-segment-started";
+                /** Streamed reasoning ({delta, text, sequence, source}). */
+                readonly REASONING_DELTA: "reasoning-delta";
+                /** A reasoning segment ended ({text, finishReason, source}). */
+                readonly REASONING_SEGMENT_FINISHED: "reasoning-segment-finished";
+                /** The model started a tool call ({toolCall: {id, name}}). */
+                readonly TOOL_CALL_STARTED: "tool-call-started";
+                /** Streamed tool call arguments ({toolCall: {id, delta, arguments, sequence}}). */
+                readonly TOOL_CALL_ARGUMENTS_DELTA: "tool-call-arguments-delta";
+                /** The model requested a tool call ({toolCall: {id, name, input}}). */
+                readonly TOOL_CALL_REQUESTED: "tool-call-requested";
+                /** The tool loop executes a call ({toolCall: {id, name, input}}). */
+                readonly TOOL_EXECUTION_STARTED: "tool-execution-started";
+                /** A tool call's result ({toolResult: {id, name, result, status}}). */
+                readonly TOOL_RESULT_READY: "tool-result-ready";
+                /** A tool call ended ({toolCall: {id, name, status}}). */
+                readonly TOOL_CALL_FINISHED: "tool-call-finished";
+                /** An engine step failed ({error, message}); the `error` event under an emitter-safe name. */
+                readonly INFERENCE_ERROR: "inference-error";
+                /** An engine step was cancelled ({text}). */
+                readonly INTERRUPT: "interrupt";
+                /** A log line from the host or persistence ({level, message, fields?}). */
+                readonly LOG: "log";
+                /** Information from the host ({message, data?}). */
+                readonly INFO: "info";
+                /** The agent mode changed ({message, data?}). */
+                readonly AGENT_MODE_SWITCH: "agent-mode-switch";
             };
         };
 
