@@ -12,7 +12,10 @@ fn events_scripts_pass_under_node() {
         return;
     };
     let version = String::from_utf8_lossy(&version.stdout);
-    assert!(version.starts_with('v'), "unexpected node --version: {version}");
+    assert!(
+        version.starts_with('v'),
+        "unexpected node --version: {version}"
+    );
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/js");
     for script in ["agent_events.js", "agent_events_import.mjs"] {
         let output = Command::new("node")

@@ -28,7 +28,11 @@ pub(crate) fn consts_rs(header: &str, js: &JsApiSpec, turns: &TurnsSpec) -> Stri
         group_module(&mut out, group, &js_name);
     }
     for key_group in &turns.key_groups {
-        if js.enums.iter().any(|group| group.name == key_group.group.name) {
+        if js
+            .enums
+            .iter()
+            .any(|group| group.name == key_group.group.name)
+        {
             // Also a `gp.consts` group: its module is written above (the specs agree on it).
             continue;
         }

@@ -45,8 +45,7 @@ impl NativeModule for EventsModule {
 
 /// The constructor as the module's exports object.
 fn as_object<'js>(ctx: &Ctx<'js>, constructor: Function<'js>) -> rquickjs::Result<Object<'js>> {
-    constructor
-        .into_value()
-        .into_object()
-        .ok_or_else(|| rquickjs::Exception::throw_internal(ctx, "events: constructor is not an object"))
+    constructor.into_value().into_object().ok_or_else(|| {
+        rquickjs::Exception::throw_internal(ctx, "events: constructor is not an object")
+    })
 }
