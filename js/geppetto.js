@@ -390,6 +390,17 @@
     return session.run(turn, opts);
   }
 
+  // What js/agent.js shares with this file (the agent API lives there).
+  native.glue = {
+    handle: handle,
+    refOf: refOf,
+    describe: describe,
+    isObject: isObject,
+    middlewareSpec: middlewareSpec,
+    checkSettings: checkSettings,
+    checkHooks: checkHooks,
+  };
+
   return {
     version: native.version,
     consts: native.consts,

@@ -5,6 +5,7 @@
 //! types (besides the generic `owner/`). JS values never leave the owner thread: JS functions are
 //! named outside by callback ids, and turns cross as plain data.
 
+mod agent;
 pub mod codec;
 mod invoke;
 mod js_engine;

@@ -64,24 +64,26 @@ impl NativeModule for GeppettoModule {
 
     fn exports<'js>(&self, ctx: &Ctx<'js>) -> rquickjs::Result<Object<'js>> {
         let native = self.native_ops(ctx)?;
+        super::agent::install(ctx, &native, self)?;
         let glue: Function = ctx.eval(include_str!("../../js/geppetto.js"))?;
-        glue.call((native,))
+        let exports: Object = glue.call((native.clone(),))?;
+        super::agent::extend(ctx, native, exports)
     }
 }
 
-fn error(ctx: &Ctx<'_>, message: &str) -> rquickjs::Error {
+pub(super) fn error(ctx: &Ctx<'_>, message: &str) -> rquickjs::Error {
     Exception::throw_message(ctx, message)
 }
 
-fn type_error(ctx: &Ctx<'_>, message: &str) -> rquickjs::Error {
+pub(super) fn type_error(ctx: &Ctx<'_>, message: &str) -> rquickjs::Error {
     Exception::throw_type(ctx, message)
 }
 
-fn owner(ctx: &Ctx<'_>) -> rquickjs::Result<WeakOwnerHandle> {
+pub(super) fn owner(ctx: &Ctx<'_>) -> rquickjs::Result<WeakOwnerHandle> {
     local::weak_handle().ok_or_else(|| error(ctx, "the geppetto module needs an owner thread"))
 }
 
-fn register<'js>(
+pub(super) fn register<'js>(
     ctx: &Ctx<'js>,
     function: Function<'js>,
 ) -> rquickjs::Result<crate::owner::CallbackId> {
@@ -93,7 +95,7 @@ fn session_of(ctx: &Ctx<'_>, id: f64) -> rquickjs::Result<Session> {
     table::session(id as u64).ok_or_else(|| type_error(ctx, "expected session reference"))
 }
 
-fn registry_of(ctx: &Ctx<'_>, id: f64) -> rquickjs::Result<ToolRegistry> {
+pub(super) fn registry_of(ctx: &Ctx<'_>, id: f64) -> rquickjs::Result<ToolRegistry> {
     table::registry(id as u64).ok_or_else(|| type_error(ctx, "expected tool registry reference"))
 }
 
@@ -505,19 +507,7 @@ fn create_session<'js>(
         table::engine(engine as u64).ok_or_else(|| type_error(ctx, "expected engine reference"))?;
     let mut config = SessionConfig::new(engine);
     for spec in middleware_specs {
-        let kind: String = spec.get(0)?;
-        let middleware = if kind == "go" {
-            let name: String = spec.get(1)?;
-            let options = js_to_json(ctx, spec.get(2)?)?;
-            let options = (!options.is_null()).then_some(options);
-            crate::inference::middlewares::host_middleware(&name, options.as_ref())
-                .map_err(|message| error(ctx, &message))?
-        } else {
-            let id: f64 = spec.get(1)?;
-            table::middleware(id as u64)
-                .ok_or_else(|| type_error(ctx, "unsupported middleware specification"))?
-        };
-        config.middlewares.push(middleware);
+        config.middlewares.push(middleware_from_spec(ctx, spec)?);
     }
     if let Some(tools) = tools {
         config.tools = Some(registry_of(ctx, tools)?);
@@ -527,23 +517,53 @@ fn create_session<'js>(
         config.tool_loop =
             Some(ToolLoopSettings::from_json(&json).map_err(|message| type_error(ctx, &message))?);
     }
-    if let Some(hooks) = hooks.as_object() {
-        let function = |name: &str| -> rquickjs::Result<Option<crate::owner::CallbackId>> {
-            match hooks.get::<_, Value>(name)?.into_function() {
-                Some(function) => register(ctx, function).map(Some),
-                None => Ok(None),
-            }
-        };
-        let policy = HookPolicy::from_json(&js_to_json(ctx, hooks.clone().into_value())?);
-        config.hooks = Some(Arc::new(JsHooks {
-            before: function("beforeToolCall")?,
-            after: function("afterToolCall")?,
-            on_error: function("onToolError")?,
-            policy,
-            owner: owner(ctx)?,
-        }));
-    }
+    config.hooks = hooks_from_js(ctx, hooks)?;
     Ok(table::add_session(Session::new(config)) as f64)
+}
+
+/// The middleware a glue spec `[kind, idOrName, options]` names: `["go", name, options]` is a
+/// host middleware, `["js", id]` one from the handle table.
+pub(super) fn middleware_from_spec<'js>(
+    ctx: &Ctx<'js>,
+    spec: Array<'js>,
+) -> rquickjs::Result<Arc<dyn Middleware>> {
+    let kind: String = spec.get(0)?;
+    if kind == "go" {
+        let name: String = spec.get(1)?;
+        let options = js_to_json(ctx, spec.get(2)?)?;
+        let options = (!options.is_null()).then_some(options);
+        crate::inference::middlewares::host_middleware(&name, options.as_ref())
+            .map_err(|message| error(ctx, &message))
+    } else {
+        let id: f64 = spec.get(1)?;
+        table::middleware(id as u64)
+            .ok_or_else(|| type_error(ctx, "unsupported middleware specification"))
+    }
+}
+
+/// Tool hooks from a JS hooks object (`beforeToolCall`, `afterToolCall`, `onToolError` and the
+/// policy keys); `None` for anything that is not an object.
+pub(super) fn hooks_from_js<'js>(
+    ctx: &Ctx<'js>,
+    hooks: Value<'js>,
+) -> rquickjs::Result<Option<Arc<dyn crate::inference::ToolHooks>>> {
+    let Some(hooks) = hooks.as_object() else {
+        return Ok(None);
+    };
+    let function = |name: &str| -> rquickjs::Result<Option<crate::owner::CallbackId>> {
+        match hooks.get::<_, Value>(name)?.into_function() {
+            Some(function) => register(ctx, function).map(Some),
+            None => Ok(None),
+        }
+    };
+    let policy = HookPolicy::from_json(&js_to_json(ctx, hooks.clone().into_value())?);
+    Ok(Some(Arc::new(JsHooks {
+        before: function("beforeToolCall")?,
+        after: function("afterToolCall")?,
+        on_error: function("onToolError")?,
+        policy,
+        owner: owner(ctx)?,
+    })))
 }
 
 /// The frozen `consts` object, built from the generated groups.

@@ -203,6 +203,8 @@ pub struct AgentRunOptions {
     pub timeout_ms: u64,
     /// Caller tags, passed to every middleware, tool and hook context.
     pub tags: Option<Value>,
+    /// The run's inference id (the bridge picks it before the run); a fresh UUID when `None`.
+    pub inference_id: Option<String>,
     /// Where the run's events go.
     pub sink: Arc<dyn AgentSink>,
 }
@@ -212,6 +214,7 @@ impl Default for AgentRunOptions {
         AgentRunOptions {
             timeout_ms: 0,
             tags: None,
+            inference_id: None,
             sink: Arc::new(NullAgentSink),
         }
     }
@@ -408,7 +411,8 @@ impl AgentSession {
         if state.active.is_some() {
             return Err(InferenceError::failed(ERR_ALREADY_ACTIVE));
         }
-        let effective = self.effective_turn(&input);
+        let inference_id = options.inference_id.unwrap_or_else(new_id);
+        let effective = self.effective_turn(&input, inference_id);
         let timeout = (options.timeout_ms > 0).then(|| Duration::from_millis(options.timeout_ms));
         let ids = RunIds {
             session_id: self.inner.id.clone(),
@@ -446,7 +450,7 @@ impl AgentSession {
 
     /// The effective turn of `input`: a fresh id, the runtime map, `session_id`, a fresh
     /// `inference_id`, and an id on every block.
-    fn effective_turn(&self, input: &Turn) -> Turn {
+    fn effective_turn(&self, input: &Turn, inference_id: String) -> Turn {
         let mut effective = input.clone();
         effective.id = new_id();
         let mut runtime = match effective.metadata.get(RUNTIME_KEY) {
@@ -466,7 +470,7 @@ impl AgentSession {
             .insert(SESSION_ID_KEY.into(), Value::String(self.inner.id.clone()));
         effective
             .metadata
-            .insert(INFERENCE_ID_KEY.into(), Value::String(new_id()));
+            .insert(INFERENCE_ID_KEY.into(), Value::String(inference_id));
         for block in &mut effective.blocks {
             if block.id.is_empty() {
                 block.id = new_id();
