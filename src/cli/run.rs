@@ -20,6 +20,12 @@ pub struct RunArgs {
     /// Print the names of the host tools and exit.
     #[arg(long = "list-go-tools", alias = "list-host-tools")]
     pub list_go_tools: bool,
+    /// Set `globalThis.NAME` to the string VALUE before the script runs (repeatable).
+    #[arg(long = "global", value_name = "NAME=VALUE")]
+    pub globals: Vec<String>,
+    /// Set `globalThis.NAME` to the parsed JSON value before the script runs (repeatable).
+    #[arg(long = "global-json", value_name = "NAME=JSON")]
+    pub global_json: Vec<String>,
     /// Print the owner's statistics (per-op counts, queue wait and execution percentiles) to
     /// stderr when the script ends.
     #[arg(long)]
@@ -55,8 +61,16 @@ pub async fn run(args: RunArgs) -> ExitCode {
         .unwrap_or(path.clone())
         .display()
         .to_string();
+    let globals = match script_globals(&args.globals, &args.global_json) {
+        Ok(globals) => globals,
+        Err(message) => {
+            eprintln!("geppetto run: {message}");
+            return ExitCode::FAILURE;
+        }
+    };
     let host = ScriptHost {
         env: std::env::vars().collect(),
+        globals,
         ..ScriptHost::default()
     };
     let host = crate::host::with_geppetto(host);
@@ -95,4 +109,71 @@ pub async fn run(args: RunArgs) -> ExitCode {
         eprintln!("{}", stack.trim_end());
     }
     ExitCode::FAILURE
+}
+
+/// The `--global NAME=VALUE` (strings) and `--global-json NAME=JSON` values, strings first; a
+/// later flag for the same name wins within each kind.
+fn script_globals(
+    strings: &[String],
+    json: &[String],
+) -> Result<Vec<(String, serde_json::Value)>, String> {
+    let split = |flag: &str, entry: &str| -> Result<(String, String), String> {
+        match entry.split_once('=') {
+            Some((name, value)) if is_identifier(name.trim()) => {
+                Ok((name.trim().to_string(), value.to_string()))
+            }
+            _ => Err(format!(
+                "{flag} expects NAME=VALUE with NAME a JS identifier, got {entry:?}"
+            )),
+        }
+    };
+    let mut globals = Vec::new();
+    for entry in strings {
+        let (name, value) = split("--global", entry)?;
+        globals.push((name, serde_json::Value::String(value)));
+    }
+    for entry in json {
+        let (name, text) = split("--global-json", entry)?;
+        let value = serde_json::from_str(&text)
+            .map_err(|error| format!("--global-json {name}: invalid JSON: {error}"))?;
+        globals.push((name, value));
+    }
+    Ok(globals)
+}
+
+fn is_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_alphabetic() || c == '_' || c == '$')
+        && chars.all(|c| c.is_alphanumeric() || c == '_' || c == '$')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn globals_table() {
+        let strings = vec!["A=x=y".to_string(), "B=".to_string()];
+        let json_values = vec!["C={\"k\":[1,2]}".to_string()];
+        assert_eq!(
+            script_globals(&strings, &json_values),
+            Ok(vec![
+                ("A".into(), json!("x=y")),
+                ("B".into(), json!("")),
+                ("C".into(), json!({"k": [1, 2]})),
+            ])
+        );
+        assert_eq!(
+            script_globals(&["1x=2".into()], &[]),
+            Err("--global expects NAME=VALUE with NAME a JS identifier, got \"1x=2\"".into())
+        );
+        assert!(
+            script_globals(&[], &["C={".into()])
+                .unwrap_err()
+                .starts_with("--global-json C: invalid JSON: ")
+        );
+    }
 }

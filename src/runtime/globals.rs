@@ -73,6 +73,21 @@ pub fn install<'js>(ctx: &Ctx<'js>, env: &BTreeMap<String, String>) -> rquickjs:
     Ok(())
 }
 
+/// Sets `globalThis[name] = value` for each entry, in order.
+pub fn install_values(
+    ctx: &Ctx<'_>,
+    values: &[(String, serde_json::Value)],
+) -> rquickjs::Result<()> {
+    let globals = ctx.globals();
+    for (name, value) in values {
+        let text = serde_json::to_string(value).map_err(|error| {
+            rquickjs::Exception::throw_type(ctx, &format!("global {name}: {error}"))
+        })?;
+        globals.set(name.as_str(), ctx.json_parse(text)?)?;
+    }
+    Ok(())
+}
+
 fn duration_from_ms(ms: f64) -> Duration {
     if ms.is_finite() && ms > 0.0 {
         Duration::from_secs_f64(ms / 1000.0)
