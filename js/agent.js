@@ -81,7 +81,7 @@
       usage: function () { return copy(result.usage); },
       stopReason: function () { return result.stopReason; },
       events: function () { return copy(result.events); },
-      persistence: function () { return null; },
+      persistence: function () { return copy(result.persistence); },
       toJSON: function () {
         return {
           inputTurn: copy(result.inputTurn),
@@ -207,10 +207,72 @@
     return handle(builder, "turnBuilder", 0);
   }
 
-  // ---- sessions ----------------------------------------------------------------------------
+  // ---- turn stores -------------------------------------------------------------------------
   function storeNotConfigured() {
     return new Error("geppetto default turn persistence is not configured");
   }
+
+  function snapshot(plain) {
+    var object = {
+      convId: plain.convId,
+      sessionId: plain.sessionId,
+      turnId: plain.turnId,
+      phase: plain.phase,
+      runtimeKey: plain.runtimeKey,
+      inferenceId: plain.inferenceId,
+      createdAtMs: plain.createdAtMs,
+      turn: wrapOrNull(plain.turn),
+      toJSON: function () { return copy(plain); },
+    };
+    return object;
+  }
+
+  function storeWrapper(name) {
+    return handle({
+      name: function () { return name; },
+      list: function (q) { return native.storeList(name, q === undefined ? null : q).map(snapshot); },
+      loadLatest: function (q) {
+        var found = native.storeLoadLatest(name, q === undefined ? null : q);
+        return found === null ? null : snapshot(found);
+      },
+      close: function () { native.storeClose(name); },
+    }, "turnStore", 0);
+  }
+
+  var turnStores = {
+    default: function () {
+      if (!native.storeExists("default")) throw new Error("geppetto turnStores.default is not configured");
+      return storeWrapper("default");
+    },
+    get: function (name) {
+      if (missing(name)) throw new TypeError("turnStores.get requires a store name");
+      var trimmed = String(name).trim();
+      if (trimmed === "") throw new TypeError("turnStores.get store name must not be empty");
+      if (!native.storeExists(trimmed)) throw new Error('geppetto turn store "' + trimmed + '" is not configured');
+      return storeWrapper(trimmed);
+    },
+  };
+
+  // A persistence choice: `undefined` (inherit: the host default store when one is configured),
+  // `null` (disabled) or the name of a store.
+  function storeName(value, missingText) {
+    if (value === undefined) throw new TypeError(missingText);
+    if (value === null) return null;
+    if (!refOf(value, "turnStore")) throw new Error("expected Go-owned TurnStore wrapper, got " + describe(value));
+    return value.name();
+  }
+
+  function defaultStoreName() {
+    if (!native.storeExists("default")) throw storeNotConfigured();
+    return "default";
+  }
+
+  function resolvedStore(choice) {
+    if (choice !== undefined) return choice;
+    return native.storeExists("default") ? "default" : null;
+  }
+
+  // ---- sessions ----------------------------------------------------------------------------
 
   function sessionBuilder(agent, inherited) {
     var state = {
@@ -220,6 +282,7 @@
       source: inherited.source || "base",
       metadata: copy(inherited.metadata || {}),
       runDefaults: inherited.runDefaults || null,
+      persistence: inherited.persistence,
       resume: null,
     };
     var builder = {
@@ -235,10 +298,15 @@
       },
       store: function (ts) {
         if (missing(ts)) throw new TypeError("session().store requires a TurnStore wrapper");
-        throw new Error("expected Go-owned TurnStore wrapper, got " + describe(ts));
+        state.persistence = storeName(ts, "");
+        return builder;
       },
-      defaultStore: function () { throw storeNotConfigured(); },
-      persist: function () { return builder; },
+      defaultStore: function () { state.persistence = defaultStoreName(); return builder; },
+      persist: function (b) {
+        if (b === false) state.persistence = null;
+        else if (typeof state.persistence !== "string") state.persistence = defaultStoreName();
+        return builder;
+      },
       resumeLatest: function (q) {
         if (!missing(q) && !isObject(q)) throw new Error("turn store query must be an object");
         state.resume = q || {};
@@ -259,15 +327,33 @@
       },
       build: function () {
         if (state.base !== null && state.resume !== null) throw new Error("session builder cannot use both base(turn) and resumeLatest()");
-        if (state.resume !== null) throw new Error("resumeLatest requires a readable TurnStore");
-        var id = native.agentSession(agent.id, {
-          id: state.id,
+        var store = resolvedStore(state.persistence);
+        var id = state.id === "" ? native.newId() : state.id;
+        var base = state.base;
+        var source = state.source;
+        if (state.resume !== null) {
+          var readable = typeof state.persistence === "string" ? state.persistence : native.storeExists("default") ? "default" : null;
+          if (readable === null) throw new Error("resumeLatest requires a readable TurnStore");
+          var query = Object.assign({ sessionId: id }, state.resume);
+          var required = query.required === true;
+          delete query.required;
+          var found = native.storeLoadLatest(readable, query);
+          if (found !== null && found.turn !== null) {
+            base = found.turn;
+            source = "resume";
+          } else if (required) {
+            throw new Error('no stored turn found for session "' + id + '"');
+          }
+        }
+        var sessionId = native.agentSession(agent.id, {
+          id: id,
           name: state.name,
           metadata: state.metadata,
-          base: state.base,
-          source: state.source,
+          base: base,
+          source: source,
+          store: store,
         });
-        return agentSession(agent, id, { metadata: copy(state.metadata), runDefaults: state.runDefaults });
+        return agentSession(agent, sessionId, { metadata: copy(state.metadata), runDefaults: state.runDefaults, persistence: state.persistence });
       },
     };
     return handle(builder, "sessionBuilder", 0);
@@ -313,6 +399,7 @@
           name: info[1],
           metadata: settings.metadata,
           runDefaults: settings.runDefaults,
+          persistence: settings.persistence,
           base: base,
           source: "fork",
         });
@@ -345,16 +432,16 @@
       hooks: null,
       emitters: [],
       runDefaults: null,
+      persistence: undefined,
     };
     function storeChoice(method) {
       return function (ts) {
-        if (ts === undefined) throw new TypeError("agent()." + method + " requires a TurnStore wrapper or null");
-        if (ts !== null) throw new Error("expected Go-owned TurnStore wrapper, got " + describe(ts));
+        state.persistence = storeName(ts, "agent()." + method + " requires a TurnStore wrapper or null");
         return builder;
       };
     }
     function defaultStoreChoice(b) {
-      if (b === undefined || b === true) throw storeNotConfigured();
+      state.persistence = b === false ? null : defaultStoreName();
       return builder;
     }
     var builder = {
@@ -455,9 +542,10 @@
           deliver: deliverer(state.emitters.slice()),
           runDefaults: state.runDefaults,
         };
+        var persistence = state.persistence;
         var built = {
           name: state.name,
-          session: function () { return sessionBuilder(record, {}); },
+          session: function () { return sessionBuilder(record, { persistence: persistence }); },
         };
         return handle(built, "agent", id);
       },
@@ -607,6 +695,7 @@
   }
 
   gp.agent = agent;
+  gp.turnStores = turnStores;
   gp.schema = schema;
   gp.tool = tool;
   gp.toolRegistry = toolRegistry;

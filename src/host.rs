@@ -1,9 +1,11 @@
 //! The host: which built-in modules and host tools a `geppetto` runtime gets.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::bridge::{GeppettoModule, ProviderFactory, ProviderRequest};
 use crate::inference::ToolRegistry;
+use crate::inference::agent::TurnStore;
 use crate::inference::tools::default_host_tools;
 use crate::providers::{self, Env};
 use crate::runtime::{EventsModule, ScriptHost};
@@ -15,12 +17,22 @@ pub fn host_tool_names() -> Vec<String> {
 
 /// `host` with the `geppetto` module registered, offering the default host tools and the
 /// environment in `host.env` for provider resolution, and the `events` module (`node:events`)
-/// that agent scripts use.
+/// that agent scripts use. No turn stores (see [`with_geppetto_and_stores`]).
 pub fn with_geppetto(host: ScriptHost) -> ScriptHost {
+    with_geppetto_and_stores(host, BTreeMap::new())
+}
+
+/// Like [`with_geppetto`], with turn stores for the agent API by name (`"default"`: the store
+/// agent runs persist to unless they opt out).
+pub fn with_geppetto_and_stores(
+    host: ScriptHost,
+    turn_stores: BTreeMap<String, Arc<dyn TurnStore>>,
+) -> ScriptHost {
     let module = GeppettoModule {
         host_tools: Some(default_host_tools()),
         providers: Some(provider_factory(host.env.iter().collect())),
         env: host.env.clone(),
+        turn_stores,
     };
     EventsModule::ALL
         .into_iter()

@@ -12,6 +12,7 @@
 //! - [`codegen`] and [`generated`]: the constants generator and its checked-in output.
 //! - [`host`]: which modules and host tools a `geppetto` runtime gets.
 //! - [`cli`]: the `geppetto` command.
+//! - [`stores`]: the built-in turn stores of the agent API (SQLite, Go's schema).
 //! - [`providers`]: provider engines (OpenAI, OpenAI Responses, Anthropic, Gemini) streaming over
 //!   HTTP, and the configuration and profiles behind `engines.fromConfig` / `engines.fromProfile`.
 
@@ -24,3 +25,4 @@ pub mod inference;
 pub mod owner;
 pub mod providers;
 pub mod runtime;
+pub mod stores;

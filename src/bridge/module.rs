@@ -46,6 +46,9 @@ pub struct GeppettoModule {
     pub providers: Option<ProviderFactory>,
     /// Environment for provider resolution (API keys, `PINOCCHIO_PROFILE`).
     pub env: BTreeMap<String, String>,
+    /// Turn stores for the agent API (`gp.turnStores`), by name; `"default"` is the host default
+    /// store that agent runs persist to unless they opt out.
+    pub turn_stores: BTreeMap<String, Arc<dyn crate::inference::agent::TurnStore>>,
 }
 
 impl std::fmt::Debug for GeppettoModule {
@@ -53,6 +56,7 @@ impl std::fmt::Debug for GeppettoModule {
         f.debug_struct("GeppettoModule")
             .field("host_tools", &self.host_tools)
             .field("providers", &self.providers.is_some())
+            .field("turn_stores", &self.turn_stores.keys().collect::<Vec<_>>())
             .finish_non_exhaustive()
     }
 }

@@ -6,8 +6,10 @@ use std::sync::Arc;
 
 use clap::Args;
 
+use crate::inference::agent::TurnStore;
 use crate::owner::{CallOptions, Owner, OwnerOptions, ShutdownMode};
 use crate::runtime::{ScriptFailure, ScriptHost, ScriptKind, run_to_completion};
+use crate::stores::{SqliteLocation, SqliteTurnStore};
 
 /// Arguments of `geppetto run`.
 #[derive(Debug, Args)]
@@ -26,6 +28,17 @@ pub struct RunArgs {
     /// Set `globalThis.NAME` to the parsed JSON value before the script runs (repeatable).
     #[arg(long = "global-json", value_name = "NAME=JSON")]
     pub global_json: Vec<String>,
+    /// SQLite file (or `:memory:`) of the default turn store agent runs persist to
+    /// (env `GEPPETTO_TURNS_DB`).
+    #[arg(long = "turns-db", value_name = "PATH")]
+    pub turns_db: Option<String>,
+    /// SQLite URI filename of the default turn store; wins over `--turns-db`
+    /// (env `GEPPETTO_TURNS_DSN`).
+    #[arg(long = "turns-dsn", value_name = "URI")]
+    pub turns_dsn: Option<String>,
+    /// A named turn store, `gp.turnStores.get(NAME)` (repeatable).
+    #[arg(long = "turn-store", value_name = "NAME=PATH")]
+    pub turn_stores: Vec<String>,
     /// Print the owner's statistics (per-op counts, queue wait and execution percentiles) to
     /// stderr when the script ends.
     #[arg(long)]
@@ -68,12 +81,20 @@ pub async fn run(args: RunArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let env: std::collections::BTreeMap<String, String> = std::env::vars().collect();
+    let stores = match turn_stores(&args.turns_db, &args.turns_dsn, &args.turn_stores, &env) {
+        Ok(stores) => stores,
+        Err(message) => {
+            eprintln!("geppetto run: {message}");
+            return ExitCode::FAILURE;
+        }
+    };
     let host = ScriptHost {
-        env: std::env::vars().collect(),
+        env,
         globals,
         ..ScriptHost::default()
     };
-    let host = crate::host::with_geppetto(host);
+    let host = crate::host::with_geppetto_and_stores(host, stores);
     let options = host.configure(OwnerOptions::default());
     let owner = match Owner::spawn(options) {
         Ok(owner) => owner,
@@ -147,6 +168,51 @@ fn is_identifier(name: &str) -> bool {
         .next()
         .is_some_and(|c| c.is_alphabetic() || c == '_' || c == '$')
         && chars.all(|c| c.is_alphanumeric() || c == '_' || c == '$')
+}
+
+/// Opens the turn stores the flags (or, without flags, `GEPPETTO_TURNS_DSN` /
+/// `GEPPETTO_TURNS_DB`) name: the default store and every `--turn-store NAME=PATH`.
+fn turn_stores(
+    db: &Option<String>,
+    dsn: &Option<String>,
+    named: &[String],
+    env: &std::collections::BTreeMap<String, String>,
+) -> Result<std::collections::BTreeMap<String, Arc<dyn TurnStore>>, String> {
+    let from_env = |key: &str| env.get(key).filter(|value| !value.is_empty()).cloned();
+    let (db, dsn) = if db.is_some() || dsn.is_some() {
+        (db.clone(), dsn.clone())
+    } else {
+        (
+            from_env("GEPPETTO_TURNS_DB"),
+            from_env("GEPPETTO_TURNS_DSN"),
+        )
+    };
+    let default = match (dsn, db) {
+        (Some(dsn), _) => Some(("--turns-dsn", SqliteLocation::Uri(dsn))),
+        (None, Some(db)) => Some(("--turns-db", SqliteLocation::Path(db.into()))),
+        (None, None) => None,
+    };
+    let mut stores: std::collections::BTreeMap<String, Arc<dyn TurnStore>> = Default::default();
+    let mut open = |flag: &str, name: &str, location: SqliteLocation| -> Result<(), String> {
+        let store = SqliteTurnStore::open(name, &location)
+            .map_err(|error| format!("{flag} {location}: cannot open turn store: {error}"))?;
+        stores.insert(name.to_string(), Arc::new(store));
+        Ok(())
+    };
+    if let Some((flag, location)) = default {
+        open(flag, "default", location)?;
+    }
+    for entry in named {
+        let Some((name, path)) = entry
+            .split_once('=')
+            .map(|(name, path)| (name.trim(), path.trim()))
+            .filter(|(name, path)| !name.is_empty() && !path.is_empty())
+        else {
+            return Err(format!("--turn-store expects NAME=PATH, got {entry:?}"));
+        };
+        open("--turn-store", name, SqliteLocation::Path(path.into()))?;
+    }
+    Ok(stores)
 }
 
 #[cfg(test)]

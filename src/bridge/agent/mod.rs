@@ -4,6 +4,7 @@
 
 mod events;
 mod runs;
+mod stores;
 
 use std::sync::Arc;
 
@@ -18,7 +19,9 @@ use super::module::{
 use super::table;
 use crate::inference::agent::keys::canonical_key;
 use crate::inference::agent::session::agent_tool_loop_defaults;
-use crate::inference::agent::{AgentConfig, AgentSession, AgentTools, ImportSource, SessionSpec};
+use crate::inference::agent::{
+    AgentConfig, AgentSession, AgentTools, ImportSource, SessionSpec, TurnStore,
+};
 use crate::inference::tool_loop::ToolLoopSettings;
 use crate::inference::turn::Turn;
 
@@ -35,13 +38,17 @@ pub fn install<'js>(
             agent_build(&ctx, spec, host_tools.clone())
         })?,
     )?;
+    let turn_stores = module.turn_stores.clone();
     native.set(
         "agentSession",
         Function::new(
             ctx.clone(),
-            |ctx: Ctx<'js>, agent: f64, spec: Object<'js>| new_session(&ctx, agent, spec),
+            move |ctx: Ctx<'js>, agent: f64, spec: Object<'js>| {
+                new_session(&ctx, agent, spec, &turn_stores)
+            },
         )?,
     )?;
+    store_ops(ctx, native, module)?;
     session_ops(ctx, native)?;
     run_ops(ctx, native)?;
     native.set(
@@ -125,7 +132,74 @@ fn agent_build<'js>(
     Ok(table::add_agent(Arc::new(config)) as f64)
 }
 
-fn new_session<'js>(ctx: &Ctx<'js>, agent: f64, spec: Object<'js>) -> rquickjs::Result<f64> {
+/// The host's turn stores by name.
+type Stores = std::collections::BTreeMap<String, Arc<dyn TurnStore>>;
+
+fn store_named(ctx: &Ctx<'_>, stores: &Stores, name: &str) -> rquickjs::Result<Arc<dyn TurnStore>> {
+    stores.get(name).cloned().ok_or_else(|| {
+        error(
+            ctx,
+            &format!("geppetto turn store \"{name}\" is not configured"),
+        )
+    })
+}
+
+fn store_ops<'js>(
+    ctx: &Ctx<'js>,
+    native: &Object<'js>,
+    module: &GeppettoModule,
+) -> rquickjs::Result<()> {
+    let stores = module.turn_stores.clone();
+    native.set(
+        "storeExists",
+        Function::new(ctx.clone(), move |name: String| stores.contains_key(&name))?,
+    )?;
+    let stores = module.turn_stores.clone();
+    native.set(
+        "storeList",
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'js>, name: String, query: Value<'js>| {
+                let store = store_named(&ctx, &stores, &name)?;
+                let query = stores::query_from_js(&ctx, query, stores::QueryUse::List)?;
+                let snapshots = stores::wait(&ctx, store.list(query))?;
+                stores::snapshots_to_js(&ctx, &snapshots)
+            },
+        )?,
+    )?;
+    let stores = module.turn_stores.clone();
+    native.set(
+        "storeLoadLatest",
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'js>, name: String, query: Value<'js>| {
+                let store = store_named(&ctx, &stores, &name)?;
+                let query = stores::query_from_js(&ctx, query, stores::QueryUse::Latest)?;
+                match stores::wait(&ctx, store.load_latest(query))? {
+                    Some(snapshot) => {
+                        stores::snapshot_to_js(&ctx, &snapshot).map(Object::into_value)
+                    }
+                    None => Ok(Value::new_null(ctx.clone())),
+                }
+            },
+        )?,
+    )?;
+    let stores = module.turn_stores.clone();
+    native.set(
+        "storeClose",
+        Function::new(ctx.clone(), move |ctx: Ctx<'js>, name: String| {
+            store_named(&ctx, &stores, &name).map(|store| store.close())
+        })?,
+    )?;
+    Ok(())
+}
+
+fn new_session<'js>(
+    ctx: &Ctx<'js>,
+    agent: f64,
+    spec: Object<'js>,
+    stores: &Stores,
+) -> rquickjs::Result<f64> {
     let agent =
         table::agent(agent as u64).ok_or_else(|| type_error(ctx, "expected agent reference"))?;
     let metadata = match js_to_json(ctx, spec.get("metadata")?)? {
@@ -150,6 +224,10 @@ fn new_session<'js>(ctx: &Ctx<'js>, agent: f64, spec: Object<'js>) -> rquickjs::
             name: spec.get::<_, Option<String>>("name")?.unwrap_or_default(),
             metadata,
             base,
+            store: match spec.get::<_, Option<String>>("store")? {
+                Some(name) => Some(store_named(ctx, stores, &name)?),
+                None => None,
+            },
         },
     );
     Ok(table::add_agent_session(session) as f64)

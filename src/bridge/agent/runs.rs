@@ -52,7 +52,7 @@ pub fn run_options<'js>(ctx: &Ctx<'js>, layers: Array<'js>) -> rquickjs::Result<
 }
 
 /// The JS shape of a result: `{inputTurn, effectiveTurn, outputTurn, text, usage, stopReason,
-/// events}` (plain turns and payloads; the glue wraps it in a `RunResult`).
+/// events, persistence}` (plain turns and payloads; the glue wraps it in a `RunResult`).
 pub fn result_to_js<'js>(ctx: &Ctx<'js>, result: &RunResult) -> rquickjs::Result<Object<'js>> {
     let object = Object::new(ctx.clone())?;
     object.set("inputTurn", turn_to_js(ctx, &result.input)?)?;
@@ -74,6 +74,19 @@ pub fn result_to_js<'js>(ctx: &Ctx<'js>, result: &RunResult) -> rquickjs::Result
         events.set(index, event_to_js(ctx, event)?)?;
     }
     object.set("events", events)?;
+    let persistence = match &result.persistence {
+        Some(report) => {
+            let persistence = Object::new(ctx.clone())?;
+            persistence.set("store", report.store.as_str())?;
+            persistence.set("ok", report.error.is_none())?;
+            if let Some(error) = &report.error {
+                persistence.set("error", error.as_str())?;
+            }
+            persistence.into_value()
+        }
+        None => Value::new_null(ctx.clone()),
+    };
+    object.set("persistence", persistence)?;
     Ok(object)
 }
 

@@ -8,21 +8,24 @@
 //! - [`step`]: the engine wrapper that makes every engine step report the canonical events.
 //! - [`session`]: [`AgentConfig`], [`AgentSession`], [`PreparedAgentRun`], [`RunResult`].
 //! - [`keys`]: Go's canonical turn metadata keys.
+//! - [`store`]: the [`TurnStore`] trait runs persist to and sessions resume from.
 
 pub mod emitter;
 pub mod event;
 pub mod keys;
 pub mod session;
 pub mod step;
+pub mod store;
 
 pub use emitter::{CollectingAgentSink, RunEmitter};
 pub use event::{
     AgentEvent, AgentEventKind, AgentSink, FinishClass, RunIds, SegmentText, StopCause,
 };
 pub use session::{
-    AgentConfig, AgentRunOptions, AgentSession, AgentTools, ImportSource, PreparedAgentRun,
-    RunGuard, RunResult, SessionSpec,
+    AgentConfig, AgentRunOptions, AgentSession, AgentTools, ImportSource, PersistenceReport,
+    PreparedAgentRun, RunGuard, RunResult, SessionSpec,
 };
+pub use store::{StoreError, TurnQuery, TurnSnapshot, TurnStore};
 
 #[cfg(test)]
 mod tests;

@@ -36,6 +36,7 @@ use super::emitter::RunEmitter;
 use super::event::{AgentEvent, AgentEventKind, AgentSink, NullAgentSink, RunIds, StopCause};
 use super::keys::canonical_key;
 use super::step::StepEngine;
+use super::store::{FINAL_PHASE, TurnStore};
 use crate::inference::context::RunContext;
 use crate::inference::engine::Engine;
 use crate::inference::error::InferenceError;
@@ -184,7 +185,7 @@ pub enum ImportSource {
 }
 
 /// How to make a session.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct SessionSpec {
     /// The id (trimmed); empty: a fresh UUID.
     pub id: String,
@@ -194,6 +195,32 @@ pub struct SessionSpec {
     pub metadata: JsonMap,
     /// The first history entry, if imported.
     pub base: Option<(Turn, ImportSource)>,
+    /// Where successful runs persist their output (`None`: nowhere).
+    pub store: Option<Arc<dyn TurnStore>>,
+}
+
+impl std::fmt::Debug for SessionSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionSpec")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("metadata", &self.metadata)
+            .field("base", &self.base)
+            .field(
+                "store",
+                &self.store.as_ref().map(|store| store.name().to_string()),
+            )
+            .finish()
+    }
+}
+
+/// What persisting a run's output did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersistenceReport {
+    /// The store's name.
+    pub store: String,
+    /// The failure, if persisting failed (the run still succeeded).
+    pub error: Option<String>,
 }
 
 /// Options of one run.
@@ -246,6 +273,8 @@ pub struct RunResult {
     pub stop_reason: Option<String>,
     /// The run's events without deltas, in emission order.
     pub events: Vec<AgentEvent>,
+    /// What persisting the output did; `None` when the session has no store.
+    pub persistence: Option<PersistenceReport>,
 }
 
 /// An agent session. A clone is an `Arc` clone: all clones are the same session.
@@ -259,6 +288,7 @@ struct SessionInner {
     name: String,
     agent: Arc<AgentConfig>,
     metadata: JsonMap,
+    store: Option<Arc<dyn TurnStore>>,
     state: Mutex<SessionState>,
 }
 
@@ -298,6 +328,7 @@ impl AgentSession {
                 name: spec.name,
                 agent,
                 metadata: spec.metadata,
+                store: spec.store,
                 state: Mutex::new(SessionState {
                     turns,
                     ..SessionState::default()
@@ -324,6 +355,11 @@ impl AgentSession {
     /// The session metadata stamped on every input turn.
     pub fn metadata(&self) -> &JsonMap {
         &self.inner.metadata
+    }
+
+    /// The store successful runs persist to.
+    pub fn store(&self) -> Option<&Arc<dyn TurnStore>> {
+        self.inner.store.as_ref()
     }
 
     /// A copy of the latest turn.
@@ -594,8 +630,13 @@ impl PreparedAgentRun {
                     }
                 }
                 session.append(output.clone());
+                let persistence = match session.store() {
+                    Some(store) => Some(persist(store, &output, &emitter).await),
+                    None => None,
+                };
                 emitter.emit(AgentEventKind::RunFinished);
                 Ok(RunResult {
+                    persistence,
                     text: added_text(&effective, &output),
                     usage: emitter.usage(),
                     stop_reason: emitter.stop_reason(),
@@ -621,6 +662,38 @@ impl PreparedAgentRun {
             }
         };
         (outcome, guard)
+    }
+}
+
+/// Persists a run's output; a failure is logged at warn, reported as a `log` event and returned
+/// in the report, never failing the run.
+async fn persist(
+    store: &Arc<dyn TurnStore>,
+    output: &Turn,
+    emitter: &RunEmitter,
+) -> PersistenceReport {
+    let result = store.persist(output.clone(), FINAL_PHASE).await;
+    let error = result.err().map(|error| error.to_string());
+    if let Some(error) = &error {
+        tracing::warn!(
+            target: "geppetto::agent",
+            store = store.name(),
+            session_id = %emitter.ids().session_id,
+            turn_id = %output.id,
+            "turn store persist failed: {error}"
+        );
+        let mut fields = JsonMap::new();
+        fields.insert("store".into(), Value::String(store.name().to_string()));
+        fields.insert("error".into(), Value::String(error.clone()));
+        emitter.emit(AgentEventKind::Log {
+            level: "error".into(),
+            message: "turn store persist failed".into(),
+            fields: Some(fields),
+        });
+    }
+    PersistenceReport {
+        store: store.name().to_string(),
+        error,
     }
 }
 
