@@ -40,8 +40,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
   expectThrow(() => b.persistTo(), "TypeError", "agent().persistTo requires a TurnStore wrapper or null");
   expectThrow(() => b.store({}), "Error", "expected Go-owned TurnStore wrapper, got object (value: {})");
   expectThrow(() => b.defaultStore(), "Error", "geppetto default turn persistence is not configured");
-  expectThrow(() => b.runDefaults(3), "Error", "run options must be an object");
-  expectThrow(() => b.runDefaults({ timeoutMs: -1 }), "Error", "timeoutMs must be >= 0");
+  expectThrow(() => b.runDefaults(3), "TypeError", "run options must be an object");
+  expectThrow(() => b.runDefaults({ timeoutMs: -1 }), "TypeError", "timeoutMs must be >= 0");
   expectThrow(() => b.toolLoop({ toolChoice: "sometimes" }), "TypeError", 'invalid toolChoice "sometimes", expected one of: auto, none, required');
   expectThrow(() => b.build(), "Error", "agent build requires engine(...) or inference(settings)");
   // Mutable: every method returns the builder itself; store(null) and defaultStore(false) opt out.

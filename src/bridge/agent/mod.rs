@@ -12,17 +12,15 @@ use base64::Engine as _;
 use rquickjs::function::Opt;
 use rquickjs::{Array, Ctx, Function, Object, Value};
 
+use super::argument::{error, type_error};
 use super::codec::{js_to_json, turn_from_js, turn_to_js};
-use super::module::{
-    GeppettoModule, error, hooks_from_js, middleware_from_spec, registry_of, type_error,
-};
-use super::table;
+use super::module::{GeppettoModule, hooks_from_js, middleware_from_spec, registry_of};
+use super::{options, table};
 use crate::inference::agent::keys::canonical_key;
 use crate::inference::agent::session::agent_tool_loop_defaults;
 use crate::inference::agent::{
     AgentConfig, AgentSession, AgentTools, ImportSource, SessionSpec, TurnStore,
 };
-use crate::inference::tool_loop::ToolLoopSettings;
 use crate::inference::turn::Turn;
 
 /// Adds the agent ops to the module's `native` object.
@@ -116,13 +114,12 @@ fn agent_build<'js>(
         host: host_tools,
     };
     let settings: Value = spec.get("toolLoop")?;
-    if settings.is_object() {
-        let json = js_to_json(ctx, settings)?;
-        let mut parsed =
-            ToolLoopSettings::from_json(&json).map_err(|message| type_error(ctx, &message))?;
-        if !json
-            .get("maxIterations")
-            .is_some_and(serde_json::Value::is_number)
+    if let Some(object) = settings.as_object() {
+        let mut parsed = options::tool_loop_settings(ctx, &settings)?;
+        let given: Value = object.get("maxIterations")?;
+        if !given
+            .as_number()
+            .is_some_and(|iterations| iterations >= 1.0)
         {
             parsed.max_iterations = agent_tool_loop_defaults().max_iterations;
         }
@@ -235,7 +232,7 @@ fn new_session<'js>(
 
 fn optional_turn<'js>(ctx: &Ctx<'js>, turn: Option<Turn>) -> rquickjs::Result<Value<'js>> {
     match turn {
-        Some(turn) => turn_to_js(ctx, &turn),
+        Some(turn) => turn_to_js(ctx, &turn, false),
         None => Ok(Value::new_null(ctx.clone())),
     }
 }
@@ -254,7 +251,7 @@ fn session_ops<'js>(ctx: &Ctx<'js>, native: &Object<'js>) -> rquickjs::Result<()
             let seed = agent_session(&ctx, id)?
                 .next_seed()
                 .map_err(|failure| error(&ctx, &failure.to_string()))?;
-            turn_to_js(&ctx, &seed)
+            turn_to_js(&ctx, &seed, false)
         })?,
     )?;
     native.set(
@@ -268,7 +265,7 @@ fn session_ops<'js>(ctx: &Ctx<'js>, native: &Object<'js>) -> rquickjs::Result<()
         Function::new(ctx.clone(), |ctx: Ctx<'js>, id: f64| {
             let array = Array::new(ctx.clone())?;
             for (index, turn) in agent_session(&ctx, id)?.turns().iter().enumerate() {
-                array.set(index, turn_to_js(&ctx, turn)?)?;
+                array.set(index, turn_to_js(&ctx, turn, false)?)?;
             }
             Ok::<_, rquickjs::Error>(array)
         })?,

@@ -5,41 +5,25 @@
 use rquickjs::{Array, Ctx, Function, Object, Value};
 use serde_json::Value as Json;
 
-use super::super::codec::{js_to_json, json_to_js, turn_to_js};
+use super::super::argument::error;
+use super::super::codec::{json_to_js, turn_to_js};
 use super::super::invoke::callback_function;
 use super::super::js_engine::run_group;
-use super::super::module::error;
+use super::super::options;
 use super::super::table;
 use super::events::{DeliveryMode, EventDelivery, event_to_js};
 use crate::inference::agent::{AgentRunOptions, AgentSession, RunResult};
-use crate::inference::session::RunOptions;
 use crate::inference::turn::{Turn, new_id};
 use crate::owner::{CallbackId, local};
 
 /// Merges run option layers (agent defaults, session defaults, the run's own; `undefined`/`null`
 /// layers skipped): the last non-zero `timeoutMs` wins, `tags` merge key by key. Each layer is
-/// validated (`run options must be an object`, `timeoutMs must be >= 0`).
+/// checked as the session API's run options are.
 pub fn run_options<'js>(ctx: &Ctx<'js>, layers: Array<'js>) -> rquickjs::Result<AgentRunOptions> {
     let mut merged = AgentRunOptions::default();
     let mut tags = serde_json::Map::new();
     for layer in layers.iter::<Value>() {
-        let layer = layer?;
-        if layer.is_undefined() || layer.is_null() {
-            continue;
-        }
-        if !layer.is_object() || layer.is_array() || layer.is_function() {
-            return Err(error(ctx, "run options must be an object"));
-        }
-        if let Some(timeout) = layer
-            .as_object()
-            .and_then(|o| o.get::<_, Value>("timeoutMs").ok())
-            && let Some(number) = timeout.as_number()
-            && !number.is_finite()
-        {
-            return Err(error(ctx, "timeoutMs must be a finite number"));
-        }
-        let parsed = RunOptions::from_json(&js_to_json(ctx, layer)?)
-            .map_err(|message| error(ctx, &message))?;
+        let parsed = options::run_options(ctx, &layer?)?;
         if let Some(timeout) = parsed.timeout_ms.filter(|timeout| *timeout > 0) {
             merged.timeout_ms = timeout;
         }
@@ -55,9 +39,9 @@ pub fn run_options<'js>(ctx: &Ctx<'js>, layers: Array<'js>) -> rquickjs::Result<
 /// events, persistence}` (plain turns and payloads; the glue wraps it in a `RunResult`).
 pub fn result_to_js<'js>(ctx: &Ctx<'js>, result: &RunResult) -> rquickjs::Result<Object<'js>> {
     let object = Object::new(ctx.clone())?;
-    object.set("inputTurn", turn_to_js(ctx, &result.input)?)?;
-    object.set("effectiveTurn", turn_to_js(ctx, &result.effective)?)?;
-    object.set("outputTurn", turn_to_js(ctx, &result.output)?)?;
+    object.set("inputTurn", turn_to_js(ctx, &result.input, false)?)?;
+    object.set("effectiveTurn", turn_to_js(ctx, &result.effective, false)?)?;
+    object.set("outputTurn", turn_to_js(ctx, &result.output, false)?)?;
     object.set("text", result.text.as_str())?;
     let usage = match &result.usage {
         Some(usage) => json_to_js(ctx, &Json::Object(usage.clone()))?,

@@ -2,8 +2,8 @@
 
 use rquickjs::{Array, Ctx, Object, Value};
 
+use super::super::argument::error;
 use super::super::codec::turn_to_js;
-use super::super::module::error;
 use crate::inference::agent::store::{DEFAULT_LIST_LIMIT, FINAL_PHASE};
 use crate::inference::agent::{TurnQuery, TurnSnapshot};
 use crate::owner::local;
@@ -95,7 +95,7 @@ pub fn snapshot_to_js<'js>(
     object.set("inferenceId", snapshot.inference_id.as_str())?;
     object.set("createdAtMs", snapshot.created_at_ms as f64)?;
     let turn = match &snapshot.turn {
-        Some(turn) => turn_to_js(ctx, turn)?,
+        Some(turn) => turn_to_js(ctx, turn, false)?,
         None => Value::new_null(ctx.clone()),
     };
     object.set("turn", turn)?;
