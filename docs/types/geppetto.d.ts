@@ -992,6 +992,261 @@ declare module "geppetto" {
             readonly inferenceId: string;
         }
 
+        // ---- agent API (js-api-agent.md: agents, sessions, runs, events, tools, turn stores) ----
+
+        /** A turn owned by a result, a session history or a store snapshot. */
+        export interface TurnWrapper {
+            /** A fresh plain turn. */
+            toJSON(): Turn;
+            /** Another wrapper of an equal turn. */
+            clone(): TurnWrapper;
+        }
+
+        /** Anything with an `emit(name, payload)` method, such as a `require("events")` emitter. */
+        export interface EventSink {
+            emit(name: string, ...args: unknown[]): unknown;
+        }
+
+        /** Run options of the agent API (merged over session and agent defaults). */
+        export interface AgentRunOptions {
+            /** Cancel the run after this many milliseconds (0 or missing: no deadline). */
+            timeoutMs?: number;
+            /** Caller tags, merged key by key over the defaults'. */
+            tags?: Record<string, unknown>;
+        }
+
+        /** `gp.agent()`: a mutable builder. */
+        export interface AgentBuilder {
+            name(name: string): AgentBuilder;
+            /** An engine built from registry-resolved settings at `build()`. */
+            inference(settings: object): AgentBuilder;
+            /** An `Engine` (old engines included); wins over `inference`. */
+            engine(engine: Engine): AgentBuilder;
+            /** A `(turn, next, ctx) => turn` function or an old middleware reference. */
+            middleware(mw: MiddlewareFunction | Middleware): AgentBuilder;
+            /** A host middleware by name (`systemPrompt`, `reorderToolResults`, `turnLogging`). */
+            goMiddleware(name: string, opts?: Record<string, unknown>): AgentBuilder;
+            /** A registry (replaces the agent's) or a `AgentToolSpec` (added). */
+            tool(toolOrRegistry: ToolRegistry | AgentToolRegistry | AgentToolSpec): AgentBuilder;
+            /** Offer only the named tools (repeatable). */
+            goTool(name: string): AgentBuilder;
+            /** Tool loop settings and hooks (agent defaults: maxIterations 20). */
+            toolLoop(opts?: ToolLoopSettings & { hooks?: ToolHooks }): AgentBuilder;
+            /** Deliver every run's events to `emitter` (repeatable). */
+            events(emitter: EventSink): AgentBuilder;
+            /** Persist to `store` (`null`: never). */
+            store(store: TurnStore | null): AgentBuilder;
+            persistTo(store: TurnStore | null): AgentBuilder;
+            /** Persist to the host default store (`false`: never). */
+            defaultStore(enabled?: boolean): AgentBuilder;
+            persist(enabled?: boolean): AgentBuilder;
+            persistDefault(enabled?: boolean): AgentBuilder;
+            /** Default run options of its sessions. */
+            runDefaults(opts: AgentRunOptions): AgentBuilder;
+            build(): Agent;
+        }
+
+        /** A built agent: a name and sessions. */
+        export interface Agent {
+            readonly name: string;
+            session(): SessionBuilder;
+        }
+
+        /** A turn store query. */
+        export interface TurnQuery {
+            convId?: string;
+            conversationId?: string;
+            sessionId?: string;
+            sessionID?: string;
+            phase?: string;
+            sinceMs?: number;
+            limit?: number;
+        }
+
+        /** `agent.session()`: a mutable builder. */
+        export interface SessionBuilder {
+            id(id: string): SessionBuilder;
+            name(name: string): SessionBuilder;
+            /** The first history entry (a wrapper or a plain turn). */
+            base(turn: TurnWrapper | Turn): SessionBuilder;
+            store(store: TurnStore): SessionBuilder;
+            defaultStore(): SessionBuilder;
+            persist(enabled?: boolean): SessionBuilder;
+            /** Load the latest stored turn as the first history entry at `build()`. */
+            resumeLatest(query?: TurnQuery & { required?: boolean }): SessionBuilder;
+            resumeNone(): SessionBuilder;
+            /** Stamped on every run's input turn. */
+            metadata(key: string, value: unknown): SessionBuilder;
+            runDefaults(opts: AgentRunOptions): SessionBuilder;
+            build(): AgentSession;
+        }
+
+        /** A session that grows one turn per successful run. */
+        export interface AgentSession {
+            id(): string;
+            name(): string;
+            /** A turn builder seeded with the latest turn. */
+            next(): SessionTurnBuilder;
+            /** A builder of a new session starting from the latest turn, a given turn or `{at}`. */
+            fork(opts?: TurnWrapper | Turn | { at?: number | TurnWrapper | Turn } | null): SessionBuilder;
+            latestTurn(): TurnWrapper | null;
+            turns(): TurnWrapper[];
+            turn(index: number): TurnWrapper | null;
+            turnCount(): number;
+            isRunning(): boolean;
+            cancel(): void;
+            close(): void;
+        }
+
+        /** Builds a user message with text and images. */
+        export interface MessageBuilder {
+            text(text: string): MessageBuilder;
+            imageURL(url: string, opts?: Record<string, unknown>): MessageBuilder;
+            imageFile(path: string): MessageBuilder;
+            imageBytes(base64: string, mime?: string): MessageBuilder;
+        }
+
+        /** `session.next()`: an immutable builder of the next input turn. */
+        export interface SessionTurnBuilder {
+            system(text: string): SessionTurnBuilder;
+            user(text: string | ((m: MessageBuilder) => unknown)): SessionTurnBuilder;
+            assistant(text: string): SessionTurnBuilder;
+            metadata(key: string, value: unknown): SessionTurnBuilder;
+            /** Runs synchronously; throws the failure text. */
+            run(opts?: AgentRunOptions): RunResult;
+            /** Starts a run after this JS turn. */
+            runAsync(opts?: AgentRunOptions): AgentRunHandle;
+        }
+
+        /** `runAsync()`'s handle. */
+        export interface AgentRunHandle {
+            readonly promise: Promise<RunResult>;
+            cancel(): void;
+            close(): void;
+        }
+
+        /** What persisting a run's output did. */
+        export interface Persistence {
+            store: string;
+            ok: boolean;
+            error?: string;
+        }
+
+        /** The result of a successful run. */
+        export interface RunResult {
+            inputTurn(): TurnWrapper;
+            effectiveTurn(): TurnWrapper;
+            outputTurn(): TurnWrapper;
+            /** The texts of the assistant blocks this run added, joined with newlines. */
+            text(): string;
+            usage(): Record<string, number> | null;
+            stopReason(): string | null;
+            /** The run's events without deltas. */
+            events(): AgentEventPayload[];
+            persistence(): Persistence | null;
+            toJSON(): {
+                inputTurn: Turn;
+                effectiveTurn: Turn;
+                outputTurn: Turn;
+                text: string;
+                usage: Record<string, number> | null;
+                stopReason: string | null;
+            };
+        }
+
+        /** An agent event as emitters receive it (fields per type, see js-api-agent.md § Events). */
+        export interface AgentEventPayload {
+            type: string;
+            timestampMs: number;
+            sessionId: string;
+            inferenceId: string;
+            turnId: string;
+            correlation: Record<string, string>;
+            [field: string]: unknown;
+        }
+
+        /** A JSON schema builder (immutable). */
+        export interface SchemaBuilder {
+            description(text: string): SchemaBuilder;
+            property(name: string, schema: SchemaLike): SchemaBuilder;
+            items(schema: SchemaLike): SchemaBuilder;
+            required(...names: Array<string | string[]>): SchemaBuilder;
+            toJSON(): Record<string, unknown>;
+            build(): Schema;
+        }
+        /** A built schema. */
+        export interface Schema {
+            toJSON(): Record<string, unknown>;
+            clone(): Schema;
+        }
+        /** A schema, a builder or a plain JSON schema object. */
+        export type SchemaLike = Schema | SchemaBuilder | Record<string, unknown>;
+
+        /** `gp.schema`. */
+        export const schema: {
+            string(): SchemaBuilder;
+            integer(): SchemaBuilder;
+            number(): SchemaBuilder;
+            boolean(): SchemaBuilder;
+            array(): SchemaBuilder;
+            object(): SchemaBuilder;
+            enum(...values: unknown[]): SchemaBuilder;
+        };
+
+        /** `gp.tool(name)`: an immutable builder. */
+        export interface ToolBuilder {
+            description(text: string): ToolBuilder;
+            input(schema: SchemaLike): ToolBuilder;
+            handler(fn: (args: any, ctx: ToolContext) => unknown): ToolBuilder;
+            build(): AgentToolSpec;
+        }
+        /** A built tool. */
+        export interface AgentToolSpec {
+            readonly name: string;
+            readonly description: string;
+            toJSON(): { name: string; description: string; parameters: Record<string, unknown> };
+        }
+        /** `gp.toolRegistry()`: a mutable registry. */
+        export interface AgentToolRegistry {
+            add(spec: AgentToolSpec | { name: string; description?: string; parameters?: Record<string, unknown>; handler: (args: any, ctx: ToolContext) => unknown }): AgentToolRegistry;
+            addGo(...names: string[]): AgentToolRegistry;
+            list(): Array<{ name: string; description: string; version: string; tags: string[] }>;
+            call(name: string, args?: unknown): unknown;
+        }
+
+        /** A stored turn. */
+        export interface TurnSnapshot {
+            convId: string;
+            sessionId: string;
+            turnId: string;
+            phase: string;
+            runtimeKey: string;
+            inferenceId: string;
+            createdAtMs: number;
+            turn: TurnWrapper | null;
+            toJSON(): Record<string, unknown>;
+        }
+        /** A turn store. */
+        export interface TurnStore {
+            name(): string;
+            list(query?: TurnQuery): TurnSnapshot[];
+            loadLatest(query?: TurnQuery): TurnSnapshot | null;
+            close(): void;
+        }
+
+        /** A new agent builder. */
+        export function agent(): AgentBuilder;
+        /** A new tool builder. */
+        export function tool(name: string): ToolBuilder;
+        /** A new tool registry. */
+        export function toolRegistry(): AgentToolRegistry;
+        /** The host's turn stores. */
+        export const turnStores: {
+            default(): TurnStore;
+            get(name: string): TurnStore;
+        };
+        // ---- end of the agent API block ----
+
         /** A chainable builder (`opts` as in `createSession`). */
         export function createBuilder(opts?: SessionOptions): Builder;
         /** A session; `opts.engine` is required. */
