@@ -322,3 +322,90 @@ fn imported_turns_are_stamped() {
     assert_eq!(first.metadata["geppetto.forkedFromTurnID@v1"], json!("t0"));
     assert!(first.metadata["geppetto.forkedAtMs@v1"].is_u64());
 }
+
+/// Streams three deltas and a tool call, like a provider engine.
+struct Streaming;
+
+impl Engine for Streaming {
+    fn name(&self) -> &str {
+        "openai"
+    }
+
+    fn run_inference<'a>(
+        &'a self,
+        ctx: &'a RunContext,
+        turn: Turn,
+    ) -> BoxFuture<'a, Result<Turn, InferenceError>> {
+        Box::pin(async move {
+            ctx.emit(EventKind::Start);
+            let mut completion = String::new();
+            for delta in ["Hel", "lo", "!"] {
+                completion.push_str(delta);
+                ctx.emit(EventKind::Partial {
+                    delta: delta.into(),
+                    completion: completion.clone(),
+                });
+            }
+            ctx.emit(EventKind::Final {
+                text: completion.clone(),
+            });
+            let mut out = turn.with_block(Block::assistant(completion));
+            out.metadata.insert("stop_reason".into(), json!("end_turn"));
+            out.metadata
+                .insert("usage".into(), json!({"input_tokens": 9, "output_tokens": 3}));
+            Ok(out)
+        })
+    }
+}
+
+#[tokio::test]
+async fn streamed_deltas_share_one_segment_buffer() {
+    let session = session(Arc::new(Streaming), false);
+    let (result, events) = run(&session, "hi", 0).await;
+    assert_eq!(
+        types(&events),
+        [
+            "run-started",
+            "provider-call-started",
+            "text-segment-started",
+            "text-delta",
+            "text-delta",
+            "text-delta",
+            "text-segment-finished",
+            "provider-call-metadata-updated",
+            "provider-call-finished",
+            "run-finished"
+        ]
+    );
+    let deltas: Vec<(String, String, u64)> = events
+        .iter()
+        .filter_map(|event| match &event.kind {
+            AgentEventKind::TextDelta {
+                delta,
+                text,
+                sequence,
+            } => Some((delta.clone(), text.text(), *sequence)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        deltas,
+        [
+            ("Hel".to_string(), "Hel".to_string(), 1),
+            ("lo".to_string(), "Hello".to_string(), 2),
+            ("!".to_string(), "Hello!".to_string(), 3)
+        ]
+    );
+    let segment_ids: Vec<_> = events[2..7].iter().map(|e| e.segment_id.clone()).collect();
+    assert!(segment_ids.iter().all(|id| id.is_some() && *id == segment_ids[0]));
+    assert_eq!(
+        events[6].kind,
+        AgentEventKind::TextSegmentFinished {
+            text: "Hello!".into(),
+            finish_reason: Some("end_turn".into())
+        }
+    );
+    let result = result.unwrap();
+    assert_eq!(result.stop_reason.as_deref(), Some("end_turn"));
+    assert_eq!(result.text, "Hello!");
+}
