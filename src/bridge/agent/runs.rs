@@ -12,7 +12,8 @@ use super::super::js_engine::run_group;
 use super::super::options;
 use super::super::table;
 use super::events::{DeliveryMode, EventDelivery, event_to_js};
-use crate::inference::agent::{AgentRunOptions, AgentSession, RunResult};
+use crate::inference::InferenceError;
+use crate::inference::agent::{AgentRunOptions, AgentSession, RunGuard, RunResult};
 use crate::inference::turn::{Turn, new_id};
 use crate::owner::{CallbackId, local};
 
@@ -96,6 +97,55 @@ fn delivery<'js>(
     Ok(Some((delivery, id)))
 }
 
+/// A prepared run, the execution that also drains its event delivery, and the id of the
+/// registered `deliver` function (released by the caller once the run is over).
+struct Prepared<F> {
+    execution: F,
+    cancel: tokio_util::sync::CancellationToken,
+    deliver_id: Option<CallbackId>,
+}
+
+/// Prepares a run of `input` whose events go to `deliver` (when a function); a refusal throws.
+fn prepare<'js>(
+    ctx: &Ctx<'js>,
+    session: &AgentSession,
+    input: Turn,
+    mut options: AgentRunOptions,
+    deliver: Value<'js>,
+    mode: DeliveryMode,
+) -> rquickjs::Result<
+    Prepared<
+        impl std::future::Future<Output = (Result<RunResult, InferenceError>, RunGuard)>
+        + Send
+        + 'static,
+    >,
+> {
+    let delivery = delivery(ctx, deliver, mode, &mut options)?;
+    let run = match session.prepare_run(input, options) {
+        Ok(run) => run,
+        Err(failure) => {
+            if let Some((_, id)) = delivery {
+                local::release_callback(id);
+            }
+            return Err(error(ctx, &failure.to_string()));
+        }
+    };
+    let (delivery, deliver_id) = delivery.unzip();
+    let cancel = run.cancel_token();
+    let execution = async move {
+        let (outcome, guard) = run.execute().await;
+        if let Some(delivery) = delivery {
+            delivery.finish().await;
+        }
+        (outcome, guard)
+    };
+    Ok(Prepared {
+        execution,
+        cancel,
+        deliver_id,
+    })
+}
+
 /// `run()`: runs `input` on `session` and returns the result object once every event of the
 /// run was delivered; throws the failure text.
 pub fn run_sync<'js>(
@@ -110,26 +160,16 @@ pub fn run_sync<'js>(
     let inference_id = new_id();
     let group = run_group(&inference_id);
     options.inference_id = Some(inference_id);
-    let delivery = delivery(ctx, deliver, DeliveryMode::Nested(group), &mut options)?;
-    let prepared = match session.prepare_run(input, options) {
-        Ok(prepared) => prepared,
-        Err(failure) => {
-            if let Some((_, id)) = delivery {
-                local::release_callback(id);
-            }
-            return Err(error(ctx, &failure.to_string()));
-        }
-    };
-    let (delivery, deliver_id) = delivery.unzip();
-    let work = async move {
-        let (outcome, guard) = prepared.execute().await;
-        if let Some(delivery) = delivery {
-            delivery.finish().await;
-        }
-        (outcome, guard)
-    };
-    let waited = local::block_on_group(ctx, "agent-run", Some(group), work);
-    if let Some(id) = deliver_id {
+    let prepared = prepare(
+        ctx,
+        session,
+        input,
+        options,
+        deliver,
+        DeliveryMode::Nested(group),
+    )?;
+    let waited = local::block_on_group(ctx, "agent-run", Some(group), prepared.execution);
+    if let Some(id) = prepared.deliver_id {
         local::release_callback(id);
     }
     match waited {
@@ -154,34 +194,30 @@ pub fn start<'js>(
     ctx: &Ctx<'js>,
     session: &AgentSession,
     input: Turn,
-    mut options: AgentRunOptions,
+    options: AgentRunOptions,
     deliver: Value<'js>,
     settle: Function<'js>,
 ) -> rquickjs::Result<u64> {
-    let delivery = delivery(ctx, deliver, DeliveryMode::BetweenTurns, &mut options)?;
-    let prepared = match session.prepare_run(input, options) {
-        Ok(prepared) => prepared,
-        Err(failure) => {
-            if let Some((_, id)) = delivery {
-                local::release_callback(id);
-            }
-            return Err(error(ctx, &failure.to_string()));
-        }
-    };
-    let (delivery, deliver_id) = delivery.unzip();
+    let prepared = prepare(
+        ctx,
+        session,
+        input,
+        options,
+        deliver,
+        DeliveryMode::BetweenTurns,
+    )?;
+    let deliver_id = prepared.deliver_id;
     let settle =
         local::register_callback(ctx, settle.into_value()).ok_or_else(|| unavailable(ctx))?;
     let owner = local::weak_handle().ok_or_else(|| unavailable(ctx))?;
     let tokio = local::tokio_handle().ok_or_else(|| unavailable(ctx))?;
     let keep_alive = local::keep_alive().ok_or_else(|| unavailable(ctx))?;
     let (release, released) = tokio::sync::oneshot::channel();
-    let cancel_id = table::add_run(prepared.cancel_token(), release);
+    let cancel_id = table::add_run(prepared.cancel, release);
+    let execution = prepared.execution;
     tokio.spawn(async move {
         let _ = released.await;
-        let (outcome, guard) = prepared.execute().await;
-        if let Some(delivery) = delivery {
-            delivery.finish().await;
-        }
+        let (outcome, guard) = execution.await;
         let Some(owner) = owner.upgrade() else {
             return;
         };
@@ -208,11 +244,7 @@ pub fn start<'js>(
 }
 
 /// Calls `settle(true, result)` or `settle(false, message)`.
-fn settle_run(
-    ctx: &Ctx<'_>,
-    settle: CallbackId,
-    outcome: Result<RunResult, crate::inference::InferenceError>,
-) {
+fn settle_run(ctx: &Ctx<'_>, settle: CallbackId, outcome: Result<RunResult, InferenceError>) {
     let called = callback_function(ctx, settle).and_then(|function| match &outcome {
         Ok(result) => function.call::<_, ()>((true, result_to_js(ctx, result)?)),
         Err(failure) => function.call::<_, ()>((false, failure.to_string())),

@@ -251,16 +251,21 @@ impl StepTranslator {
                     .payload
                     .get("args")
                     .map_or_else(|| "{}".to_string(), compact_json);
-                self.emit(
-                    AgentEventKind::ToolCallStarted {
-                        id: id.clone(),
-                        name: name.clone(),
-                    },
-                    None,
-                );
-                self.emit(AgentEventKind::ToolCallRequested { id, name, input }, None);
+                self.tool_call(id, name, input);
             }
         }
+    }
+
+    /// A completed tool call of the model: `tool-call-started`, `tool-call-requested`.
+    fn tool_call(&self, id: String, name: String, input: String) {
+        self.emit(
+            AgentEventKind::ToolCallStarted {
+                id: id.clone(),
+                name: name.clone(),
+            },
+            None,
+        );
+        self.emit(AgentEventKind::ToolCallRequested { id, name, input }, None);
     }
 
     /// Ends a failed or cancelled step with `inference-error` or `interrupt`, unless the engine
@@ -328,14 +333,7 @@ impl EventSink for StepTranslator {
             }
             EventKind::ToolCall { id, name, input } => {
                 self.state.lock().reported_tool_calls = true;
-                self.emit(
-                    AgentEventKind::ToolCallStarted {
-                        id: id.clone(),
-                        name: name.clone(),
-                    },
-                    None,
-                );
-                self.emit(AgentEventKind::ToolCallRequested { id, name, input }, None);
+                self.tool_call(id, name, input);
             }
             EventKind::Error { error } => {
                 self.state.lock().reported_end = true;

@@ -351,8 +351,10 @@ impl Engine for Streaming {
             });
             let mut out = turn.with_block(Block::assistant(completion));
             out.metadata.insert("stop_reason".into(), json!("end_turn"));
-            out.metadata
-                .insert("usage".into(), json!({"input_tokens": 9, "output_tokens": 3}));
+            out.metadata.insert(
+                "usage".into(),
+                json!({"input_tokens": 9, "output_tokens": 3}),
+            );
             Ok(out)
         })
     }
@@ -397,7 +399,11 @@ async fn streamed_deltas_share_one_segment_buffer() {
         ]
     );
     let segment_ids: Vec<_> = events[2..7].iter().map(|e| e.segment_id.clone()).collect();
-    assert!(segment_ids.iter().all(|id| id.is_some() && *id == segment_ids[0]));
+    assert!(
+        segment_ids
+            .iter()
+            .all(|id| id.is_some() && *id == segment_ids[0])
+    );
     assert_eq!(
         events[6].kind,
         AgentEventKind::TextSegmentFinished {
