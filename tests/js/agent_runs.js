@@ -198,6 +198,24 @@ async function main() {
     eq(closed, "session is closed", "closed");
   }
 
+  // ---- other runs' events never arrive inside a synchronous run() -----------------------------
+  {
+    const asyncEmitter = new EventEmitter();
+    let inSync = false;
+    const leaked = [];
+    let delivered = 0;
+    asyncEmitter.on("event", (e) => { delivered++; if (inSync) leaked.push(e.type); });
+    const background = gp.agent().engine(gp.engines.echo()).events(asyncEmitter).build().session().build();
+    const foreground = gp.agent().engine(gp.engines.fromFunction((t) => { sleep(5); return t; })).build().session().build();
+    const pending = background.next().user("background").runAsync();
+    inSync = true;
+    for (let i = 0; i < 5; i++) foreground.next().user("fg " + i).run();
+    inSync = false;
+    await pending.promise;
+    eq(leaked, [], "no event of the async run was delivered inside run()");
+    eq(delivered, 7, "all of them were delivered afterwards");
+  }
+
   // ---- nested run() from a tool handler of a run ---------------------------------------------
   {
     const inner = gp.agent().engine(gp.engines.echo({ reply: "inner answer" })).build();

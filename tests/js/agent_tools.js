@@ -118,6 +118,17 @@ function caller(name, args) {
   const r3 = gp.agent().engine(caller("go_double", { n: 4 })).goTool("go_double").build().session().build().next().user("q").run();
   eq(r3.text(), '{"value":8}', "goTool from the host registry");
   // toolLoop settings keep the session API's keys, with agent defaults.
+  // Hooks go inside toolLoop({hooks}), as in the session API.
+  const calls = [];
+  const hooked = gp
+    .agent()
+    .engine(caller("mul", { x: 2, y: 3 }))
+    .tool(mul)
+    .toolLoop({ hooks: { beforeToolCall: (call) => { calls.push(call); } } })
+    .build();
+  eq(hooked.session().build().next().user("q").run().text(), '{"product":6}', "a hooked run");
+  eq(calls.length, 1, "beforeToolCall ran once");
+  eq(config.max_parallel_tools, 1, "agent default maxParallelTools");
   const limited = gp.agent().engine(caller("mul", { x: 1, y: 1 })).tool(mul).toolLoop({ maxIterations: 1 }).build();
   let message = "";
   try {
