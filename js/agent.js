@@ -224,7 +224,7 @@
       turn: wrapOrNull(plain.turn),
       toJSON: function () { return copy(plain); },
     };
-    return object;
+    return handle(object, "turnSnapshot", 0);
   }
 
   function storeWrapper(name) {
