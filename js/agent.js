@@ -467,7 +467,7 @@
       },
       goMiddleware: function (name, opts) {
         if (typeof name !== "string" || name.trim() === "") throw new TypeError("agent().goMiddleware requires middleware name");
-        if (["systemPrompt", "reorderToolResults", "turnLogging"].indexOf(name) < 0) throw new Error("unknown go middleware: " + name);
+        native.checkHostMiddleware(name);
         state.middlewares.push(gp.middlewares.go(name, opts));
         return builder;
       },

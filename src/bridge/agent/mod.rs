@@ -50,6 +50,14 @@ pub fn install<'js>(
     session_ops(ctx, native)?;
     run_ops(ctx, native)?;
     native.set(
+        "checkHostMiddleware",
+        Function::new(ctx.clone(), |ctx: Ctx<'js>, name: String| {
+            crate::inference::middlewares::host_middleware(&name, None)
+                .map(|_| ())
+                .map_err(|message| error(&ctx, &message))
+        })?,
+    )?;
+    native.set(
         "canonicalKey",
         Function::new(ctx.clone(), |key: String| canonical_key(&key))?,
     )?;
