@@ -447,9 +447,16 @@
     var builder = {
       name: function (s) { state.name = text(s); return builder; },
       inference: function (settings) {
-        if (!refOf(settings, "inferenceSettings")) {
-          throw new TypeError("agent().inference requires a registry-resolved InferenceSettings wrapper");
+        // The settings wrapper is the profiles side's (gp.engine): it decides what it accepts.
+        var accepted = false;
+        if (!missing(settings)) {
+          try {
+            accepted = typeof gp.engine === "function" ? (gp.engine().inference(settings), true) : !!refOf(settings, "inferenceSettings");
+          } catch (e) {
+            accepted = false;
+          }
         }
+        if (!accepted) throw new TypeError("agent().inference requires a registry-resolved InferenceSettings wrapper");
         state.settings = settings;
         return builder;
       },
