@@ -63,7 +63,7 @@ impl std::fmt::Debug for SqliteTurnStore {
 }
 
 fn backend(error: impl std::fmt::Display) -> StoreError {
-    StoreError::Backend(error.to_string())
+    StoreError::Backend(format!("geppetto provider turns sqlite store: {error}"))
 }
 
 impl SqliteTurnStore {

@@ -22,8 +22,8 @@ pub enum StoreError {
     /// A stored payload could not be decoded.
     #[error("geppetto provider turns sqlite store decode turn: {0}")]
     Decode(String),
-    /// The database (or file system) failed.
-    #[error("geppetto provider turns sqlite store: {0}")]
+    /// The store's backend (database, file system, ...) failed, with its text.
+    #[error("{0}")]
     Backend(String),
 }
 

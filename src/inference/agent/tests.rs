@@ -415,3 +415,73 @@ async fn streamed_deltas_share_one_segment_buffer() {
     assert_eq!(result.stop_reason.as_deref(), Some("end_turn"));
     assert_eq!(result.text, "Hello!");
 }
+
+/// An embedder's store: keeps turns in memory, or fails every write.
+#[derive(Default)]
+struct MemoryStore {
+    turns: parking_lot::Mutex<Vec<Turn>>,
+    failing: bool,
+}
+
+impl TurnStore for MemoryStore {
+    fn name(&self) -> &str {
+        "memory"
+    }
+
+    fn persist(&self, turn: Turn, _phase: &str) -> BoxFuture<'static, Result<(), StoreError>> {
+        let result = if self.failing {
+            Err(StoreError::Backend("disk full".into()))
+        } else {
+            self.turns.lock().push(turn);
+            Ok(())
+        };
+        Box::pin(async move { result })
+    }
+
+    fn list(&self, _query: TurnQuery) -> BoxFuture<'static, Result<Vec<TurnSnapshot>, StoreError>> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
+
+    fn load_latest(
+        &self,
+        _query: TurnQuery,
+    ) -> BoxFuture<'static, Result<Option<TurnSnapshot>, StoreError>> {
+        Box::pin(async { Ok(None) })
+    }
+
+    fn close(&self) {}
+}
+
+#[tokio::test]
+async fn runs_persist_successes_and_report_store_failures() {
+    for failing in [false, true] {
+        let store = Arc::new(MemoryStore {
+            failing,
+            ..MemoryStore::default()
+        });
+        let agent = Arc::new(AgentConfig::new(Arc::new(EchoEngine::new("ok"))));
+        let session = AgentSession::new(
+            agent,
+            SessionSpec {
+                store: Some(store.clone()),
+                ..SessionSpec::default()
+            },
+        );
+        let (result, events) = run(&session, "hi", 0).await;
+        let result = result.unwrap();
+        assert_eq!(session.turn_count(), 1, "the run succeeds either way");
+        let report = result.persistence.unwrap();
+        assert_eq!(report.store, "memory");
+        if failing {
+            assert_eq!(report.error.as_deref(), Some("disk full"));
+            let log = &events[events.len() - 2];
+            assert_eq!(log.kind.type_name(), "log");
+            assert!(
+                matches!(&log.kind, AgentEventKind::Log { message, .. } if message == "turn store persist failed")
+            );
+        } else {
+            assert_eq!(report.error, None);
+            assert_eq!(store.turns.lock().as_slice(), [result.output.clone()]);
+        }
+    }
+}
