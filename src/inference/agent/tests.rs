@@ -481,7 +481,10 @@ async fn runs_persist_successes_and_report_store_failures() {
             );
         } else {
             assert_eq!(report.error, None);
-            assert_eq!(store.turns.lock().as_slice(), [result.output.clone()]);
+            assert_eq!(
+                store.turns.lock().as_slice(),
+                std::slice::from_ref(&result.output)
+            );
         }
     }
 }
