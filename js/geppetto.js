@@ -380,8 +380,8 @@
     return session.run(turn, opts);
   }
 
-  // What js/agent.js shares with this file (the agent API lives there).
-  native.glue = {
+  // Shared with the glue files that extend the exports (js/profiles.js, js/agent.js).
+  native.internal = {
     handle: handle,
     refOf: refOf,
     describe: describe,

@@ -7,6 +7,7 @@ use crate::bridge::{GeppettoModule, ProviderFactory, ProviderRequest};
 use crate::inference::ToolRegistry;
 use crate::inference::agent::TurnStore;
 use crate::inference::tools::default_host_tools;
+use crate::profiles::HostProfiles;
 use crate::providers::{self, Env};
 use crate::runtime::{EventsModule, ScriptHost};
 
@@ -17,22 +18,42 @@ pub fn host_tool_names() -> Vec<String> {
 
 /// `host` with the `geppetto` module registered, offering the default host tools and the
 /// environment in `host.env` for provider resolution, and the `events` module (`node:events`)
-/// that agent scripts use. No turn stores (see [`with_geppetto_and_stores`]).
+/// that agent scripts use; no profile registry, no turn stores.
 pub fn with_geppetto(host: ScriptHost) -> ScriptHost {
-    with_geppetto_and_stores(host, BTreeMap::new())
+    with_geppetto_agent(host, AgentHost::default())
 }
 
-/// Like [`with_geppetto`], with turn stores for the agent API by name (`"default"`: the store
-/// agent runs persist to unless they opt out).
-pub fn with_geppetto_and_stores(
-    host: ScriptHost,
-    turn_stores: BTreeMap<String, Arc<dyn TurnStore>>,
-) -> ScriptHost {
+/// [`with_geppetto`] with `profiles` as the host profile registry of
+/// `inferenceProfiles.resolve()`/`default()`.
+pub fn with_geppetto_profiles(host: ScriptHost, profiles: Option<HostProfiles>) -> ScriptHost {
+    with_geppetto_agent(
+        host,
+        AgentHost {
+            profiles,
+            ..AgentHost::default()
+        },
+    )
+}
+
+/// What the agent API gets from its host.
+#[derive(Default)]
+pub struct AgentHost {
+    /// The host profile registry of `inferenceProfiles.resolve()`/`default()`; `None`: none.
+    pub profiles: Option<HostProfiles>,
+    /// Turn stores by name (`"default"`: the store agent runs persist to unless they opt out).
+    pub turn_stores: BTreeMap<String, Arc<dyn TurnStore>>,
+}
+
+/// [`with_geppetto`] with the agent API's host configuration.
+pub fn with_geppetto_agent(host: ScriptHost, agent: AgentHost) -> ScriptHost {
     let module = GeppettoModule {
         host_tools: Some(default_host_tools()),
         providers: Some(provider_factory(host.env.iter().collect())),
         env: host.env.clone(),
-        turn_stores,
+        turn_stores: agent.turn_stores,
+        profiles: agent.profiles,
+        profile_base_settings: None,
+        bearer_tokens: None,
     };
     EventsModule::ALL
         .into_iter()

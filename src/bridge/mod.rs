@@ -18,6 +18,7 @@ mod js_middleware;
 mod js_tools;
 mod module;
 mod options;
+pub mod profiles;
 mod runs;
 mod table;
 

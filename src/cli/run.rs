@@ -6,8 +6,10 @@ use std::sync::Arc;
 
 use clap::Args;
 
+use crate::host::AgentHost;
 use crate::inference::agent::TurnStore;
 use crate::owner::{CallOptions, CpuBudget, Owner, OwnerOptions, ShutdownMode};
+use crate::profiles::HostProfiles;
 use crate::runtime::{ScriptFailure, ScriptHost, ScriptKind, run_to_completion};
 use crate::stores::{SqliteLocation, SqliteTurnStore};
 
@@ -39,6 +41,14 @@ pub struct RunArgs {
     /// A named turn store, `gp.turnStores.get(NAME)` (repeatable).
     #[arg(long = "turn-store", value_name = "NAME=PATH")]
     pub turn_stores: Vec<String>,
+    /// Profile registry sources for `inferenceProfiles` (comma-separated `yaml:P`, `sqlite:P`,
+    /// `sqlite-dsn:DSN` or paths; the last has the highest precedence). Default:
+    /// `$GEPPETTO_PROFILE_REGISTRIES`; none: no host registry.
+    #[arg(long = "profile-registries", value_name = "SOURCES")]
+    pub profile_registries: Option<String>,
+    /// The default profile of the host registry. Default: `$GEPPETTO_DEFAULT_PROFILE`.
+    #[arg(long = "profile", value_name = "SLUG")]
+    pub profile: Option<String>,
     /// Print the owner's statistics (per-op counts, queue wait and execution percentiles) to
     /// stderr when the script ends.
     #[arg(long)]
@@ -154,7 +164,20 @@ pub async fn run(args: RunArgs) -> ExitCode {
         globals,
         ..ScriptHost::default()
     };
-    let host = crate::host::with_geppetto_and_stores(host, stores);
+    let profiles = match host_profiles(&args.profile_registries, &args.profile, &host.env) {
+        Ok(profiles) => profiles,
+        Err(message) => {
+            eprintln!("geppetto run: {message}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let host = crate::host::with_geppetto_agent(
+        host,
+        AgentHost {
+            profiles,
+            turn_stores: stores,
+        },
+    );
     let mut options = host.configure(OwnerOptions::default());
     if let Some(limit) = args.max_memory {
         options.memory_limit = limit.as_option();
@@ -276,6 +299,33 @@ fn turn_stores(
         open("--turn-store", name, SqliteLocation::Path(path.into()))?;
     }
     Ok(stores)
+}
+
+/// The host profile registry: `--profile-registries` (else `GEPPETTO_PROFILE_REGISTRIES`) loaded
+/// once, with `--profile` (else `GEPPETTO_DEFAULT_PROFILE`) as its default profile. Flags win over
+/// the environment; neither set: no registry.
+fn host_profiles(
+    sources: &Option<String>,
+    profile: &Option<String>,
+    env: &std::collections::BTreeMap<String, String>,
+) -> Result<Option<HostProfiles>, String> {
+    let from_env = |name: &str| {
+        env.get(name)
+            .filter(|value| !value.trim().is_empty())
+            .cloned()
+    };
+    let Some(sources) = sources
+        .clone()
+        .or_else(|| from_env("GEPPETTO_PROFILE_REGISTRIES"))
+    else {
+        return Ok(None);
+    };
+    let profile = profile
+        .clone()
+        .or_else(|| from_env("GEPPETTO_DEFAULT_PROFILE"));
+    HostProfiles::load(&sources, profile)
+        .map(Some)
+        .map_err(|error| format!("cannot load profile registries: {error}"))
 }
 
 #[cfg(test)]

@@ -85,7 +85,7 @@ pub fn extend<'js>(
     exports: Object<'js>,
 ) -> rquickjs::Result<Object<'js>> {
     let glue: Function = ctx.eval(include_str!("../../../js/agent.js"))?;
-    let shared: Object = native.get("glue")?;
+    let shared: Object = native.get("internal")?;
     glue.call::<_, ()>((native, exports.clone(), shared))?;
     Ok(exports)
 }
