@@ -116,8 +116,10 @@ fn flat_profile_parses_every_option() {
 
 #[test]
 fn engine_names() {
-    let engine = engine_from_config(options(&json!({"apiType": "openai", "model": "gpt-4o-mini"})))
-        .unwrap();
+    let engine = engine_from_config(options(
+        &json!({"apiType": "openai", "model": "gpt-4o-mini"}),
+    ))
+    .unwrap();
     assert_eq!(engine.name(), "config");
     let engine =
         engine_from_profile(Some("fast"), EngineOptions::default(), &env_with_profiles()).unwrap();

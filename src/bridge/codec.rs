@@ -8,7 +8,8 @@
 //! left out of objects and become `null` in arrays and at the top level; `NaN` and `±Infinity`
 //! become `null` and `-0` becomes `0` (JSON has neither); whole numbers within ±2^53 become JSON
 //! integers. Cyclic values fail with a catchable `TypeError` (`... circular structure ...`),
-//! values nested deeper than [`MAX_DEPTH`] with a `RangeError`, BigInts with a `TypeError`.
+//! values nested deeper than [`MAX_DEPTH`] and arrays longer than [`MAX_ARRAY_LENGTH`] with a
+//! `RangeError`, BigInts with a `TypeError`.
 //! Strings with lone surrogates (not valid Unicode) get U+FFFD in their place.
 //!
 //! Rust → JS builds fresh objects and arrays; JSON numbers become JS numbers.
@@ -25,6 +26,10 @@ use crate::inference::{Block, BlockKind, Turn};
 /// real payload, shallow enough that converting, serializing and dropping it never exhausts the
 /// stack. The same limit serde_json applies when it parses JSON text.
 pub const MAX_DEPTH: usize = 128;
+
+/// The longest array that crosses from JS (2^24 items): converting a sparse `a.length = 4e9` item
+/// by item would exhaust memory; real payloads are far shorter.
+pub const MAX_ARRAY_LENGTH: usize = 1 << 24;
 
 /// The largest integer a JS number holds exactly (`Number.MAX_SAFE_INTEGER`).
 const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
@@ -113,6 +118,12 @@ impl<'js> Walk<'_, 'js> {
 
     fn array(&mut self, array: &Object<'js>) -> rquickjs::Result<Json> {
         let length = length(self.ctx, array)?;
+        if length > MAX_ARRAY_LENGTH {
+            return Err(Exception::throw_range(
+                self.ctx,
+                &format!("array too long to convert ({length} items, at most {MAX_ARRAY_LENGTH})"),
+            ));
+        }
         let mut items = Vec::with_capacity(length.min(1024));
         for index in 0..length {
             let item: Value = array.get(index as u32)?;
@@ -144,7 +155,10 @@ fn length<'js>(ctx: &Ctx<'js>, array: &Object<'js>) -> rquickjs::Result<usize> {
         Some(length) if length >= 0.0 && length <= f64::from(u32::MAX) && length.fract() == 0.0 => {
             Ok(length as usize)
         }
-        _ => Err(Exception::throw_type(ctx, "array length is not a valid length")),
+        _ => Err(Exception::throw_type(
+            ctx,
+            "array length is not a valid length",
+        )),
     }
 }
 
@@ -296,7 +310,11 @@ pub fn block_from_js<'js>(ctx: &Ctx<'js>, value: Value<'js>) -> rquickjs::Result
 
 /// Encodes a turn as a fresh JS object `{id, blocks, metadata?, data?}`; with `full_maps`, empty
 /// `metadata`/`data` are kept (as `newTurn` returns them), else left out.
-pub fn turn_to_js<'js>(ctx: &Ctx<'js>, turn: &Turn, full_maps: bool) -> rquickjs::Result<Value<'js>> {
+pub fn turn_to_js<'js>(
+    ctx: &Ctx<'js>,
+    turn: &Turn,
+    full_maps: bool,
+) -> rquickjs::Result<Value<'js>> {
     let object = Object::new(ctx.clone())?;
     object.set("id", turn.id.as_str())?;
     let blocks = Array::new(ctx.clone())?;
@@ -353,7 +371,7 @@ mod tests {
 
     /// Converts the value of JS `source` to JSON.
     fn to_json(source: &str) -> Result<Json, String> {
-        with_value(source, |ctx, value| js_to_json(ctx, value))
+        with_value(source, js_to_json)
     }
 
     #[test]
@@ -362,22 +380,72 @@ mod tests {
             ("undefined", Ok(Json::Null)),
             ("(function () {})", Ok(Json::Null)),
             ("Symbol('s')", Ok(Json::Null)),
-            ("[1, -0, 1.5, NaN, Infinity, -Infinity, 2**53, 1e300]", Ok(json!([1, 0, 1.5, null, null, null, 9_007_199_254_740_992.0, 1e300]))),
-            ("({b: 1, a: 2, 10: 3, 2: 4})", Ok(json!({"2": 4, "10": 3, "b": 1, "a": 2}))),
-            ("({u: undefined, f() {}, s: Symbol('x'), n: null})", Ok(json!({"n": null}))),
-            ("[undefined, () => 1, Symbol('x')]", Ok(json!([null, null, null]))),
-            ("({d: new Date(0)})", Ok(json!({"d": "1970-01-01T00:00:00.000Z"}))),
+            (
+                "[1, -0, 1.5, NaN, Infinity, -Infinity, 2**53, 1e300]",
+                Ok(json!([
+                    1,
+                    0,
+                    1.5,
+                    null,
+                    null,
+                    null,
+                    9_007_199_254_740_992.0,
+                    1e300
+                ])),
+            ),
+            (
+                "({b: 1, a: 2, 10: 3, 2: 4})",
+                Ok(json!({"2": 4, "10": 3, "b": 1, "a": 2})),
+            ),
+            (
+                "({u: undefined, f() {}, s: Symbol('x'), n: null})",
+                Ok(json!({"n": null})),
+            ),
+            (
+                "[undefined, () => 1, Symbol('x')]",
+                Ok(json!([null, null, null])),
+            ),
+            (
+                "({d: new Date(0)})",
+                Ok(json!({"d": "1970-01-01T00:00:00.000Z"})),
+            ),
             ("({toJSON(key) { return 'k=' + key; }})", Ok(json!("k="))),
-            ("({x: {toJSON(key) { return key; }}})", Ok(json!({"x": "x"}))),
-            ("(() => { const o = Object.create({inherited: 1}); o.own = 2; Object.defineProperty(o, 'hidden', {value: 3}); return o; })()", Ok(json!({"own": 2}))),
+            (
+                "({x: {toJSON(key) { return key; }}})",
+                Ok(json!({"x": "x"})),
+            ),
+            (
+                "(() => { const o = Object.create({inherited: 1}); o.own = 2; Object.defineProperty(o, 'hidden', {value: 3}); return o; })()",
+                Ok(json!({"own": 2})),
+            ),
             ("'\\ud800x'", Ok(json!("\u{fffd}x"))),
-            ("(() => { const a = {}; a.self = a; return a; })()", Err("TypeError: cannot convert a circular structure (an object that contains itself)")),
-            ("(() => { const a = [1]; a.push([a]); return a; })()", Err("TypeError: cannot convert a circular structure (an object that contains itself)")),
-            ("({big: 1n})", Err("TypeError: cannot convert a BigInt to JSON")),
-            ("({get boom() { throw new RangeError('getter'); }})", Err("RangeError: getter")),
+            (
+                "(() => { const a = {}; a.self = a; return a; })()",
+                Err(
+                    "TypeError: cannot convert a circular structure (an object that contains itself)",
+                ),
+            ),
+            (
+                "(() => { const a = [1]; a.push([a]); return a; })()",
+                Err(
+                    "TypeError: cannot convert a circular structure (an object that contains itself)",
+                ),
+            ),
+            (
+                "({big: 1n})",
+                Err("TypeError: cannot convert a BigInt to JSON"),
+            ),
+            (
+                "({get boom() { throw new RangeError('getter'); }})",
+                Err("RangeError: getter"),
+            ),
         ];
         for (source, expected) in cases {
-            assert_eq!(to_json(source), expected.map_err(str::to_string), "source {source}");
+            assert_eq!(
+                to_json(source),
+                expected.map_err(str::to_string),
+                "source {source}"
+            );
         }
     }
 
@@ -391,7 +459,15 @@ mod tests {
         assert!(to_json(&deep(MAX_DEPTH)).is_ok());
         assert_eq!(
             to_json(&deep(MAX_DEPTH + 1)),
-            Err(format!("RangeError: value nested too deeply (more than {MAX_DEPTH} levels)"))
+            Err(format!(
+                "RangeError: value nested too deeply (more than {MAX_DEPTH} levels)"
+            ))
+        );
+        assert_eq!(
+            to_json("(() => { const a = []; a.length = 4e9; return a; })()"),
+            Err(format!(
+                "RangeError: array too long to convert (4000000000 items, at most {MAX_ARRAY_LENGTH})"
+            ))
         );
         assert_eq!(
             to_json("new Proxy({a: 1}, {get() { throw new Error('trap'); }})"),

@@ -22,8 +22,8 @@ use crate::inference::engines::EchoEngine;
 use crate::inference::{
     Engine, Middleware, Session, SessionConfig, ToolContext, ToolDefinition, ToolRegistry, Turn,
 };
-use crate::providers::EngineOptions;
 use crate::owner::{WeakOwnerHandle, local};
+use crate::providers::EngineOptions;
 use crate::runtime::NativeModule;
 
 /// Builds a provider engine from JS options (`fromConfig`), or from a profile name and options
@@ -80,8 +80,7 @@ fn register<'js>(
     ctx: &Ctx<'js>,
     function: Function<'js>,
 ) -> rquickjs::Result<crate::owner::CallbackId> {
-    local::register_callback(ctx, function.into_value())
-        .ok_or_else(|| error(ctx, NO_OWNER))
+    local::register_callback(ctx, function.into_value()).ok_or_else(|| error(ctx, NO_OWNER))
 }
 
 /// A handle id from the glue as a table key; ids are whole numbers from 1, anything else names no
@@ -493,8 +492,7 @@ fn create_session<'js>(
     settings: Value<'js>,
     hooks: Value<'js>,
 ) -> rquickjs::Result<f64> {
-    let engine =
-        table::engine(handle_id(engine)).ok_or_else(|| type_error(ctx, NOT_AN_ENGINE))?;
+    let engine = table::engine(handle_id(engine)).ok_or_else(|| type_error(ctx, NOT_AN_ENGINE))?;
     let mut config = SessionConfig::new(engine);
     for spec in middleware_specs {
         let kind: String = spec.get(0)?;

@@ -220,7 +220,11 @@ fn flat_profile(settings: &Value) -> Result<EngineOptions, String> {
         other => other.map(|n| n as u64),
     };
     let millis = number("timeoutMs", flat.timeout_ms, MAX_TIMEOUT_MS)?;
-    let seconds = number("timeoutSeconds", flat.timeout_seconds, MAX_TIMEOUT_MS / 1000.0)?;
+    let seconds = number(
+        "timeoutSeconds",
+        flat.timeout_seconds,
+        MAX_TIMEOUT_MS / 1000.0,
+    )?;
     let timeout = millis
         .filter(|ms| *ms > 0.0)
         .or(seconds.filter(|s| *s > 0.0).map(|s| s * 1000.0))

@@ -201,7 +201,10 @@ impl ToolHooks for CannedHooks {
         payload: ToolErrorPayload,
     ) -> BoxFuture<'static, Result<ToolErrorDecision, String>> {
         self.seen.lock().push(Seen::OnError(payload));
-        let answer = self.on_error.clone().unwrap_or(Ok(ToolErrorDecision::Default));
+        let answer = self
+            .on_error
+            .clone()
+            .unwrap_or(Ok(ToolErrorDecision::Default));
         Box::pin(async move { answer })
     }
 }
@@ -682,7 +685,10 @@ async fn hook_payloads_carry_run_ids_and_tags() {
     };
     for (call, meta) in [(&before.call, &before.meta), (&after.call, &after.meta)] {
         assert_eq!(meta.session_id.as_deref(), Some(ctx.session_id.as_str()));
-        assert_eq!(meta.inference_id.as_deref(), Some(ctx.inference_id.as_str()));
+        assert_eq!(
+            meta.inference_id.as_deref(),
+            Some(ctx.inference_id.as_str())
+        );
         assert_eq!(meta.tags, Some(json!({"team": "a"})));
         assert_eq!(
             (call.id.as_str(), call.name.as_str(), &call.args),
