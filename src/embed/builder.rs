@@ -280,6 +280,7 @@ impl RuntimeBuilder {
         let host = ScriptHost {
             modules: registry,
             env: self.env.clone(),
+            ..ScriptHost::default()
         };
         let (options, failure) = host.configure_loading_modules(OwnerOptions {
             name: name.clone(),
