@@ -1,6 +1,8 @@
 //! geppetto-rs: script LLM inference in JavaScript, safely and fast.
 //!
 //! # Layout
+//! - [`embed`]: the embedding API: a runtime builder (modules, host tools, middlewares, owners),
+//!   scripts, calls and runs from Rust with typed errors and no JS engine type.
 //! - [`owner`]: the runtime-owner actor. Each QuickJS runtime lives on one dedicated thread behind a
 //!   bounded mailbox; everything else talks to it with `Send` closures, plain data and ids.
 //! - [`inference`]: the engine-agnostic core (turns, engines, middlewares, tools, sessions, events),
@@ -14,12 +16,14 @@
 //! - [`cli`]: the `geppetto` command.
 //! - [`profiles`]: the agent API's profile registries (YAML, SQLite), stacking, resolution,
 //!   redaction and provenance of the resulting inference settings.
+//! - [`stores`]: the built-in turn stores of the agent API (SQLite, Go's schema).
 //! - [`providers`]: provider engines (OpenAI, OpenAI Responses, Anthropic, Gemini) streaming over
 //!   HTTP, and the configuration and profiles behind `engines.fromConfig` / `engines.fromProfile`.
 
 pub mod bridge;
 pub mod cli;
 pub mod codegen;
+pub mod embed;
 pub mod generated;
 pub mod host;
 pub mod inference;
@@ -27,3 +31,4 @@ pub mod owner;
 pub mod profiles;
 pub mod providers;
 pub mod runtime;
+pub mod stores;

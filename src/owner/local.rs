@@ -203,6 +203,12 @@ impl std::task::Wake for PollSignal {
     }
 }
 
+/// The cancellation token of the item now executing, if it has one. Native code that starts
+/// background work on the item's behalf (a promise settled later) stops that work when it fires.
+pub fn current_cancel() -> Option<tokio_util::sync::CancellationToken> {
+    actor::current_local()?.frames.top()?.cancel.clone()
+}
+
 /// Blocks the current JS turn for `duration` like a synchronous sleep: timers do not fire
 /// meanwhile, but the mailbox and promise jobs are still served, so other work is not starved.
 pub fn sleep(ctx: &Ctx<'_>, op: &'static str, duration: Duration) -> Result<(), OwnerError> {
@@ -252,13 +258,16 @@ pub fn run_ready(ctx: &Ctx<'_>) {
     }
 }
 
-/// Schedules `callback` to run on this owner after `delay`.
+/// The latest a timer is scheduled: a delay beyond what `Instant` can represent (an embedder's
+/// `Duration::MAX`) means "never in practice", not a panic.
+const LATEST_TIMER: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
+
+/// Schedules `callback` to run on this owner after `delay` (at most about a century; longer
+/// delays are clamped to that).
 pub fn set_timeout(delay: Duration, callback: TimerCallback) -> Option<TimerId> {
     let local = actor::current_local()?;
-    let id = local
-        .timers
-        .borrow_mut()
-        .insert(Instant::now() + delay, callback);
+    let due = Instant::now() + delay.min(LATEST_TIMER);
+    let id = local.timers.borrow_mut().insert(due, callback);
     Some(id)
 }
 

@@ -30,7 +30,9 @@ impl ScriptKind {
 }
 
 /// Evaluates `source` (named `name`) and runs until it is done: no pending job, timer, run or
-/// other native work. Returns the first uncaught exception or unhandled rejection.
+/// other native work. Returns the first uncaught exception or unhandled rejection. A classic
+/// script whose completion value is a Promise is awaited like a module's top-level `await`: a
+/// rejection fails the script.
 pub fn run_to_completion(
     ctx: &Ctx<'_>,
     name: &str,
@@ -62,7 +64,13 @@ pub fn run_to_completion(
             }
             PromiseState::Pending => {
                 return Err(ScriptFailure {
-                    message: "top-level await never settled".into(),
+                    message: match kind {
+                        ScriptKind::Module => "top-level await never settled",
+                        ScriptKind::Classic => {
+                            "the script's completion value (a Promise) never settled"
+                        }
+                    }
+                    .into(),
                     stack: None,
                 });
             }
@@ -91,14 +99,53 @@ fn evaluate<'js>(
             options.global = true;
             options.strict = false;
             options.filename = Some(name.to_string());
-            ctx.eval_with_options::<(), _>(source, options)
-                .map_err(thrown)?;
-            Ok(None)
+            let completion: rquickjs::Value =
+                ctx.eval_with_options(source, options).map_err(thrown)?;
+            Ok(completion.into_promise())
         }
         ScriptKind::Module => {
             let module = Module::declare(ctx.clone(), name, source).map_err(thrown)?;
-            let (_module, promise) = module.eval().map_err(thrown)?;
+            let (module, promise) = module.eval().map_err(thrown)?;
+            let namespace = module.namespace().map_err(thrown)?;
+            remember_namespace(ctx, name, namespace).map_err(thrown)?;
             Ok(Some(promise))
         }
+    }
+}
+
+/// Hidden global mapping module names to their namespaces, so a host can call their exports.
+const NAMESPACES_GLOBAL: &str = "__geppetto_module_namespaces";
+
+fn remember_namespace<'js>(
+    ctx: &Ctx<'js>,
+    name: &str,
+    namespace: rquickjs::Object<'js>,
+) -> rquickjs::Result<()> {
+    let globals = ctx.globals();
+    let namespaces = match globals.get::<_, Option<rquickjs::Object>>(NAMESPACES_GLOBAL)? {
+        Some(namespaces) => namespaces,
+        None => {
+            let namespaces = rquickjs::Object::new(ctx.clone())?;
+            globals.prop(
+                NAMESPACES_GLOBAL,
+                rquickjs::object::Property::from(namespaces.clone()),
+            )?;
+            namespaces
+        }
+    };
+    namespaces.set(name, namespace)
+}
+
+/// The namespace of the ES module evaluated under `name`, if any.
+pub fn module_namespace<'js>(
+    ctx: &Ctx<'js>,
+    name: &str,
+) -> rquickjs::Result<Option<rquickjs::Object<'js>>> {
+    match ctx
+        .globals()
+        .get::<_, Option<rquickjs::Object>>(NAMESPACES_GLOBAL)?
+    {
+        Some(namespaces) => namespaces.get(name),
+        None => Ok(None),
     }
 }
