@@ -19,5 +19,4 @@ pub use js_engine::JsFunctionEngine;
 pub use js_middleware::JsMiddleware;
 pub use js_tools::{JsHooks, JsTool};
 pub use module::{GeppettoModule, ProviderFactory, ProviderRequest};
-pub use runs::event_json;
 pub use table::live_objects;
