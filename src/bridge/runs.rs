@@ -356,7 +356,6 @@ fn event_to_js<'js>(ctx: &Ctx<'js>, event: Event) -> rquickjs::Result<Object<'js
 
 #[cfg(test)]
 mod tests {
-    use std::future::Future;
     use std::task::{Context, Poll, Waker};
 
     use super::*;
