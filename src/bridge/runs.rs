@@ -137,12 +137,12 @@ impl EventSink for DeliverySink {
 }
 
 /// Most deliveries posted to the owner in one message.
-const DELIVERY_BATCH: usize = 256;
+const DELIVERY_BATCH: usize = 1024;
 
 /// Deliveries sent but not yet run by the owner above which a producer waits for room
 /// ([`EventSink::room`]). Nothing is dropped: `emit` always sends, and the producer waits before
 /// producing more (a provider stream is then read more slowly).
-const DELIVERY_BACKLOG: usize = 4 * DELIVERY_BATCH;
+const DELIVERY_BACKLOG: usize = 2 * DELIVERY_BATCH;
 
 /// One owner's delivery channel: events and settlements of its started runs, in order, and the
 /// count of those the owner has not run yet.
@@ -216,7 +216,8 @@ thread_local! {
 
 /// The delivery channel of this owner, starting its forwarding task on first use. One task per
 /// owner posts deliveries in batches, in channel order: per run, events in emission order and the
-/// settlement last; and only one sender waits on the mailbox however many runs are active.
+/// settlement last; only one sender waits on the mailbox however many runs are active, and it
+/// posts the next batch when the owner has run the last one.
 fn deliveries() -> Option<Deliveries> {
     if let Some(deliveries) = DELIVERIES.with(|slot| slot.borrow().clone()) {
         return Some(deliveries);
@@ -237,6 +238,7 @@ fn deliveries() -> Option<Deliveries> {
             };
             let items = std::mem::replace(&mut batch, Vec::with_capacity(DELIVERY_BATCH));
             let ran = backlog.clone();
+            let (done, delivered) = tokio::sync::oneshot::channel::<()>();
             let posted = owner
                 .post("deliver-events", move |ctx| {
                     local::run_at_top_level(
@@ -245,12 +247,16 @@ fn deliveries() -> Option<Deliveries> {
                             let count = items.len();
                             deliver_all(ctx, items);
                             ran.ran(count);
+                            let _ = done.send(());
                         }),
                     );
                     Ok(())
                 })
                 .await;
-            if posted.is_err() {
+            drop(owner);
+            // One batch on the owner at a time: what arrives meanwhile makes the next batch, so a
+            // busy owner runs few, large batches instead of one item per event.
+            if posted.is_err() || delivered.await.is_err() {
                 break;
             }
         }
