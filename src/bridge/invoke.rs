@@ -1,5 +1,6 @@
-//! Calling a JS callback from tokio: a message to the owner carrying the callback's id and JSON
-//! arguments; a returned Promise is awaited without blocking the owner.
+//! Calling a JS callback from tokio: a message to the owner carrying the callback's id and its
+//! arguments as plain data (converted to JS values on the owner); a returned Promise is awaited
+//! without blocking the owner.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -8,7 +9,7 @@ use rquickjs::function::{Args, This};
 use rquickjs::{Ctx, Function, Value};
 use serde_json::Value as Json;
 
-use super::codec::{js_to_json, json_to_js};
+use super::codec::{JsArg, js_to_json};
 use crate::owner::{CallOptions, CallbackId, OwnerError, WeakOwnerHandle, local};
 
 /// Why invoking a JS callback failed.
@@ -77,25 +78,21 @@ impl PendingPromise {
                 Err(_) => Err(InvokeError::Closed),
             },
             _ = canceled => {
-                let keep = self.keep;
-                let _ = owner.try_post("release-promise", move |_| {
-                    local::release_callback(keep);
-                    Ok(())
-                });
+                owner.release_callbacks([self.keep]);
                 Err(InvokeError::Stopped("canceled".into()))
             }
         }
     }
 }
 
-/// Calls the JS function `callback` with `args` on its owner and returns its JSON result; a
+/// Calls the JS function `callback` with `args` on its owner and returns its result as JSON; a
 /// returned Promise is awaited. `options.cancel` stops the wait (and interrupts running JS).
 pub async fn invoke_json(
     owner: &WeakOwnerHandle,
     options: CallOptions,
     op: &'static str,
     callback: CallbackId,
-    args: Vec<Json>,
+    args: Vec<JsArg>,
 ) -> Result<Json, InvokeError> {
     let owner = owner.upgrade().ok_or(InvokeError::Closed)?;
     let cancel = options.cancel.clone();
@@ -116,11 +113,11 @@ pub fn callback_function<'js>(ctx: &Ctx<'js>, id: CallbackId) -> rquickjs::Resul
         .ok_or_else(|| rquickjs::Exception::throw_internal(ctx, "callback is no longer registered"))
 }
 
-fn call_callback<'js>(ctx: &Ctx<'js>, id: CallbackId, args: &[Json]) -> rquickjs::Result<Answer> {
+fn call_callback<'js>(ctx: &Ctx<'js>, id: CallbackId, args: &[JsArg]) -> rquickjs::Result<Answer> {
     let function = callback_function(ctx, id)?;
     let mut call_args = Args::new(ctx.clone(), args.len());
     for arg in args {
-        call_args.push_arg(json_to_js(ctx, arg)?)?;
+        call_args.push_arg(arg.to_js(ctx)?)?;
     }
     let result: Value = function.call_arg(call_args)?;
     answer(ctx, result)
@@ -174,18 +171,13 @@ fn await_promise<'js>(
 }
 
 /// Releases JS callbacks held by a Rust object that is being dropped (from any thread): the
-/// release runs on their owner. Dropped silently when the owner is gone (its table is cleared at
-/// shutdown) or its mailbox is full (the values then live until the runtime stops).
+/// release runs on their owner, never refused for a full mailbox. Nothing to do when the owner is
+/// gone (its table was cleared at shutdown).
 pub(crate) fn release_callbacks(owner: &WeakOwnerHandle, ids: Vec<CallbackId>) {
     if ids.is_empty() {
         return;
     }
     if let Some(owner) = owner.upgrade() {
-        let _ = owner.try_post("release-callbacks", move |_| {
-            for id in ids {
-                local::release_callback(id);
-            }
-            Ok(())
-        });
+        owner.release_callbacks(ids);
     }
 }

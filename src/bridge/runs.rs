@@ -29,7 +29,7 @@ pub fn run_sync<'js>(
         .map_err(|error| rquickjs::Exception::throw_message(ctx, &error.to_string()))?;
     let group = super::js_engine::run_group(prepared.inference_id());
     match local::block_on_group(ctx, "session-run", Some(group), prepared.execute()) {
-        Ok(Ok(turn)) => turn_to_js(ctx, &turn),
+        Ok(Ok(turn)) => turn_to_js(ctx, &turn, false),
         Ok(Err(error)) => Err(rquickjs::Exception::throw_message(ctx, &error.to_string())),
         Err(error) => Err(rquickjs::Exception::throw_message(ctx, &error.message())),
     }
@@ -112,7 +112,7 @@ enum Delivery {
         deliver: CallbackId,
         settle: CallbackId,
         cancel_id: u64,
-        outcome: Result<Turn, String>,
+        outcome: Result<Arc<Turn>, String>,
         keep_alive: local::KeepAlive,
     },
 }
@@ -283,13 +283,7 @@ fn deliver_all(ctx: &Ctx<'_>, items: Vec<Delivery>) {
                 outcome,
                 keep_alive,
             } => {
-                let result =
-                    super::invoke::callback_function(ctx, settle).and_then(
-                        |settle| match &outcome {
-                            Ok(turn) => settle.call::<_, ()>((true, turn_to_js(ctx, turn)?)),
-                            Err(message) => settle.call::<_, ()>((false, message.as_str())),
-                        },
-                    );
+                let result = settle_run(ctx, settle, &outcome);
                 report(ctx, "settle-promise", result);
                 local::release_callback(deliver);
                 local::release_callback(settle);
@@ -297,6 +291,19 @@ fn deliver_all(ctx: &Ctx<'_>, items: Vec<Delivery>) {
                 drop(keep_alive);
             }
         }
+    }
+}
+
+/// Calls the run's `settle` function with `(true, outputTurn)` or `(false, message)`.
+fn settle_run<'js>(
+    ctx: &Ctx<'js>,
+    settle: CallbackId,
+    outcome: &Result<Arc<Turn>, String>,
+) -> rquickjs::Result<()> {
+    let function = super::invoke::callback_function(ctx, settle)?;
+    match outcome {
+        Ok(turn) => function.call::<_, ()>((true, turn_to_js(ctx, turn, false)?)),
+        Err(message) => function.call::<_, ()>((false, message.as_str())),
     }
 }
 

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value as Json, json};
 
 use super::fake_openai::FakeOpenAi;
-use crate::owner::{CallOptions, Owner, OwnerOptions, ShutdownMode};
+use crate::owner::{CallOptions, CpuBudget, Owner, OwnerOptions, ShutdownMode};
 use crate::runtime::{ScriptHost, ScriptKind, run_to_completion};
 
 /// `bench/concurrent_runs.js`: N concurrent two-step tool-loop runs.
@@ -160,7 +160,7 @@ async fn run_script<const N: usize>(
     let owner = Owner::spawn(host.configure(OwnerOptions::default()))
         .map_err(|error| format!("cannot start runtime: {error}"))?;
     let call = CallOptions {
-        cpu_budget: Some(None),
+        cpu_budget: CpuBudget::Unlimited,
         ..CallOptions::default()
     };
     let (name, source) = (format!("bench/{name}"), source.to_string());
