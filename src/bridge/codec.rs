@@ -360,7 +360,7 @@ mod tests {
 
     /// Converts the value of JS `source` to JSON.
     fn to_json(source: &str) -> Result<Json, String> {
-        with_value(source, |ctx, value| js_to_json(ctx, value))
+        with_value(source, js_to_json)
     }
 
     #[test]
