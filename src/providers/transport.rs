@@ -148,7 +148,7 @@ pub(crate) async fn read_stream(
     out: &mut Accumulator<'_>,
     cancel: &CancellationToken,
 ) -> Result<(), StepError> {
-    let mut events = response.bytes_stream().eventsource();
+    let mut events = Box::pin(super::sse_lines::split_lines(response.bytes_stream())).eventsource();
     let mut last_event: Option<String> = None;
     loop {
         let next = tokio::select! {
@@ -215,7 +215,8 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
         .trim()
         .parse()
         .ok()?;
-    (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds))
+    // A server's `Retry-After: 1e300` is beyond any `Duration`: ignored (backoff applies).
+    Duration::try_from_secs_f64(seconds).ok()
 }
 
 /// The provider's error message in an error body (`{"error": {"message": ...}}`, Gemini's
