@@ -230,6 +230,52 @@ mod tests {
         assert_eq!(report.script["deltas"], 150);
     }
 
+    /// Stress (size: `GEPPETTO_STRESS_STREAM_DELTAS`, default 6,000, past the delivery backlog
+    /// bound): a listener slower than the stream holds the reading back; every event arrives, in
+    /// order, each `completion` exactly the text up to its delta, and the promise settles last.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_slow_listener_loses_and_reorders_no_event() {
+        let deltas: u64 = std::env::var("GEPPETTO_STRESS_STREAM_DELTAS")
+            .ok()
+            .and_then(|text| text.parse().ok())
+            .unwrap_or(6000);
+        let server = FakeOpenAi::start().await.unwrap();
+        let script = r#"
+            const gp = require("geppetto");
+            const K = Number(ENV.K);
+            const engine = gp.engines.fromConfig({ apiType: "openai", baseURL: ENV.BASE_URL, apiKey: "t", model: "m", maxTokens: K });
+            const handle = gp.createSession({ engine }).start({ blocks: [{ kind: "user", role: "user", payload: { text: "go" } }] });
+            let count = 0, bad = 0, late = 0, settled = false;
+            handle.on("partial", (event) => {
+                if (settled) late++;
+                count++;
+                if (event.delta !== "tok " || event.completion.length !== 4 * count) bad++;
+                const until = Date.now() + (count % 500 === 0 ? 100 : 0);
+                while (Date.now() < until) {}
+            });
+            handle.promise.then((out) => {
+                settled = true;
+                const text = out.blocks[out.blocks.length - 1].payload.text;
+                globalThis.benchResult = { count, bad, late, ok: text === "tok ".repeat(K) };
+            });
+        "#;
+        let env = [
+            ("K", deltas.to_string()),
+            ("BASE_URL", server.base_url().to_string()),
+        ];
+        let (result, _) = tokio::time::timeout(
+            Duration::from_secs(120),
+            run_script("slow_listener.js", script, env),
+        )
+        .await
+        .expect("no end within 120 s")
+        .unwrap();
+        assert_eq!(
+            result,
+            json!({"count": deltas, "bad": 0, "late": 0, "ok": true})
+        );
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn stream_workload_fails_when_a_text_is_wrong() {
         let tampered = STREAM_SCRIPT.replace("\"tok \".repeat(K)", "\"tik \".repeat(K)");
