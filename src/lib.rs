@@ -12,6 +12,8 @@
 //! - [`codegen`] and [`generated`]: the constants generator and its checked-in output.
 //! - [`host`]: which modules and host tools a `geppetto` runtime gets.
 //! - [`cli`]: the `geppetto` command.
+//! - [`profiles`]: the agent API's profile registries (YAML, SQLite), stacking, resolution,
+//!   redaction and provenance of the resulting inference settings.
 //! - [`providers`]: provider engines (OpenAI, OpenAI Responses, Anthropic, Gemini) streaming over
 //!   HTTP, and the configuration and profiles behind `engines.fromConfig` / `engines.fromProfile`.
 
@@ -22,5 +24,6 @@ pub mod generated;
 pub mod host;
 pub mod inference;
 pub mod owner;
+pub mod profiles;
 pub mod providers;
 pub mod runtime;

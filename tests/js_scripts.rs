@@ -37,6 +37,8 @@ fn run_with(flags: &[&str], script: &Path) -> Output {
         .env_remove("GOOGLE_API_KEY")
         .env_remove("PINOCCHIO_PROFILE")
         .env_remove("GEPPETTO_PROFILES")
+        .env_remove("GEPPETTO_PROFILE_REGISTRIES")
+        .env_remove("GEPPETTO_DEFAULT_PROFILE")
         .env_remove("XDG_CONFIG_HOME")
         .env(
             "HOME",
