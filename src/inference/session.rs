@@ -430,34 +430,7 @@ impl PreparedRun {
                     None => session.inner.next.run(ctx.clone(), input).await,
                 }
             };
-            // The watchdog fires the token when the deadline passes. The work is polled first, so
-            // an engine that watches the token can still emit its `interrupt` event and return;
-            // one that does not is dropped on the next poll.
-            let deadline_hit = AtomicBool::new(false);
-            let watchdog = async {
-                match ctx.deadline {
-                    Some(deadline) => {
-                        tokio::time::sleep_until(tokio::time::Instant::from_std(deadline)).await;
-                        deadline_hit.store(true, Ordering::SeqCst);
-                        ctx.cancel.cancel();
-                    }
-                    None => std::future::pending::<()>().await,
-                }
-                std::future::pending::<()>().await
-            };
-            let result = tokio::select! {
-                biased;
-                result = work => result,
-                _ = ctx.cancel.cancelled() => Err(ctx.cancellation_error()),
-                _ = watchdog => unreachable!("the watchdog never completes"),
-            };
-            let result = match result {
-                Err(error) if error.is_cancellation() && deadline_hit.load(Ordering::SeqCst) => {
-                    Err(InferenceError::DeadlineExceeded)
-                }
-                result => result,
-            };
-            let mut output = result?;
+            let mut output = bounded(&ctx, work).await?;
             if output.id.is_empty() {
                 output.id = input_id;
             }
@@ -473,6 +446,42 @@ impl PreparedRun {
             drop(guard);
             Ok(output)
         }
+    }
+}
+
+/// Runs `work` (a run's chain) within the run's cancellation token and deadline: ends with the
+/// cancellation error as soon as the token fires, and with [`InferenceError::DeadlineExceeded`]
+/// when the deadline fired it.
+pub(crate) async fn bounded(
+    ctx: &RunContext,
+    work: impl Future<Output = Result<Turn, InferenceError>>,
+) -> Result<Turn, InferenceError> {
+    // The watchdog fires the token when the deadline passes. The work is polled first, so an
+    // engine that watches the token can still emit its `interrupt` event and return; one that does
+    // not is dropped on the next poll.
+    let deadline_hit = AtomicBool::new(false);
+    let watchdog = async {
+        match ctx.deadline {
+            Some(deadline) => {
+                tokio::time::sleep_until(tokio::time::Instant::from_std(deadline)).await;
+                deadline_hit.store(true, Ordering::SeqCst);
+                ctx.cancel.cancel();
+            }
+            None => std::future::pending::<()>().await,
+        }
+        std::future::pending::<()>().await
+    };
+    let result = tokio::select! {
+        biased;
+        result = work => result,
+        _ = ctx.cancel.cancelled() => Err(ctx.cancellation_error()),
+        _ = watchdog => unreachable!("the watchdog never completes"),
+    };
+    match result {
+        Err(error) if error.is_cancellation() && deadline_hit.load(Ordering::SeqCst) => {
+            Err(InferenceError::DeadlineExceeded)
+        }
+        result => result,
     }
 }
 

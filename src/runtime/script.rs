@@ -30,7 +30,9 @@ impl ScriptKind {
 }
 
 /// Evaluates `source` (named `name`) and runs until it is done: no pending job, timer, run or
-/// other native work. Returns the first uncaught exception or unhandled rejection.
+/// other native work. Returns the first uncaught exception or unhandled rejection. A classic
+/// script whose completion value is a Promise is awaited like a module's top-level `await`: a
+/// rejection fails the script.
 pub fn run_to_completion(
     ctx: &Ctx<'_>,
     name: &str,
@@ -62,7 +64,13 @@ pub fn run_to_completion(
             }
             PromiseState::Pending => {
                 return Err(ScriptFailure {
-                    message: "top-level await never settled".into(),
+                    message: match kind {
+                        ScriptKind::Module => "top-level await never settled",
+                        ScriptKind::Classic => {
+                            "the script's completion value (a Promise) never settled"
+                        }
+                    }
+                    .into(),
                     stack: None,
                 });
             }
@@ -91,9 +99,9 @@ fn evaluate<'js>(
             options.global = true;
             options.strict = false;
             options.filename = Some(name.to_string());
-            ctx.eval_with_options::<(), _>(source, options)
-                .map_err(thrown)?;
-            Ok(None)
+            let completion: rquickjs::Value =
+                ctx.eval_with_options(source, options).map_err(thrown)?;
+            Ok(completion.into_promise())
         }
         ScriptKind::Module => {
             let module = Module::declare(ctx.clone(), name, source).map_err(thrown)?;
