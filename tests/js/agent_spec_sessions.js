@@ -87,6 +87,27 @@ const shortCircuit = gp.agent().engine(gp.engines.echo({ reply: "no" })).middlew
 const r5 = shortCircuit.session().build().next().user("u").run();
 same([r5.text(), r5.stopReason(), r5.events().map((e) => e.type)], ["mw", null, ["run-started", "run-finished"]], "middleware answer");
 
+// tool loop with an offline engine: the second step added no tool call (the first step's id-less
+// tool_call block is not counted again), so it ends with "stop" and no tool-call events
+let step = 0;
+const toolEngine = gp.engines.fromFunction((turn) => {
+  step++;
+  if (step === 1) turn.blocks.push({ kind: "tool_call", role: "assistant", payload: { id: "c1", name: "add", args: { a: 1, b: 2 } } });
+  else turn.blocks.push({ kind: "llm_text", role: "assistant", payload: { text: "sum done" } });
+  return turn;
+});
+const adder = gp.toolRegistry().add(gp.tool("add").handler((a, ctx) => (ctx.callName === "add" ? a.a + a.b : -1)).build());
+const names = [];
+const toolRun = gp.agent().engine(toolEngine).tool(adder).events({ emit(name) { if (name !== "event") names.push(name); } }).build()
+  .session().build().next().user("add").run();
+same([toolRun.text(), toolRun.stopReason()], ["sum done", "stop"], "tool loop result");
+same(names, ["run-started", "provider-call-started", "tool-call-started", "tool-call-requested", "provider-call-finished",
+  "tool-execution-started", "tool-result-ready", "tool-call-finished",
+  "provider-call-started", "text-segment-started", "text-delta", "text-segment-finished", "provider-call-finished", "run-finished"], "tool loop events");
+same(toolRun.events().find((e) => e.type === "tool-result-ready").toolResult, { id: "c1", name: "add", result: "3", status: "success" }, "tool-result-ready");
+same(toolRun.outputTurn().toJSON().data.tool_config.max_parallel_tools, 1, "agent maxParallelTools default");
+same(toolRun.outputTurn().toJSON().data.tool_config.max_iterations, 20, "agent maxIterations default");
+
 // runAsync: handle shape, cancel in the same JS turn, history unchanged
 const h = s.next().user("cancel me").runAsync();
 same(Object.keys(h).sort(), ["cancel", "close", "promise"], "runAsync handle keys");
