@@ -88,10 +88,13 @@ fn the_go_examples_run_unchanged_with_the_fixture_global() {
         let output = run_example(&root, script, true);
         if !output.status.success() {
             failures.push(failure(script, &output));
-        } else if script.starts_with("hardcut/06") || script.starts_with("hardcut/07") {
-            if !output.stdout.is_empty() {
-                failures.push(format!("{script} printed something: {}", failure(script, &output)));
-            }
+        } else if (script.starts_with("hardcut/06") || script.starts_with("hardcut/07"))
+            && !output.stdout.is_empty()
+        {
+            failures.push(format!(
+                "{script} printed something: {}",
+                failure(script, &output)
+            ));
         }
     }
     let _ = std::fs::remove_dir_all(&root);
@@ -103,6 +106,10 @@ fn example_25_falls_back_to_the_relative_fixture_path() {
     let root = go_layout("relative");
     let output = run_example(&root, "25_profiles.js", false);
     let _ = std::fs::remove_dir_all(&root);
-    assert!(output.status.success(), "{}", failure("25_profiles.js", &output));
+    assert!(
+        output.status.success(),
+        "{}",
+        failure("25_profiles.js", &output)
+    );
     assert!(String::from_utf8_lossy(&output.stdout).contains("engine: gpt-4o-mini"));
 }
