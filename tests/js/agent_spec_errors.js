@@ -17,6 +17,8 @@ function throws(fn, text, type) {
   else if (type === Error && err.name !== "Error") checks.push(`"${text}" has name ${err.name}, expected Error`);
 }
 
+const same = (a, b, what) => { if (JSON.stringify(a) !== JSON.stringify(b)) checks.push(`${what}: ${JSON.stringify(a)}`); };
+
 // gp.inferenceProfiles
 throws(() => gp.inferenceProfiles.load(), "inferenceProfiles.load requires registry source string or string array", TypeError);
 throws(() => gp.inferenceProfiles.load(null), "inferenceProfiles.load requires registry source string or string array", TypeError);
@@ -68,6 +70,13 @@ for (const k of ["run", "runAsync", "ask", "system"]) if (k in agent) checks.pus
 throws(() => gp.embeddings(), "embeddings(settings) requires a registry-resolved InferenceSettings wrapper", TypeError);
 throws(() => gp.reranker(), "reranker(settings) requires a registry-resolved InferenceSettings wrapper", TypeError);
 
+// rerank validation runs in the contract's order: query, documents, then options
+const reranker = gp.reranker(gp.inferenceProfiles.load(FIXTURE).resolve("bge-reranker"));
+throws(() => reranker.rerank("", [], {}), "rerank query is required: invalid rerank request");
+throws(() => reranker.rerank("q", [], {}), "rerank requires at least one document: invalid rerank request");
+throws(() => reranker.rerank("q", [{ id: "a", text: "t" }], {}), "rerank options.topN is required: invalid rerank request");
+same(reranker.model(), { provider: "llama.cpp", name: "bge-reranker-v2-m3" }, "reranker model");
+
 // gp.turnStores
 if (Object.keys(gp.turnStores).sort().join(",") !== "default,get") checks.push("turnStores keys");
 throws(() => gp.turnStores.default(), "geppetto turnStores.default is not configured");
@@ -96,7 +105,6 @@ throws(() => gp.schema.array().items(), "schema.array().items requires schema", 
 throws(() => gp.schema.object().property("a", 5), "expected schema wrapper");
 
 // gp.schema shapes (immutable builders)
-const same = (a, b, what) => { if (JSON.stringify(a) !== JSON.stringify(b)) checks.push(`${what}: ${JSON.stringify(a)}`); };
 same(gp.schema.enum("a", "b").toJSON(), { enum: ["a", "b"] }, "enum");
 same(gp.schema.object().toJSON(), { type: "object", properties: {} }, "object");
 same(gp.schema.array().items(gp.schema.string()).required([" x ", ""]).toJSON(), { type: "array", items: { type: "string" }, required: ["x"] }, "array");
