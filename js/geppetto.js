@@ -252,7 +252,8 @@
     Object.defineProperty(object, key, { value: value, enumerable: false, writable: true });
   }
 
-  function startRun(sessionId, seed, opts) {
+  // `asynchronous`: started by runAsync (only the tracing span's `mode` differs).
+  function startRun(sessionId, seed, opts, asynchronous) {
     var handle = Object.create(RunHandleProto);
     var state = { settled: false, resolve: null, reject: null };
     handle.promise = new Promise(function (resolve, reject) {
@@ -268,7 +269,7 @@
         state.settled = true;
         if (ok) state.resolve(value);
         else state.reject(new Error(value));
-      });
+      }, asynchronous === true);
     handle.runId = ids[0];
     handle.sessionId = ids[1];
     handle.inferenceId = ids[2];
@@ -297,7 +298,7 @@
     },
     runAsync: function (seed, opts) {
       try {
-        return startRun(idOf(this), seed, opts).promise;
+        return startRun(idOf(this), seed, opts, true).promise;
       } catch (e) {
         return Promise.reject(e);
       }

@@ -14,6 +14,8 @@
 //! - [`cli`]: the `geppetto` command.
 //! - [`providers`]: provider engines (OpenAI, OpenAI Responses, Anthropic, Gemini) streaming over
 //!   HTTP, and the configuration and profiles behind `engines.fromConfig` / `engines.fromProfile`.
+//! - [`telemetry`]: the tracing spans of a run and the layers that print them as JSON/text lines
+//!   or export them over OTLP (the library never installs a global subscriber).
 
 pub mod bridge;
 pub mod cli;
@@ -24,3 +26,4 @@ pub mod inference;
 pub mod owner;
 pub mod providers;
 pub mod runtime;
+pub mod telemetry;

@@ -15,7 +15,7 @@ use super::{runs, table};
 use crate::generated::consts::JS_CONST_GROUPS;
 use crate::inference::engines::EchoEngine;
 use crate::inference::hooks::HookPolicy;
-use crate::inference::session::RunOptions;
+use crate::inference::session::{RunMode, RunOptions};
 use crate::inference::{
     Engine, Middleware, Session, SessionConfig, ToolContext, ToolDefinition, ToolLoopSettings,
     ToolRegistry, Turn,
@@ -448,9 +448,15 @@ impl GeppettoModule {
                  seed: Value<'js>,
                  options: Value<'js>,
                  deliver: Function<'js>,
-                 settle: Function<'js>| {
+                 settle: Function<'js>,
+                 asynchronous: Opt<bool>| {
                     let session = session_of(&ctx, id)?;
-                    let options = run_options(&ctx, options)?;
+                    let mut options = run_options(&ctx, options)?;
+                    options.mode = if asynchronous.0 == Some(true) {
+                        RunMode::RunAsync
+                    } else {
+                        RunMode::Start
+                    };
                     let seed = optional_turn(&ctx, seed)?;
                     let started = runs::start(&ctx, &session, seed, options, deliver, settle)?;
                     let ids = Array::new(ctx.clone())?;

@@ -9,7 +9,7 @@ use tokio::sync::mpsc;
 
 use super::codec::{json_to_js, turn_to_js};
 use super::table;
-use crate::inference::session::RunOptions;
+use crate::inference::session::{RunMode, RunOptions};
 use crate::inference::{Event, EventKind, EventSink, Session, Turn};
 use crate::owner::{CallbackId, local};
 
@@ -21,6 +21,10 @@ pub fn run_sync<'js>(
     seed: Option<Turn>,
     options: RunOptions,
 ) -> rquickjs::Result<Value<'js>> {
+    let options = RunOptions {
+        mode: RunMode::Run,
+        ..options
+    };
     let prepared = session
         .prepare_run(seed, options)
         .map_err(|error| rquickjs::Exception::throw_message(ctx, &error.to_string()))?;
@@ -45,9 +49,10 @@ pub struct StartedRun {
     pub cancel_id: u64,
 }
 
-/// Starts a run on tokio; it begins executing when [`table::release_run`] is called. Every event
-/// is delivered to `deliver` and the outcome to `settle` (`settle(true, turn)` /
-/// `settle(false, message)`) on this owner, between JS turns, events first.
+/// Starts a run on tokio (`options.mode` says whether for `runAsync` or `start`); it begins
+/// executing when [`table::release_run`] is called. Every event is delivered to `deliver` and the
+/// outcome to `settle` (`settle(true, turn)` / `settle(false, message)`) on this owner, between JS
+/// turns, events first.
 pub fn start<'js>(
     ctx: &Ctx<'js>,
     session: &Session,
