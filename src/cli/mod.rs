@@ -125,7 +125,8 @@ fn init_tracing(cli: &Cli) -> Result<Option<OtlpExporter>, OtlpError> {
     } else {
         "warn"
     };
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
     let plain = cli
         .log_format
         .is_none()
@@ -144,5 +145,7 @@ fn init_tracing(cli: &Cli) -> Result<Option<OtlpExporter>, OtlpError> {
 
 /// The value of the environment variable `name`, unless unset or empty.
 fn non_empty_env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|value| !value.trim().is_empty())
+    std::env::var(name)
+        .ok()
+        .filter(|value| !value.trim().is_empty())
 }

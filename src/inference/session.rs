@@ -345,7 +345,12 @@ impl Session {
             .map(Duration::from_millis);
         let run_id = options.run_id.unwrap_or_else(new_id);
         // The parent is the span current here: the one that started the run.
-        let span = spans::session_run(&self.inner.id, &inference_id, &run_id, options.mode.as_str());
+        let span = spans::session_run(
+            &self.inner.id,
+            &inference_id,
+            &run_id,
+            options.mode.as_str(),
+        );
         let ctx = RunContext {
             session_id: self.inner.id.clone(),
             inference_id,

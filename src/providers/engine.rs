@@ -7,9 +7,7 @@ use std::time::Instant;
 
 use tracing::Span;
 
-use crate::inference::{
-    Engine, EngineTools, EventKind, InferenceError, JsonMap, RunContext, Turn,
-};
+use crate::inference::{Engine, EngineTools, EventKind, InferenceError, JsonMap, RunContext, Turn};
 use crate::telemetry::spans;
 
 use super::accumulator::Accumulator;
@@ -113,8 +111,15 @@ impl ProviderEngine {
             transport::send(&self.client, &self.config, &request, &ctx.cancel, span).await?;
         let mut decoder = self.decoder();
         let stream = (span, sent);
-        transport::read_stream(response, &self.config, decoder.as_mut(), out, &ctx.cancel, stream)
-            .await
+        transport::read_stream(
+            response,
+            &self.config,
+            decoder.as_mut(),
+            out,
+            &ctx.cancel,
+            stream,
+        )
+        .await
     }
 
     /// `message` with the API key replaced by `[redacted]`, should a server have echoed it. Keys
@@ -211,7 +216,10 @@ fn record_answer(span: &Span, metadata: &JsonMap) {
         ("input_tokens", "gen_ai.usage.input_tokens"),
         ("output_tokens", "gen_ai.usage.output_tokens"),
     ] {
-        if let Some(count) = usage.and_then(|usage| usage.get(key)).and_then(Value::as_u64) {
+        if let Some(count) = usage
+            .and_then(|usage| usage.get(key))
+            .and_then(Value::as_i64)
+        {
             span.record(field, count);
         }
     }

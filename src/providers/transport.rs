@@ -100,7 +100,7 @@ pub(crate) async fn send(
     }
     let mut attempt: u32 = 0;
     loop {
-        spans::record(span, "attempt", u64::from(attempt) + 1);
+        spans::record(span, "attempt", i64::from(attempt) + 1);
         let pending = client
             .post(&request.url)
             .headers(headers.clone())
@@ -123,7 +123,11 @@ pub(crate) async fn send(
             describe_request_error(&error, config)
         })?;
         let status = response.status();
-        spans::record(span, "http.response.status_code", u64::from(status.as_u16()));
+        spans::record(
+            span,
+            "http.response.status_code",
+            i64::from(status.as_u16()),
+        );
         if status.is_success() {
             return Ok(response);
         }
@@ -219,7 +223,7 @@ pub(crate) async fn read_stream(
             }
             Some(Ok(event)) => {
                 if last_event.is_none() {
-                    let elapsed = u64::try_from(sent.elapsed().as_millis()).unwrap_or(u64::MAX);
+                    let elapsed = i64::try_from(sent.elapsed().as_millis()).unwrap_or(i64::MAX);
                     spans::record(span, "time_to_first_token_ms", elapsed);
                 }
                 decoder

@@ -309,8 +309,8 @@ mod tests {
     fn lines(format: LineFormat) -> Vec<String> {
         let buffer = Buffer::default();
         let writer = buffer.clone();
-        let subscriber = tracing_subscriber::registry()
-            .with(SpanLogLayer::new(format, move || writer.clone()));
+        let subscriber =
+            tracing_subscriber::registry().with(SpanLogLayer::new(format, move || writer.clone()));
         tracing::subscriber::with_default(subscriber, || {
             let outer = tracing::info_span!("outer", path = "a.js");
             let inner = tracing::info_span!(parent: &outer, "inner", n = 1u64, later = tracing::field::Empty);
@@ -338,7 +338,10 @@ mod tests {
         );
         assert_eq!(inner["name"], "inner");
         assert_eq!(inner["fields"], serde_json::json!({"n": 1, "later": "set"}));
-        assert_eq!(inner["parents"], serde_json::json!([{"name": "outer", "id": 1}]));
+        assert_eq!(
+            inner["parents"],
+            serde_json::json!([{"name": "outer", "id": 1}])
+        );
         assert!(inner["duration_us"].is_u64());
         assert_eq!(outer["name"], "outer");
         assert_eq!(outer["parents"], serde_json::json!([]));
@@ -347,7 +350,15 @@ mod tests {
     #[test]
     fn text_lines_are_readable() {
         let lines = lines(LineFormat::Text);
-        assert!(lines[0].contains("WARN") && lines[0].contains(": hello there answer=42 in outer#1 > inner#2"), "{lines:?}");
-        assert!(lines[1].contains("span inner#2 (") && lines[1].contains("n=1 later=\"set\" in outer#1"), "{lines:?}");
+        assert!(
+            lines[0].contains("WARN")
+                && lines[0].contains(": hello there answer=42 in outer#1 > inner#2"),
+            "{lines:?}"
+        );
+        assert!(
+            lines[1].contains("span inner#2 (")
+                && lines[1].contains("n=1 later=\"set\" in outer#1"),
+            "{lines:?}"
+        );
     }
 }

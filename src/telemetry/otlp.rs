@@ -103,7 +103,10 @@ mod tests {
     #[test]
     fn traces_url_table() {
         let cases = [
-            ("http://127.0.0.1:4318", Some("http://127.0.0.1:4318/v1/traces")),
+            (
+                "http://127.0.0.1:4318",
+                Some("http://127.0.0.1:4318/v1/traces"),
+            ),
             ("http://h:4318/", Some("http://h:4318/v1/traces")),
             ("https://h/v1/traces", Some("https://h/v1/traces")),
             ("127.0.0.1:4318", None),

@@ -12,7 +12,8 @@
 //! | `tool.call` | info | `gen_ai.tool.name`, `gen_ai.tool.call.id`, `outcome` | `inference.step` |
 //! | `tool.hook` | debug | `hook`, `action` | `tool.call` |
 //!
-//! Every target starts with `geppetto`. Parents are given explicitly (a run hops between tokio
+//! Every target starts with `geppetto`. Numeric fields are recorded as `i64` (OpenTelemetry has no
+//! unsigned integers: tracing-opentelemetry would export a `u64` as text). Parents are given explicitly (a run hops between tokio
 //! tasks and the owner thread); a span is also entered (`Instrument`) around the work it covers, so
 //! events and owner work sent from inside it see it as the current span. A span nobody listens to
 //! is disabled: creating it costs a cached interest check, and callers skip entering it.
@@ -20,9 +21,9 @@
 use std::future::Future;
 
 use futures_util::future::Either;
+use tracing::Span;
 use tracing::field::Empty;
 use tracing::instrument::{Instrument, Instrumented};
-use tracing::Span;
 
 /// `script`: one script file being run.
 pub fn script(path: &str) -> Span {
@@ -45,12 +46,17 @@ pub fn session_run(session_id: &str, inference_id: &str, run_id: &str, mode: &st
 
 /// `inference.step`: step `iteration` (from 0) of a run: one pass through the middleware chain
 /// and engine, and the tool calls it asked for.
-pub fn inference_step(parent: &Span, iteration: usize, session_id: &str, inference_id: &str) -> Span {
+pub fn inference_step(
+    parent: &Span,
+    iteration: usize,
+    session_id: &str,
+    inference_id: &str,
+) -> Span {
     tracing::debug_span!(
         target: "geppetto::inference",
         parent: parent,
         "inference.step",
-        iteration = iteration as u64,
+        iteration = i64::try_from(iteration).unwrap_or(i64::MAX),
         session_id,
         inference_id,
     )

@@ -118,11 +118,15 @@ impl CallEnv<'_> {
             };
             let span = spans::tool_hook(HookPhase::BeforeToolCall.as_str());
             let decision = self
-                .traced_hook(&span, hooks.before_tool_call(payload), |decision| match decision {
-                    BeforeDecision::Continue => "continue",
-                    BeforeDecision::Abort { .. } => "abort",
-                    BeforeDecision::Rewrite(_) => "rewrite",
-                })
+                .traced_hook(
+                    &span,
+                    hooks.before_tool_call(payload),
+                    |decision| match decision {
+                        BeforeDecision::Continue => "continue",
+                        BeforeDecision::Abort { .. } => "abort",
+                        BeforeDecision::Rewrite(_) => "rewrite",
+                    },
+                )
                 .await?;
             match decision {
                 Ok(BeforeDecision::Continue) => {}
@@ -271,11 +275,15 @@ impl CallEnv<'_> {
         };
         let span = spans::tool_hook(HookPhase::OnToolError.as_str());
         let decision = self
-            .traced_hook(&span, hooks.on_tool_error(payload), |decision| match decision {
-                ToolErrorDecision::Retry { .. } => "retry",
-                ToolErrorDecision::Stop => "stop",
-                ToolErrorDecision::Default => "default",
-            })
+            .traced_hook(
+                &span,
+                hooks.on_tool_error(payload),
+                |decision| match decision {
+                    ToolErrorDecision::Retry { .. } => "retry",
+                    ToolErrorDecision::Stop => "stop",
+                    ToolErrorDecision::Default => "default",
+                },
+            )
             .await?;
         Ok(match decision {
             Ok(ToolErrorDecision::Retry { backoff_ms }) => {

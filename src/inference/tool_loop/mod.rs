@@ -105,7 +105,12 @@ impl ToolLoop {
 
     /// One step: the engine (through `next`), then the tool calls it asked for, their results
     /// appended. `ctx` is the step's context (its tools and span).
-    async fn step(&self, ctx: &RunContext, next: &Next, turn: Turn) -> Result<Step, InferenceError> {
+    async fn step(
+        &self,
+        ctx: &RunContext,
+        next: &Next,
+        turn: Turn,
+    ) -> Result<Step, InferenceError> {
         let mut updated = next.run(ctx.clone(), turn).await?;
         let calls = pending_calls(&updated);
         if calls.is_empty() {
