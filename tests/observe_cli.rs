@@ -29,16 +29,19 @@ const CHILD_GUARD: Duration = Duration::from_secs(120);
 /// A server on its own runtime answering every request with `reply(body)`, and keeping the bodies.
 struct Server {
     url: String,
-    bodies: Arc<Mutex<Vec<Bytes>>>,
+    bodies: Bodies,
     _runtime: tokio::runtime::Runtime,
 }
 
 type Reply = Box<dyn Fn() -> Response + Send + Sync>;
 
+/// The request bodies a server received.
+type Bodies = Arc<Mutex<Vec<Bytes>>>;
+
 impl Server {
     fn start(reply: Reply) -> Server {
         async fn answer(
-            State((bodies, reply)): State<(Arc<Mutex<Vec<Bytes>>>, Arc<Reply>)>,
+            State((bodies, reply)): State<(Bodies, Arc<Reply>)>,
             body: Bytes,
         ) -> Response {
             bodies.lock().push(body);

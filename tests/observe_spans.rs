@@ -69,9 +69,12 @@ fn captured() -> &'static Captured {
     })
 }
 
+/// Scripted answers: status and body, in order.
+type Replies = Arc<Mutex<VecDeque<(u16, String)>>>;
+
 /// A fake OpenAI server answering each request with the next `(status, body)`.
 async fn fake_openai(replies: Vec<(u16, String)>) -> String {
-    async fn answer(State(replies): State<Arc<Mutex<VecDeque<(u16, String)>>>>) -> Response {
+    async fn answer(State(replies): State<Replies>) -> Response {
         let (status, body) = replies
             .lock()
             .pop_front()
