@@ -4,12 +4,14 @@
 //! key in neither; and 100 concurrent `start()` runs whose tool calls each hang under their own
 //! run (`OBSERVE_RUNS` sets the count).
 
+#[path = "support/child.rs"]
+mod child;
+
 use std::collections::{HashMap, VecDeque};
-use std::io::Read;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::State;
@@ -116,14 +118,8 @@ fn otlp_receiver() -> Server {
     }))
 }
 
-/// What `geppetto run` wrote.
-struct Output {
-    stdout: String,
-    stderr: String,
-}
-
 /// Runs `geppetto run <args>` with `env`, killing it after [`CHILD_GUARD`]; asserts success.
-fn geppetto(args: &[&str], env: &[(&str, &str)]) -> Output {
+fn geppetto(args: &[&str], env: &[(&str, &str)]) -> child::ChildOutput {
     let mut command = Command::new(env!("CARGO_BIN_EXE_geppetto"));
     command
         .current_dir(env!("CARGO_MANIFEST_DIR"))
@@ -147,43 +143,16 @@ fn geppetto(args: &[&str], env: &[(&str, &str)]) -> Output {
         command.env_remove(name);
     }
     command.env("NO_PROXY", "*").envs(env.iter().copied());
-    let mut child = command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("cannot start geppetto");
-    let drain = |mut pipe: Box<dyn Read + Send>| {
-        std::thread::spawn(move || {
-            let mut text = String::new();
-            let _ = pipe.read_to_string(&mut text);
-            text
-        })
-    };
-    let stdout = drain(Box::new(child.stdout.take().unwrap()));
-    let stderr = drain(Box::new(child.stderr.take().unwrap()));
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if started.elapsed() > CHILD_GUARD {
-            let _ = child.kill();
-            panic!("geppetto {args:?} still running after {CHILD_GUARD:?}");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
-    let output = Output {
-        stdout: stdout.join().unwrap(),
-        stderr: stderr.join().unwrap(),
-    };
+    let what = format!("geppetto {args:?}");
+    let run = child::run_guarded(command, &what, CHILD_GUARD);
     assert!(
-        status.success(),
-        "geppetto {args:?} exited {status:?}\nstdout:\n{}\nstderr:\n{}",
-        output.stdout,
-        output.stderr
+        run.status.success(),
+        "{what} exited {:?}\nstdout:\n{}\nstderr:\n{}",
+        run.status,
+        run.stdout,
+        run.stderr
     );
-    output
+    run
 }
 
 /// A span in a form both outputs map to: name, id, parent id, fields.
