@@ -1,7 +1,7 @@
 //! The span tree of one two-step tool-loop run against an in-process fake OpenAI server, captured
 //! in process through [`SpanLogLayer`] JSON lines: every span with its fields, the parent/child
-//! structure of `docs/observability.md`, the run's ids and the fake provider's token counts; and
-//! the API key in no line at any level.
+//! structure of `docs/observability.md`, the run's ids and the fake provider's token counts; the
+//! API key in no line at any level; fail-open hook errors and deadlines as events in their spans.
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
@@ -12,10 +12,14 @@ use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::response::Response;
 use futures_util::future::BoxFuture;
-use geppetto::inference::hooks::{BeforeDecision, BeforeToolCallPayload, HookPhase, ToolHooks};
+use geppetto::inference::hooks::{
+    BeforeDecision, BeforeToolCallPayload, HookPhase, HookPolicy, ToolHooks,
+};
 use geppetto::inference::middlewares::host_middleware;
-use geppetto::inference::tools::{HostTool, ToolRegistry};
-use geppetto::inference::{Block, RunOptions, Session, SessionConfig, Turn};
+use geppetto::inference::tools::{HostTool, ToolRegistry, default_host_tools};
+use geppetto::inference::{
+    Block, BlockKind, Engine, InferenceError, RunContext, RunOptions, Session, SessionConfig, Turn,
+};
 use geppetto::providers::{EngineOptions, Env, ProviderConfig, ProviderEngine};
 use geppetto::telemetry::{LineFormat, SpanLogLayer};
 use parking_lot::Mutex;
@@ -343,4 +347,109 @@ async fn the_api_key_is_in_no_line() {
     assert_eq!(failed["fields"]["error.type"], "401");
     assert!(captured.text().contains("provider inference failed"));
     assert!(!captured.text().contains(API_KEY), "the key leaked");
+}
+
+/// Asks for `go_double {n: 21}` once, then answers; or waits for cancellation when `hang`.
+struct Scripted {
+    hang: bool,
+}
+
+impl Engine for Scripted {
+    fn name(&self) -> &str {
+        "scripted"
+    }
+
+    fn run_inference<'a>(
+        &'a self,
+        ctx: &'a RunContext,
+        turn: Turn,
+    ) -> BoxFuture<'a, Result<Turn, InferenceError>> {
+        Box::pin(async move {
+            if self.hang {
+                ctx.cancel.cancelled().await;
+                return Err(ctx.cancellation_error());
+            }
+            let answered = turn
+                .blocks
+                .iter()
+                .any(|block| block.kind == BlockKind::ToolUse);
+            Ok(if answered {
+                turn.with_block(Block::assistant("done"))
+            } else {
+                turn.with_block(Block::tool_call("c1", "go_double", json!({"n": 21})))
+            })
+        })
+    }
+}
+
+/// A fail-open `beforeToolCall` hook that always fails.
+struct FailingOpen;
+
+impl ToolHooks for FailingOpen {
+    fn handles(&self, phase: HookPhase) -> bool {
+        phase == HookPhase::BeforeToolCall
+    }
+
+    fn policy(&self) -> HookPolicy {
+        HookPolicy {
+            fail_open: true,
+            ..HookPolicy::default()
+        }
+    }
+
+    fn before_tool_call(
+        &self,
+        _payload: BeforeToolCallPayload,
+    ) -> BoxFuture<'static, Result<BeforeDecision, String>> {
+        Box::pin(async { Err("hook exploded".to_string()) })
+    }
+}
+
+/// The event lines whose message is `message` and whose innermost span has the layer id `span`.
+fn events_in<'a>(lines: &'a [Value], message: &str, span: &Value) -> Vec<&'a Value> {
+    lines
+        .iter()
+        .filter(|line| line["kind"] == "event" && line["message"] == message)
+        .filter(|line| parent_id(line) == span["id"].as_u64())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hook_failures_and_deadlines_are_events_in_their_spans() {
+    let captured = captured();
+    let session = Session::new(SessionConfig {
+        tools: Some(default_host_tools()),
+        hooks: Some(Arc::new(FailingOpen)),
+        ..SessionConfig::new(Arc::new(Scripted { hang: false }))
+    });
+    let seed = Turn::new().with_block(Block::user("double"));
+    session
+        .run(Some(seed), RunOptions::default())
+        .await
+        .unwrap();
+    let lines = captured.lines();
+    let (_, spans) = spans_of_session(&lines, session.id());
+    let hooks = spans.named("tool.hook");
+    assert_eq!(hooks.len(), 1);
+    assert_eq!(hooks[0]["fields"]["action"], "error");
+    let ignored = events_in(&lines, "js tool hook error ignored (fail-open)", hooks[0]);
+    assert_eq!(ignored.len(), 1, "the fail-open event inside tool.hook");
+    assert_eq!(ignored[0]["fields"]["error"], "hook exploded");
+    assert_eq!(spans.named("tool.call")[0]["fields"]["outcome"], "ok");
+
+    let hanging = Session::new(SessionConfig::new(Arc::new(Scripted { hang: true })));
+    let options = RunOptions {
+        timeout_ms: Some(20),
+        ..RunOptions::default()
+    };
+    let seed = Turn::new().with_block(Block::user("wait"));
+    let error = hanging.run(Some(seed), options).await.unwrap_err();
+    assert_eq!(error, InferenceError::DeadlineExceeded);
+    let lines = captured.lines();
+    let (runs, _) = spans_of_session(&lines, hanging.id());
+    assert_eq!(runs[0]["fields"]["outcome"], "deadline");
+    assert_eq!(
+        events_in(&lines, "run deadline exceeded", &runs[0]).len(),
+        1
+    );
 }
