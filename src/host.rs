@@ -35,7 +35,6 @@ pub fn provider_factory(env: Env) -> ProviderFactory {
         }
         ProviderRequest::Profile(profile, options) => {
             let profile = (!profile.is_empty()).then_some(profile);
-            let options = (!options.is_null()).then_some(options);
             let engine = providers::engine_from_profile(profile, options, &env)?;
             let name = engine.name().to_string();
             Ok((engine, name))

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use geppetto::inference::engine::ToolDefinition;
 use geppetto::inference::event::CollectingSink;
-use geppetto::inference::hooks::{BeforeDecision, BeforeToolCallPayload, HookPhase};
+use geppetto::inference::hooks::{BeforeDecision, BeforeToolCallPayload, CallRewrite, HookPhase};
 use geppetto::inference::middlewares::host_middleware;
 use geppetto::inference::tools::default_host_tools;
 use geppetto::inference::{
@@ -108,7 +108,7 @@ impl Middleware for Counting {
 /// Adds one to `n` before every call.
 #[derive(Default)]
 struct PlusOne {
-    seen: Mutex<Vec<Value>>,
+    seen: Mutex<Vec<BeforeToolCallPayload>>,
 }
 
 impl ToolHooks for PlusOne {
@@ -120,10 +120,12 @@ impl ToolHooks for PlusOne {
         &self,
         payload: BeforeToolCallPayload,
     ) -> BoxFuture<'static, Result<BeforeDecision, String>> {
-        let payload = payload.to_json();
-        let n = payload["call"]["args"]["n"].as_i64().unwrap_or_default();
+        let n = payload.call.args["n"].as_i64().unwrap_or_default();
         self.seen.lock().push(payload);
-        let decision = BeforeDecision::from_json(&json!({"args": {"n": n + 1}}));
+        let decision = BeforeDecision::Rewrite(CallRewrite {
+            args: Some(json!({"n": n + 1})),
+            ..CallRewrite::default()
+        });
         Box::pin(async move { Ok(decision) })
     }
 }
@@ -231,10 +233,12 @@ async fn hooks_rewrite_the_call_and_see_the_run() {
     assert_eq!(out.last_assistant_text(), Some("{\"value\":42}"));
     let seen = hooks.seen.lock();
     assert_eq!(seen.len(), 1);
-    assert_eq!(seen[0]["phase"], "beforeToolCall");
-    assert_eq!(seen[0]["sessionId"], json!(session.id()));
-    assert_eq!(seen[0]["inferenceId"], out.metadata["inference_id"]);
-    assert_eq!(seen[0]["tags"], json!({"k": "v"}));
+    assert_eq!(seen[0].meta.session_id.as_deref(), Some(session.id()));
+    assert_eq!(
+        seen[0].meta.inference_id.as_deref(),
+        out.metadata["inference_id"].as_str()
+    );
+    assert_eq!(seen[0].meta.tags, Some(json!({"k": "v"})));
 }
 
 #[tokio::test]

@@ -20,7 +20,7 @@ use geppetto::inference::tools::{HostTool, ToolRegistry, default_host_tools};
 use geppetto::inference::{
     Block, BlockKind, Engine, InferenceError, RunContext, RunOptions, Session, SessionConfig, Turn,
 };
-use geppetto::providers::{EngineOptions, Env, ProviderConfig, ProviderEngine};
+use geppetto::providers::{Env, ProviderConfig, ProviderEngine};
 use geppetto::telemetry::{LineFormat, SpanLogLayer};
 use parking_lot::Mutex;
 use serde_json::{Value, json};
@@ -103,7 +103,7 @@ async fn fake_openai(replies: Vec<(u16, String)>) -> String {
 }
 
 fn engine(url: &str) -> ProviderEngine {
-    let options = EngineOptions::from_json(&json!({
+    let options = geppetto::providers::profiles::profile_options(&json!({
         "provider": "openai",
         "model": "gpt-4o-mini",
         "baseURL": format!("{url}/v1"),

@@ -1,9 +1,11 @@
-//! Provider configuration and profile resolution: option names, errors, precedence, the profiles
-//! file, provider inference and API keys from the caller's environment. No network.
+//! Provider configuration and profile resolution: errors, precedence, the profiles file (its flat
+//! layout uses the script option names), provider inference and API keys from the caller's
+//! environment. No network. (Reading a script's option objects is tested in `bridge/options.rs`.)
 
 use std::path::PathBuf;
 use std::time::Duration;
 
+use geppetto::providers::profiles::profile_options;
 use geppetto::providers::{
     ApiType, EngineOptions, Env, ProviderConfig, engine_from_config, engine_from_config_with_env,
     engine_from_profile, resolve_profile,
@@ -28,17 +30,24 @@ fn bare_env() -> Env {
     Env::new()
 }
 
+/// Engine options written as a flat profile (the script option names), plus `profile`.
+fn options(value: &Value) -> EngineOptions {
+    EngineOptions {
+        profile: value["profile"].as_str().map(str::to_string),
+        ..profile_options(value).unwrap()
+    }
+}
+
 fn resolve(profile: Option<&str>, opts: Option<Value>, env: &Env) -> (String, ProviderConfig) {
-    let resolved = resolve_profile(profile, opts.as_ref(), env).unwrap();
+    let overrides = opts.as_ref().map(options).unwrap_or_default();
+    let resolved = resolve_profile(profile, overrides, env).unwrap();
     (resolved.name, resolved.config)
 }
 
 #[test]
-fn from_config_requires_an_object_and_a_known_provider() {
-    for (opts, expected) in [
-        (json!(null), "fromConfig requires options object"),
-        (json!("gpt-4o"), "fromConfig requires options object"),
-        (json!({"apiType": "openai"}), "fromConfig requires model"),
+fn config_errors() {
+    let cases = [
+        (json!({}), "provider options require model"),
         (
             json!({"apiType": "mistral", "model": "m"}),
             "unknown provider \"mistral\", expected one of: openai, openai-responses, claude, anthropic, gemini",
@@ -49,18 +58,28 @@ fn from_config_requires_an_object_and_a_known_provider() {
         ),
         (
             json!({"model": "m", "temperature": "hot"}),
-            "temperature must be a non-negative number, got \"hot\"",
+            "invalid type: string \"hot\", expected f64",
+        ),
+        (
+            json!({"model": "m", "temperature": 3}),
+            "temperature must be a non-negative number no larger than 2, got 3",
         ),
         (
             json!({"model": "m", "maxTokens": 1.5}),
             "maxTokens must be a positive integer, got 1.5",
         ),
         (
+            json!({"model": "m", "timeoutSeconds": -1}),
+            "timeoutSeconds must be a non-negative number no larger than 9007199254740.99, got -1",
+        ),
+        (
             json!({"model": "m", "baseURL": "localhost:8080"}),
             "baseURL must start with http:// or https://, got \"localhost:8080\"",
         ),
-    ] {
-        let error = engine_from_config(&opts)
+    ];
+    for (opts, expected) in cases {
+        let error = profile_options(&opts)
+            .and_then(engine_from_config)
             .err()
             .unwrap_or_else(|| panic!("{opts} accepted"));
         assert_eq!(error, expected, "options {opts}");
@@ -68,8 +87,8 @@ fn from_config_requires_an_object_and_a_known_provider() {
 }
 
 #[test]
-fn from_config_parses_every_option() {
-    let options = EngineOptions::from_json(&json!({
+fn flat_profile_parses_every_option() {
+    let parsed = options(&json!({
         "apiType": "Claude",
         "model": "claude-sonnet-4-5",
         "apiKey": "sk-ant-x",
@@ -78,9 +97,8 @@ fn from_config_parses_every_option() {
         "topP": 0.95,
         "maxTokens": 300,
         "timeoutSeconds": 10,
-    }))
-    .unwrap();
-    let config = ProviderConfig::resolve(options, &bare_env()).unwrap();
+    }));
+    let config = ProviderConfig::resolve(parsed, &bare_env()).unwrap();
     assert_eq!(config.api_type, ApiType::Claude);
     assert_eq!(config.model, "claude-sonnet-4-5");
     assert_eq!(config.api_key.as_ref().unwrap().expose(), "sk-ant-x");
@@ -90,22 +108,23 @@ fn from_config_parses_every_option() {
     assert_eq!(config.max_tokens, Some(300));
     assert_eq!(config.timeout, Some(Duration::from_secs(10)));
 
-    let options =
-        EngineOptions::from_json(&json!({"model": "m", "timeoutMs": 1500, "timeoutSeconds": 9}))
-            .unwrap();
-    assert_eq!(options.timeout, Some(Duration::from_millis(1500)));
-    let options =
-        EngineOptions::from_json(&json!({"model": "m", "provider": "anthropic"})).unwrap();
-    assert_eq!(options.api_type, Some(ApiType::Claude));
+    let parsed = options(&json!({"model": "m", "timeoutMs": 1500, "timeoutSeconds": 9}));
+    assert_eq!(parsed.timeout, Some(Duration::from_millis(1500)));
+    let parsed = options(&json!({"model": "m", "provider": "anthropic"}));
+    assert_eq!(parsed.api_type, Some(ApiType::Claude));
 }
 
 #[test]
 fn engine_names() {
-    let engine = engine_from_config(&json!({"apiType": "openai", "model": "gpt-4o-mini"})).unwrap();
+    let engine = engine_from_config(options(
+        &json!({"apiType": "openai", "model": "gpt-4o-mini"}),
+    ))
+    .unwrap();
     assert_eq!(engine.name(), "config");
-    let engine = engine_from_profile(Some("fast"), None, &env_with_profiles()).unwrap();
+    let engine =
+        engine_from_profile(Some("fast"), EngineOptions::default(), &env_with_profiles()).unwrap();
     assert_eq!(engine.name(), "profile:fast");
-    let engine = engine_from_profile(None, None, &bare_env()).unwrap();
+    let engine = engine_from_profile(None, EngineOptions::default(), &bare_env()).unwrap();
     assert_eq!(engine.name(), "profile:4o-mini");
 }
 
@@ -114,12 +133,12 @@ fn creating_engines_never_touches_the_network() {
     // Port 9 (discard) on a reserved documentation address: a request would fail or hang;
     // creation must do neither.
     for provider in ["openai", "openai-responses", "claude", "gemini"] {
-        let engine = engine_from_config(&json!({
+        let engine = engine_from_config(options(&json!({
             "apiType": provider,
             "model": "m",
             "baseURL": "http://192.0.2.1:9/v1",
             "timeoutMs": 1,
-        }))
+        })))
         .unwrap();
         assert_eq!(engine.name(), "config");
     }
@@ -178,12 +197,12 @@ fn profiles_from_file_with_overrides() {
     assert_eq!(default.model, "gpt-4o-mini");
     assert_eq!(default.base_url, "https://proxy.example.com/v1");
 
-    let resolved = resolve_profile(Some("fast"), None, &env).unwrap();
+    let resolved = resolve_profile(Some("fast"), EngineOptions::default(), &env).unwrap();
     assert_eq!(
         resolved.source,
         Some(PathBuf::from(fixture("profiles.yaml")))
     );
-    let resolved = resolve_profile(Some("gpt-4.1-nano"), None, &env).unwrap();
+    let resolved = resolve_profile(Some("gpt-4.1-nano"), EngineOptions::default(), &env).unwrap();
     assert_eq!(resolved.source, None);
 }
 
@@ -248,7 +267,7 @@ fn api_keys_from_opts_profile_or_env() {
         Some("sk-ant-from-profile")
     );
     // fromConfig: the environment is consulted only through engine_from_config_with_env.
-    assert!(engine_from_config_with_env(&json!({"model": "gpt-4o"}), &env).is_ok());
+    assert!(engine_from_config_with_env(options(&json!({"model": "gpt-4o"})), &env).is_ok());
 }
 
 #[test]
@@ -257,7 +276,7 @@ fn profiles_file_errors_and_default_location() {
     let file_error = |name: &str| {
         resolve_profile(
             Some("fast"),
-            None,
+            EngineOptions::default(),
             &Env::new().with("GEPPETTO_PROFILES", fixture(name)),
         )
         .unwrap_err()
@@ -288,7 +307,7 @@ fn profiles_file_errors_and_default_location() {
 #[test]
 fn keys_never_show_in_debug_output() {
     let env = Env::new().with("OPENAI_API_KEY", "sk-debug-SECRET");
-    let resolved = resolve_profile(Some("gpt-4o"), None, &env).unwrap();
+    let resolved = resolve_profile(Some("gpt-4o"), EngineOptions::default(), &env).unwrap();
     let engine =
         geppetto::providers::ProviderEngine::new("config", resolved.config.clone()).unwrap();
     let text = format!(

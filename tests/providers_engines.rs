@@ -14,7 +14,7 @@ mod support {
     use geppetto::inference::{
         Engine, EngineTools, Event, EventKind, EventSink, InferenceError, RunContext, Turn,
     };
-    use geppetto::providers::{EngineOptions, Env, ProviderConfig, ProviderEngine, RetryPolicy};
+    use geppetto::providers::{Env, ProviderConfig, ProviderEngine, RetryPolicy};
     use parking_lot::Mutex;
     use serde_json::Value;
     use tokio::sync::oneshot;
@@ -193,7 +193,7 @@ mod support {
 
     /// An engine for `options` (a JSON object with the spec's names) with fast retries.
     pub fn engine(options: Value) -> ProviderEngine {
-        let options = EngineOptions::from_json(&options).unwrap();
+        let options = geppetto::providers::profiles::profile_options(&options).unwrap();
         let mut config = ProviderConfig::resolve(options, &Env::new()).unwrap();
         config.retry.initial_backoff = std::time::Duration::from_millis(1);
         ProviderEngine::new("config", config).unwrap()
@@ -201,7 +201,7 @@ mod support {
 
     /// An engine for `options` with the given retry policy.
     pub fn engine_with_retry(options: Value, retry: RetryPolicy) -> ProviderEngine {
-        let options = EngineOptions::from_json(&options).unwrap();
+        let options = geppetto::providers::profiles::profile_options(&options).unwrap();
         let mut config = ProviderConfig::resolve(options, &Env::new()).unwrap();
         config.retry = retry;
         ProviderEngine::new("config", config).unwrap()

@@ -1,5 +1,6 @@
-//! Calling a JS callback from tokio: a message to the owner carrying the callback's id and JSON
-//! arguments; a returned Promise is awaited without blocking the owner.
+//! Calling a JS callback from tokio: a message to the owner carrying the callback's id and its
+//! arguments as plain data (converted to JS values on the owner); a returned Promise is awaited
+//! without blocking the owner.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -8,7 +9,7 @@ use rquickjs::function::{Args, This};
 use rquickjs::{Ctx, Function, Value};
 use serde_json::Value as Json;
 
-use super::codec::{js_to_json, json_to_js};
+use super::codec::{JsArg, js_to_json};
 use crate::owner::{CallOptions, CallbackId, OwnerError, WeakOwnerHandle, local};
 
 /// Why invoking a JS callback failed.
@@ -88,14 +89,14 @@ impl PendingPromise {
     }
 }
 
-/// Calls the JS function `callback` with `args` on its owner and returns its JSON result; a
+/// Calls the JS function `callback` with `args` on its owner and returns its result as JSON; a
 /// returned Promise is awaited. `options.cancel` stops the wait (and interrupts running JS).
 pub async fn invoke_json(
     owner: &WeakOwnerHandle,
     options: CallOptions,
     op: &'static str,
     callback: CallbackId,
-    args: Vec<Json>,
+    args: Vec<JsArg>,
 ) -> Result<Json, InvokeError> {
     let owner = owner.upgrade().ok_or(InvokeError::Closed)?;
     let cancel = options.cancel.clone();
@@ -116,11 +117,11 @@ pub fn callback_function<'js>(ctx: &Ctx<'js>, id: CallbackId) -> rquickjs::Resul
         .ok_or_else(|| rquickjs::Exception::throw_internal(ctx, "callback is no longer registered"))
 }
 
-fn call_callback<'js>(ctx: &Ctx<'js>, id: CallbackId, args: &[Json]) -> rquickjs::Result<Answer> {
+fn call_callback<'js>(ctx: &Ctx<'js>, id: CallbackId, args: &[JsArg]) -> rquickjs::Result<Answer> {
     let function = callback_function(ctx, id)?;
     let mut call_args = Args::new(ctx.clone(), args.len());
     for arg in args {
-        call_args.push_arg(json_to_js(ctx, arg)?)?;
+        call_args.push_arg(arg.to_js(ctx)?)?;
     }
     let result: Value = function.call_arg(call_args)?;
     answer(ctx, result)

@@ -2,7 +2,9 @@
 
 use futures_util::future::BoxFuture;
 
-use super::codec::{decode_turn, encode_turn};
+use std::sync::Arc;
+
+use super::codec::{JsArg, decode_turn};
 use super::invoke::{InvokeError, invoke_json, release_callbacks};
 use crate::inference::{Engine, EventKind, InferenceError, RunContext, Turn};
 use crate::owner::{CallOptions, CallbackId, WeakOwnerHandle};
@@ -36,12 +38,15 @@ impl Engine for JsFunctionEngine {
             ctx.check_canceled()?;
             ctx.emit(EventKind::Start);
             let options = call_options(ctx);
-            let args = vec![encode_turn(&turn, false)];
+            // The turn is shared with the call, not copied: it is taken back when the callback
+            // keeps it (returns `undefined`/`null`).
+            let turn = Arc::new(turn);
+            let args = vec![JsArg::Turn(turn.clone())];
             let result =
                 invoke_json(&self.owner, options, "invoke-engine", self.callback, args).await;
             let outcome = match result {
-                Ok(serde_json::Value::Null) => Ok(turn),
-                Ok(value) => decode_turn(&value).map_err(|error| {
+                Ok(serde_json::Value::Null) => Ok(Arc::unwrap_or_clone(turn)),
+                Ok(value) => decode_turn(value).map_err(|error| {
                     InferenceError::failed(format!("js engine callback: {error}"))
                 }),
                 Err(InvokeError::Stopped(_)) if ctx.is_stopped() => Err(ctx.cancellation_error()),

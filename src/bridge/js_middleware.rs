@@ -8,7 +8,7 @@ use rquickjs::function::Opt;
 use rquickjs::{Ctx, Function, Value};
 use serde_json::{Map, Value as Json};
 
-use super::codec::{decode_turn, encode_turn, json_to_js, turn_from_js, turn_to_js};
+use super::codec::{decode_turn, json_to_js, turn_from_js, turn_to_js};
 use super::invoke::{Answer, InvokeError, answer, callback_function, release_callbacks};
 use super::js_engine::{call_options, run_group};
 use crate::inference::{InferenceError, Middleware, Next, RunContext, Turn};
@@ -57,6 +57,9 @@ impl Middleware for JsMiddleware {
             };
             let job_below = below.clone();
             let job_ctx = ctx.clone();
+            // Shared, not copied: JS gets its own copy when the turn is converted, and `next()`
+            // without an argument or a callback returning nothing takes it back.
+            let turn = Arc::new(turn);
             let incoming = turn.clone();
             let result = owner
                 .call_with(options, "invoke-middleware", move |js| {
@@ -81,8 +84,8 @@ impl Middleware for JsMiddleware {
                 Err(error) => Err(error),
             };
             match returned {
-                Ok(Json::Null) => Ok(incoming),
-                Ok(value) => decode_turn(&value)
+                Ok(Json::Null) => Ok(Arc::unwrap_or_clone(incoming)),
+                Ok(value) => decode_turn(value)
                     .map_err(|error| InferenceError::failed(format!("{name}: {error}"))),
                 Err(OwnerError::Js { message, .. }) => {
                     let from_below = below.lock().take();
@@ -108,25 +111,25 @@ impl Middleware for JsMiddleware {
 fn run_middleware<'js>(
     js: &Ctx<'js>,
     callback: CallbackId,
-    turn: Turn,
+    turn: Arc<Turn>,
     next: Next,
     run_ctx: RunContext,
     context: Json,
     below: Arc<Mutex<Option<InferenceError>>>,
 ) -> rquickjs::Result<Answer> {
     let function = callback_function(js, callback)?;
-    let incoming = turn.clone();
+    let turn_value = turn_to_js(js, &turn, false)?;
     let next_fn = Function::new(js.clone(), move |js: Ctx<'js>, arg: Opt<Value<'js>>| {
         let input = match arg.0 {
             Some(value) if !value.is_undefined() && !value.is_null() => turn_from_js(&js, value)?,
-            _ => turn.clone(),
+            _ => Turn::clone(&turn),
         };
         // The run's own group: `next()` may also be called from a promise job of an `async`
         // middleware, outside the middleware's item.
         let group = Some(run_group(&run_ctx.inference_id));
         let below_run = next.run(run_ctx.clone(), input);
         match local::block_on_group(&js, "middleware-next", group, below_run) {
-            Ok(Ok(output)) => turn_to_js(&js, &output),
+            Ok(Ok(output)) => turn_to_js(&js, &output, false),
             Ok(Err(error)) => {
                 let message = error.to_string();
                 *below.lock() = Some(error);
@@ -136,7 +139,6 @@ fn run_middleware<'js>(
         }
     })?
     .with_name("next")?;
-    let turn_value = json_to_js(js, &encode_turn(&incoming, false))?;
     let context_value = json_to_js(js, &context)?;
     let returned: Value = function.call((turn_value, next_fn, context_value))?;
     answer(js, returned)

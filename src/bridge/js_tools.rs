@@ -3,6 +3,11 @@
 use futures_util::future::BoxFuture;
 use serde_json::{Map, Value as Json};
 
+use super::codec::JsArg;
+use super::hooks::{
+    after_decision, after_payload, before_decision, before_payload, tool_error_decision,
+    tool_error_payload,
+};
 use super::invoke::{InvokeError, invoke_json, release_callbacks};
 use crate::inference::ToolDefinition;
 use crate::inference::hooks::{
@@ -51,7 +56,7 @@ impl Tool for JsTool {
                 options,
                 "invoke-tool",
                 callback,
-                vec![args, context],
+                vec![JsArg::Json(args), JsArg::Json(context)],
             )
             .await
             .map_err(|error| format!("js tool {name}: {}", error.message()))
@@ -118,7 +123,8 @@ impl JsHooks {
             let Some(callback) = callback else {
                 return Ok(None);
             };
-            match invoke_json(&owner, options, "invoke-hook", callback, vec![payload]).await {
+            let args = vec![JsArg::Json(payload)];
+            match invoke_json(&owner, options, "invoke-hook", callback, args).await {
                 Ok(value) => Ok(Some(value)),
                 Err(InvokeError::Thrown(message) | InvokeError::Stopped(message)) => Err(message),
                 Err(InvokeError::Closed) => Err("runtime closed".into()),
@@ -151,10 +157,10 @@ impl ToolHooks for JsHooks {
         &self,
         payload: BeforeToolCallPayload,
     ) -> BoxFuture<'static, Result<BeforeDecision, String>> {
-        let answer = self.invoke(self.before, payload.to_json(), &payload.meta);
+        let answer = self.invoke(self.before, before_payload(&payload), &payload.meta);
         Box::pin(async move {
             Ok(match answer.await? {
-                Some(value) => BeforeDecision::from_json(&value),
+                Some(value) => before_decision(&value),
                 None => BeforeDecision::Continue,
             })
         })
@@ -164,10 +170,10 @@ impl ToolHooks for JsHooks {
         &self,
         payload: AfterToolCallPayload,
     ) -> BoxFuture<'static, Result<AfterDecision, String>> {
-        let answer = self.invoke(self.after, payload.to_json(), &payload.meta);
+        let answer = self.invoke(self.after, after_payload(&payload), &payload.meta);
         Box::pin(async move {
             Ok(match answer.await? {
-                Some(value) => AfterDecision::from_json(&value),
+                Some(value) => after_decision(&value),
                 None => AfterDecision::default(),
             })
         })
@@ -177,12 +183,12 @@ impl ToolHooks for JsHooks {
         &self,
         payload: ToolErrorPayload,
     ) -> BoxFuture<'static, Result<ToolErrorDecision, String>> {
-        let answer = self.invoke(self.on_error, payload.to_json(), &payload.meta);
+        let answer = self.invoke(self.on_error, tool_error_payload(&payload), &payload.meta);
         Box::pin(async move {
-            Ok(match answer.await? {
-                Some(value) => ToolErrorDecision::from_json(&value),
-                None => ToolErrorDecision::Default,
-            })
+            match answer.await? {
+                Some(value) => tool_error_decision(&value),
+                None => Ok(ToolErrorDecision::Default),
+            }
         })
     }
 }

@@ -4,23 +4,27 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use rquickjs::function::Opt;
-use rquickjs::{Array, Ctx, Exception, Function, Object, Value};
+use rquickjs::{Array, Ctx, Function, Object, Value};
 use serde_json::Value as Json;
 
-use super::codec::{decode_block, encode_turn, js_to_json, json_to_js, turn_from_js, turn_to_js};
+use super::argument::{
+    NO_HOST_TOOLS, NO_OWNER, NO_PROVIDERS, NOT_A_MIDDLEWARE, NOT_A_REGISTRY, NOT_A_SESSION,
+    NOT_AN_ENGINE, error, type_error,
+};
+use super::codec::{block_from_js, js_to_json, json_to_js, turn_from_js, turn_to_js};
 use super::js_engine::JsFunctionEngine;
 use super::js_middleware::JsMiddleware;
 use super::js_tools::{JsHooks, JsTool};
+use super::options;
 use super::{runs, table};
 use crate::generated::consts::JS_CONST_GROUPS;
 use crate::inference::engines::EchoEngine;
-use crate::inference::hooks::HookPolicy;
-use crate::inference::session::{RunMode, RunOptions};
+use crate::inference::session::RunMode;
 use crate::inference::{
-    Engine, Middleware, Session, SessionConfig, ToolContext, ToolDefinition, ToolLoopSettings,
-    ToolRegistry, Turn,
+    Engine, Middleware, Session, SessionConfig, ToolContext, ToolDefinition, ToolRegistry, Turn,
 };
 use crate::owner::{WeakOwnerHandle, local};
+use crate::providers::EngineOptions;
 use crate::runtime::NativeModule;
 
 /// Builds a provider engine from JS options (`fromConfig`), or from a profile name and options
@@ -28,13 +32,13 @@ use crate::runtime::NativeModule;
 pub type ProviderFactory =
     Arc<dyn Fn(ProviderRequest<'_>) -> Result<(Arc<dyn Engine>, String), String> + Send + Sync>;
 
-/// What a [`ProviderFactory`] is asked for.
+/// What a [`ProviderFactory`] is asked for, with the script's options already checked.
 #[derive(Debug)]
 pub enum ProviderRequest<'a> {
-    /// `engines.fromConfig(opts)`.
-    Config(&'a Json),
+    /// `engines.fromConfig(opts)` (a model is set).
+    Config(EngineOptions),
     /// `engines.fromProfile(profile, opts)` (`profile` empty when not given).
-    Profile(&'a str, &'a Json),
+    Profile(&'a str, EngineOptions),
 }
 
 /// The `geppetto` module with its host configuration.
@@ -69,32 +73,33 @@ impl NativeModule for GeppettoModule {
     }
 }
 
-fn error(ctx: &Ctx<'_>, message: &str) -> rquickjs::Error {
-    Exception::throw_message(ctx, message)
-}
-
-fn type_error(ctx: &Ctx<'_>, message: &str) -> rquickjs::Error {
-    Exception::throw_type(ctx, message)
-}
-
 fn owner(ctx: &Ctx<'_>) -> rquickjs::Result<WeakOwnerHandle> {
-    local::weak_handle().ok_or_else(|| error(ctx, "the geppetto module needs an owner thread"))
+    local::weak_handle().ok_or_else(|| error(ctx, NO_OWNER))
 }
 
 fn register<'js>(
     ctx: &Ctx<'js>,
     function: Function<'js>,
 ) -> rquickjs::Result<crate::owner::CallbackId> {
-    local::register_callback(ctx, function.into_value())
-        .ok_or_else(|| error(ctx, "the geppetto module needs an owner thread"))
+    local::register_callback(ctx, function.into_value()).ok_or_else(|| error(ctx, NO_OWNER))
+}
+
+/// A handle id from the glue as a table key; ids are whole numbers from 1, anything else names no
+/// object (0 never does).
+fn handle_id(id: f64) -> u64 {
+    if id.is_finite() && id >= 1.0 && id.fract() == 0.0 && id <= u64::MAX as f64 {
+        id as u64
+    } else {
+        0
+    }
 }
 
 fn session_of(ctx: &Ctx<'_>, id: f64) -> rquickjs::Result<Session> {
-    table::session(id as u64).ok_or_else(|| type_error(ctx, "expected session reference"))
+    table::session(handle_id(id)).ok_or_else(|| type_error(ctx, NOT_A_SESSION))
 }
 
 fn registry_of(ctx: &Ctx<'_>, id: f64) -> rquickjs::Result<ToolRegistry> {
-    table::registry(id as u64).ok_or_else(|| type_error(ctx, "expected tool registry reference"))
+    table::registry(handle_id(id)).ok_or_else(|| type_error(ctx, NOT_A_REGISTRY))
 }
 
 fn optional_turn<'js>(ctx: &Ctx<'js>, value: Value<'js>) -> rquickjs::Result<Option<Turn>> {
@@ -105,25 +110,20 @@ fn optional_turn<'js>(ctx: &Ctx<'js>, value: Value<'js>) -> rquickjs::Result<Opt
     }
 }
 
-fn run_options<'js>(ctx: &Ctx<'js>, value: Value<'js>) -> rquickjs::Result<RunOptions> {
-    if !(value.is_undefined() || value.is_null()) && (!value.is_object() || value.is_array()) {
-        return Err(type_error(ctx, "run options must be an object"));
-    }
-    let json = js_to_json(ctx, value)?;
-    RunOptions::from_json(&json).map_err(|message| type_error(ctx, &message))
-}
-
-fn turns_to_js<'js>(ctx: &Ctx<'js>, turns: &[Turn]) -> rquickjs::Result<Value<'js>> {
+fn turns_to_js<'js>(ctx: &Ctx<'js>, turns: &[Arc<Turn>]) -> rquickjs::Result<Value<'js>> {
     let array = Array::new(ctx.clone())?;
     for (index, turn) in turns.iter().enumerate() {
-        array.set(index, turn_to_js(ctx, turn)?)?;
+        array.set(index, turn_to_js(ctx, turn, false)?)?;
     }
     Ok(array.into_value())
 }
 
-fn optional_turn_to_js<'js>(ctx: &Ctx<'js>, turn: Option<Turn>) -> rquickjs::Result<Value<'js>> {
+fn optional_turn_to_js<'js>(
+    ctx: &Ctx<'js>,
+    turn: Option<Arc<Turn>>,
+) -> rquickjs::Result<Value<'js>> {
     match turn {
-        Some(turn) => turn_to_js(ctx, &turn),
+        Some(turn) => turn_to_js(ctx, &turn, false),
         None => Ok(Value::new_null(ctx.clone())),
     }
 }
@@ -147,7 +147,7 @@ impl GeppettoModule {
                 ctx.clone(),
                 |ctx: Ctx<'js>, turn: Value<'js>, full: Opt<bool>| {
                     let decoded = turn_from_js(&ctx, turn)?;
-                    json_to_js(&ctx, &encode_turn(&decoded, full.0.unwrap_or(false)))
+                    turn_to_js(&ctx, &decoded, full.0.unwrap_or(false))
                 },
             )?,
         )?;
@@ -157,13 +157,8 @@ impl GeppettoModule {
                 ctx.clone(),
                 |ctx: Ctx<'js>, turn: Value<'js>, block: Value<'js>| {
                     let mut decoded = turn_from_js(&ctx, turn)?;
-                    if !block.is_object() || block.is_array() {
-                        return Err(type_error(&ctx, "block must be an object"));
-                    }
-                    let block = decode_block(&js_to_json(&ctx, block)?)
-                        .map_err(|message| type_error(&ctx, &message))?;
-                    decoded.blocks.push(block);
-                    turn_to_js(&ctx, &decoded)
+                    decoded.blocks.push(block_from_js(&ctx, block)?);
+                    turn_to_js(&ctx, &decoded, false)
                 },
             )?,
         )?;
@@ -195,8 +190,8 @@ impl GeppettoModule {
         native.set(
             "configEngine",
             Function::new(ctx.clone(), move |ctx: Ctx<'js>, options: Value<'js>| {
-                let options = js_to_json(&ctx, options)?;
-                provider_engine(&ctx, providers.as_ref(), ProviderRequest::Config(&options))
+                let options = options::config_options(&ctx, &options)?;
+                provider_engine(&ctx, providers.as_ref(), ProviderRequest::Config(options))
             })?,
         )?;
         let providers = self.providers.clone();
@@ -205,11 +200,11 @@ impl GeppettoModule {
             Function::new(
                 ctx.clone(),
                 move |ctx: Ctx<'js>, profile: String, options: Value<'js>| {
-                    let options = js_to_json(&ctx, options)?;
+                    let options = options::engine_options(&ctx, &options)?;
                     provider_engine(
                         &ctx,
                         providers.as_ref(),
-                        ProviderRequest::Profile(&profile, &options),
+                        ProviderRequest::Profile(&profile, options),
                     )
                 },
             )?,
@@ -275,7 +270,7 @@ impl GeppettoModule {
                 move |ctx: Ctx<'js>, id: f64, names: Option<Vec<String>>| {
                     let registry = registry_of(&ctx, id)?;
                     let Some(host) = &host_tools else {
-                        return Err(error(&ctx, "no go tool registry configured"));
+                        return Err(error(&ctx, NO_HOST_TOOLS));
                     };
                     let names = names.unwrap_or_else(|| host.names());
                     registry
@@ -323,16 +318,13 @@ impl GeppettoModule {
         native.set(
             "validateToolLoop",
             Function::new(ctx.clone(), |ctx: Ctx<'js>, settings: Value<'js>| {
-                let settings = js_to_json(&ctx, settings)?;
-                ToolLoopSettings::from_json(&settings)
-                    .map(|_| ())
-                    .map_err(|message| type_error(&ctx, &message))
+                options::tool_loop_settings(&ctx, &settings).map(|_| ())
             })?,
         )?;
         native.set(
             "releaseHandle",
             Function::new(ctx.clone(), |kind: String, id: f64| {
-                table::release(&kind, id as u64)
+                table::release(&kind, handle_id(id))
             })?,
         )?;
         native.set(
@@ -364,7 +356,7 @@ impl GeppettoModule {
             Function::new(ctx.clone(), |ctx: Ctx<'js>, id: f64, turn: Value<'js>| {
                 let session = session_of(&ctx, id)?;
                 let turn = turn_from_js(&ctx, turn)?;
-                turn_to_js(&ctx, &session.append(turn))
+                turn_to_js(&ctx, &session.append(turn), false)
             })?,
         )?;
         native.set(
@@ -433,7 +425,7 @@ impl GeppettoModule {
                 ctx.clone(),
                 |ctx: Ctx<'js>, id: f64, seed: Value<'js>, options: Value<'js>| {
                     let session = session_of(&ctx, id)?;
-                    let options = run_options(&ctx, options)?;
+                    let options = options::run_options(&ctx, &options)?;
                     let seed = optional_turn(&ctx, seed)?;
                     runs::run_sync(&ctx, &session, seed, options)
                 },
@@ -451,7 +443,7 @@ impl GeppettoModule {
                  settle: Function<'js>,
                  asynchronous: Opt<bool>| {
                     let session = session_of(&ctx, id)?;
-                    let mut options = run_options(&ctx, options)?;
+                    let mut options = options::run_options(&ctx, &options)?;
                     options.mode = if asynchronous.0 == Some(true) {
                         RunMode::RunAsync
                     } else {
@@ -470,12 +462,12 @@ impl GeppettoModule {
         )?;
         native.set(
             "releaseRun",
-            Function::new(ctx.clone(), |id: f64| table::release_run(id as u64))?,
+            Function::new(ctx.clone(), |id: f64| table::release_run(handle_id(id)))?,
         )?;
         native.set(
             "cancelRun",
             Function::new(ctx.clone(), |id: f64| {
-                if let Some(token) = table::run(id as u64) {
+                if let Some(token) = table::run(handle_id(id)) {
                     token.cancel();
                 }
             })?,
@@ -490,7 +482,7 @@ fn provider_engine<'js>(
     request: ProviderRequest<'_>,
 ) -> rquickjs::Result<Array<'js>> {
     let Some(providers) = providers else {
-        return Err(error(ctx, "no provider engines configured in this runtime"));
+        return Err(error(ctx, NO_PROVIDERS));
     };
     let (engine, name) = providers(request).map_err(|message| error(ctx, &message))?;
     let made = Array::new(ctx.clone())?;
@@ -507,21 +499,18 @@ fn create_session<'js>(
     settings: Value<'js>,
     hooks: Value<'js>,
 ) -> rquickjs::Result<f64> {
-    let engine =
-        table::engine(engine as u64).ok_or_else(|| type_error(ctx, "expected engine reference"))?;
+    let engine = table::engine(handle_id(engine)).ok_or_else(|| type_error(ctx, NOT_AN_ENGINE))?;
     let mut config = SessionConfig::new(engine);
     for spec in middleware_specs {
         let kind: String = spec.get(0)?;
         let middleware = if kind == "go" {
             let name: String = spec.get(1)?;
-            let options = js_to_json(ctx, spec.get(2)?)?;
-            let options = (!options.is_null()).then_some(options);
+            let options = options::middleware_options(ctx, spec.get(2)?)?;
             crate::inference::middlewares::host_middleware(&name, options.as_ref())
                 .map_err(|message| error(ctx, &message))?
         } else {
             let id: f64 = spec.get(1)?;
-            table::middleware(id as u64)
-                .ok_or_else(|| type_error(ctx, "unsupported middleware specification"))?
+            table::middleware(handle_id(id)).ok_or_else(|| type_error(ctx, NOT_A_MIDDLEWARE))?
         };
         config.middlewares.push(middleware);
     }
@@ -529,9 +518,7 @@ fn create_session<'js>(
         config.tools = Some(registry_of(ctx, tools)?);
     }
     if !settings.is_undefined() && !settings.is_null() {
-        let json = js_to_json(ctx, settings)?;
-        config.tool_loop =
-            Some(ToolLoopSettings::from_json(&json).map_err(|message| type_error(ctx, &message))?);
+        config.tool_loop = Some(options::tool_loop_settings(ctx, &settings)?);
     }
     if let Some(hooks) = hooks.as_object() {
         let function = |name: &str| -> rquickjs::Result<Option<crate::owner::CallbackId>> {
@@ -540,7 +527,7 @@ fn create_session<'js>(
                 None => Ok(None),
             }
         };
-        let policy = HookPolicy::from_json(&js_to_json(ctx, hooks.clone().into_value())?);
+        let policy = options::hook_policy(ctx, &hooks.clone().into_value())?;
         config.hooks = Some(Arc::new(JsHooks {
             before: function("beforeToolCall")?,
             after: function("afterToolCall")?,

@@ -30,7 +30,7 @@ pub fn run_sync<'js>(
         .map_err(|error| rquickjs::Exception::throw_message(ctx, &error.to_string()))?;
     let group = super::js_engine::run_group(prepared.inference_id());
     match local::block_on_group(ctx, "session-run", Some(group), prepared.execute()) {
-        Ok(Ok(turn)) => turn_to_js(ctx, &turn),
+        Ok(Ok(turn)) => turn_to_js(ctx, &turn, false),
         Ok(Err(error)) => Err(rquickjs::Exception::throw_message(ctx, &error.to_string())),
         Err(error) => Err(rquickjs::Exception::throw_message(ctx, &error.message())),
     }
@@ -114,7 +114,7 @@ enum Delivery {
         deliver: CallbackId,
         settle: CallbackId,
         cancel_id: u64,
-        outcome: Result<Turn, String>,
+        outcome: Result<Arc<Turn>, String>,
         keep_alive: local::KeepAlive,
     },
 }
@@ -183,7 +183,7 @@ fn deliver_all(ctx: &Ctx<'_>, items: Vec<Delivery>) {
     for item in items {
         match item {
             Delivery::Event { deliver, event } => {
-                let result = call_registered(ctx, deliver, &event_json(&event), None);
+                let result = call_registered(ctx, deliver, &event_json(&event));
                 report(ctx, "deliver-event", result);
             }
             Delivery::Settle {
@@ -193,11 +193,7 @@ fn deliver_all(ctx: &Ctx<'_>, items: Vec<Delivery>) {
                 outcome,
                 keep_alive,
             } => {
-                let (ok, value) = match &outcome {
-                    Ok(turn) => (true, super::codec::encode_turn(turn, false)),
-                    Err(message) => (false, Json::String(message.clone())),
-                };
-                let result = call_registered(ctx, settle, &value, Some(ok));
+                let result = settle_run(ctx, settle, &outcome);
                 report(ctx, "settle-promise", result);
                 local::release_callback(deliver);
                 local::release_callback(settle);
@@ -208,18 +204,22 @@ fn deliver_all(ctx: &Ctx<'_>, items: Vec<Delivery>) {
     }
 }
 
-/// Calls the registered function `id` with `(flag?, value)`.
-fn call_registered<'js>(
-    ctx: &Ctx<'js>,
-    id: CallbackId,
-    value: &Json,
-    flag: Option<bool>,
-) -> rquickjs::Result<()> {
+/// Calls the registered function `id` with `value`.
+fn call_registered<'js>(ctx: &Ctx<'js>, id: CallbackId, value: &Json) -> rquickjs::Result<()> {
     let function = super::invoke::callback_function(ctx, id)?;
-    let value = json_to_js(ctx, value)?;
-    match flag {
-        Some(flag) => function.call::<_, ()>((flag, value)),
-        None => function.call::<_, ()>((value,)),
+    function.call::<_, ()>((json_to_js(ctx, value)?,))
+}
+
+/// Calls the run's `settle` function with `(true, outputTurn)` or `(false, message)`.
+fn settle_run<'js>(
+    ctx: &Ctx<'js>,
+    settle: CallbackId,
+    outcome: &Result<Arc<Turn>, String>,
+) -> rquickjs::Result<()> {
+    let function = super::invoke::callback_function(ctx, settle)?;
+    match outcome {
+        Ok(turn) => function.call::<_, ()>((true, turn_to_js(ctx, turn, false)?)),
+        Err(message) => function.call::<_, ()>((false, message.as_str())),
     }
 }
 

@@ -19,7 +19,7 @@
 //! let out = session.run(Some(seed), RunOptions::default()).await.unwrap();
 //! assert_eq!(out.last_assistant_text(), Some("hello"));
 //! assert_eq!(session.turn_count(), 1);
-//! assert_eq!(session.latest().unwrap(), out);
+//! assert_eq!(session.latest(), Some(out));
 //! # });
 //! ```
 
@@ -109,10 +109,11 @@ impl RunMode {
 /// Options of one run.
 #[derive(Clone)]
 pub struct RunOptions {
-    /// `timeoutMs`: when > 0, the run is cancelled this long after it was prepared, failing with
-    /// [`InferenceError::DeadlineExceeded`].
+    /// When > 0, the run is cancelled this many milliseconds after it was prepared, failing with
+    /// [`InferenceError::DeadlineExceeded`] (a deadline beyond what the clock can represent means
+    /// none).
     pub timeout_ms: Option<u64>,
-    /// `tags`: any JSON object, passed to every middleware, tool and hook context of the run.
+    /// Any JSON object, passed to every middleware, tool and hook context of the run.
     pub tags: Option<Value>,
     /// The run id to use (the bridge creates it); a fresh UUID when `None`.
     pub run_id: Option<String>,
@@ -145,36 +146,11 @@ impl std::fmt::Debug for RunOptions {
     }
 }
 
-impl RunOptions {
-    /// Reads `{timeoutMs?, tags?}` from JS run options (`null` means none), with the spec's errors
-    /// `run options must be an object` and `timeoutMs must be >= 0`. Empty tag objects are dropped.
-    pub fn from_json(options: &Value) -> Result<RunOptions, String> {
-        let object = match options {
-            Value::Null => return Ok(RunOptions::default()),
-            Value::Object(object) => object,
-            _ => return Err("run options must be an object".into()),
-        };
-        let timeout = object
-            .get("timeoutMs")
-            .and_then(|value| value.as_i64().or_else(|| value.as_f64().map(|n| n as i64)));
-        let timeout_ms = match timeout {
-            Some(timeout) if timeout < 0 => return Err("timeoutMs must be >= 0".into()),
-            Some(timeout) => Some(timeout as u64),
-            None => None,
-        };
-        let tags = object
-            .get("tags")
-            .filter(|tags| tags.as_object().is_some_and(|tags| !tags.is_empty()))
-            .cloned();
-        Ok(RunOptions {
-            timeout_ms,
-            tags,
-            ..RunOptions::default()
-        })
-    }
-}
-
 /// A session: an id, a turn history and a run configuration.
+///
+/// The history holds each turn behind an `Arc`: reading it (`latest`, `turns`, ...) and storing a
+/// run's output share the turn instead of copying it; only a run's input is copied, because the
+/// run changes it.
 ///
 /// A clone is an `Arc` clone: all clones are the same session. `Send + Sync`; its state sits behind
 /// a short-held mutex that is never held across an await.
@@ -192,7 +168,7 @@ struct Inner {
 
 #[derive(Default)]
 struct State {
-    turns: Vec<Turn>,
+    turns: Vec<Arc<Turn>>,
     active: Option<ActiveRun>,
 }
 
@@ -240,16 +216,17 @@ impl Session {
         &self.inner.id
     }
 
-    /// Appends a copy of `turn` with `metadata.session_id` set, and returns that copy.
-    pub fn append(&self, mut turn: Turn) -> Turn {
+    /// Appends `turn` with `metadata.session_id` set, and returns it (shared with the history).
+    pub fn append(&self, mut turn: Turn) -> Arc<Turn> {
         turn.metadata
             .insert(SESSION_ID_KEY.into(), Value::String(self.inner.id.clone()));
+        let turn = Arc::new(turn);
         self.inner.state.lock().turns.push(turn.clone());
         turn
     }
 
-    /// A copy of the last turn.
-    pub fn latest(&self) -> Option<Turn> {
+    /// The last turn.
+    pub fn latest(&self) -> Option<Arc<Turn>> {
         self.inner.state.lock().turns.last().cloned()
     }
 
@@ -258,19 +235,19 @@ impl Session {
         self.inner.state.lock().turns.len()
     }
 
-    /// Copies of all turns.
-    pub fn turns(&self) -> Vec<Turn> {
+    /// All turns.
+    pub fn turns(&self) -> Vec<Arc<Turn>> {
         self.inner.state.lock().turns.clone()
     }
 
-    /// A copy of turn `index`, or `None` when out of range.
-    pub fn get_turn(&self, index: usize) -> Option<Turn> {
+    /// Turn `index`, or `None` when out of range.
+    pub fn get_turn(&self, index: usize) -> Option<Arc<Turn>> {
         self.inner.state.lock().turns.get(index).cloned()
     }
 
-    /// Copies of turns `start..end`, both clamped to the history (`None`: from the first / to the
-    /// last); an empty list when `start >= end`.
-    pub fn turns_range(&self, start: Option<i64>, end: Option<i64>) -> Vec<Turn> {
+    /// Turns `start..end`, both clamped to the history (`None`: from the first / to the last); an
+    /// empty list when `start >= end`.
+    pub fn turns_range(&self, start: Option<i64>, end: Option<i64>) -> Vec<Arc<Turn>> {
         let state = self.inner.state.lock();
         let len = state.turns.len();
         let clamp = |index: i64| usize::try_from(index.max(0)).unwrap_or(usize::MAX).min(len);
@@ -321,13 +298,13 @@ impl Session {
         if let Some(mut seed) = seed {
             seed.metadata
                 .insert(SESSION_ID_KEY.into(), Value::String(self.inner.id.clone()));
-            state.turns.push(seed);
+            state.turns.push(Arc::new(seed));
         }
         let index = match state.turns.len().checked_sub(1) {
             Some(index) if !state.turns[index].blocks.is_empty() => index,
             _ => return Err(InferenceError::failed(ERR_NO_SEED)),
         };
-        let mut input = state.turns[index].clone();
+        let mut input = Turn::clone(&state.turns[index]);
         if input.id.is_empty() {
             input.id = new_id();
         }
@@ -343,6 +320,7 @@ impl Session {
             .timeout_ms
             .filter(|timeout| *timeout > 0)
             .map(Duration::from_millis);
+        let deadline = timeout.and_then(|timeout| Instant::now().checked_add(timeout));
         let run_id = options.run_id.unwrap_or_else(new_id);
         // The parent is the span current here: the one that started the run.
         let span = spans::session_run(
@@ -357,8 +335,10 @@ impl Session {
             run_id,
             turn_id: Some(input.id.clone()),
             tags: options.tags,
-            deadline: timeout.map(|timeout| Instant::now() + timeout),
-            deadline_ms: timeout.map(|timeout| now_ms() + timeout.as_millis() as u64),
+            deadline,
+            deadline_ms: deadline
+                .and(options.timeout_ms)
+                .map(|timeout| now_ms().saturating_add(timeout)),
             cancel: CancellationToken::new(),
             sink: options.sink,
             tools: None,
@@ -381,18 +361,18 @@ impl Session {
     }
 
     /// Prepares and executes a run (see [`Session::prepare_run`]); the seed is appended before
-    /// this returns. Resolves to a copy of the output turn, which is also stored as the latest turn.
+    /// this returns. Resolves to the output turn, which is also stored (shared) as the latest turn.
     pub fn run(
         &self,
         seed: Option<Turn>,
         options: RunOptions,
-    ) -> impl Future<Output = Result<Turn, InferenceError>> + Send + 'static + use<> {
+    ) -> impl Future<Output = Result<Arc<Turn>, InferenceError>> + Send + 'static + use<> {
         let prepared = self.prepare_run(seed, options);
         async move { prepared?.execute().await }
     }
 
     /// Stores a run's output in place of the turn it started from (`index`).
-    fn store_output(&self, index: usize, output: Turn) {
+    fn store_output(&self, index: usize, output: Arc<Turn>) {
         let mut state = self.inner.state.lock();
         match state.turns.get_mut(index) {
             Some(entry) => *entry = output,
@@ -471,7 +451,9 @@ impl PreparedRun {
     /// Runs it. Ends with the cancellation error as soon as the token fires, and with
     /// [`InferenceError::DeadlineExceeded`] when the deadline fired it.
     /// On success the output (id and metadata ids filled in) replaces the run's history entry.
-    pub fn execute(self) -> impl Future<Output = Result<Turn, InferenceError>> + Send + 'static {
+    pub fn execute(
+        self,
+    ) -> impl Future<Output = Result<Arc<Turn>, InferenceError>> + Send + 'static {
         let PreparedRun {
             guard,
             ctx,
@@ -533,6 +515,7 @@ impl PreparedRun {
                 INFERENCE_ID_KEY.into(),
                 Value::String(ctx.inference_id.clone()),
             );
+            let output = Arc::new(output);
             session.store_output(index, output.clone());
             drop(guard);
             Ok(output)
@@ -571,7 +554,7 @@ pub fn run_inference(
     engine: Arc<dyn Engine>,
     turn: Turn,
     options: RunOptions,
-) -> impl Future<Output = Result<Turn, InferenceError>> + Send + 'static {
+) -> impl Future<Output = Result<Arc<Turn>, InferenceError>> + Send + 'static {
     Session::new(SessionConfig::new(engine)).run(Some(turn), options)
 }
 
@@ -641,26 +624,6 @@ mod tests {
                 expected,
                 "{start:?}..{end:?}"
             );
-        }
-    }
-
-    #[test]
-    fn run_options_table() {
-        let cases = [
-            (json!(null), Ok((None, None))),
-            (json!({}), Ok((None, None))),
-            (
-                json!({"timeoutMs": 5, "tags": {"k": 1}}),
-                Ok((Some(5), Some(json!({"k": 1})))),
-            ),
-            (json!({"tags": {}}), Ok((None, None))),
-            (json!({"timeoutMs": -1}), Err("timeoutMs must be >= 0")),
-            (json!(3), Err("run options must be an object")),
-        ];
-        for (input, expected) in cases {
-            let got =
-                RunOptions::from_json(&input).map(|options| (options.timeout_ms, options.tags));
-            assert_eq!(got, expected.map_err(str::to_string), "input {input}");
         }
     }
 

@@ -1,17 +1,15 @@
-//! Provider configuration: the options scripts pass to `engines.fromConfig` / `engines.fromProfile`
-//! ([`EngineOptions`], every field optional) and the resolved settings an engine runs with
-//! ([`ProviderConfig`]).
+//! Provider configuration: the options an engine is asked for ([`EngineOptions`], every field
+//! optional; `bridge/` reads them from a script's options object, the profiles file supplies them
+//! too) and the resolved settings an engine runs with ([`ProviderConfig`]).
 
 use std::time::Duration;
-
-use serde_json::Value;
 
 use super::env::Env;
 
 /// Which wire protocol an engine speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ApiType {
-    /// OpenAI Chat Completions (`openai`), also any OpenAI-compatible server via `baseURL`.
+    /// OpenAI Chat Completions (`openai`), also any OpenAI-compatible server via a custom base URL.
     OpenAi,
     /// OpenAI Responses (`openai-responses`).
     OpenAiResponses,
@@ -77,7 +75,7 @@ impl ApiType {
         }
     }
 
-    /// The provider's public API base URL, used when no `baseURL` is given.
+    /// The provider's public API base URL, used when no base URL is given.
     pub fn default_base_url(self) -> &'static str {
         match self {
             ApiType::OpenAi | ApiType::OpenAiResponses => "https://api.openai.com/v1",
@@ -149,85 +147,31 @@ impl Default for RetryPolicy {
     }
 }
 
-/// The options of `engines.fromConfig(opts)` and the `opts` of `engines.fromProfile(profile, opts)`,
-/// with the spec's names. Every field is optional; [`EngineOptions::overridden_by`] layers them.
+/// The options of a provider engine, before resolution. Every field is optional;
+/// [`EngineOptions::overridden_by`] layers them (a profile's options, then the script's).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct EngineOptions {
-    /// `apiType` or `provider`.
+    /// The wire protocol; inferred from the model when absent.
     pub api_type: Option<ApiType>,
-    /// `model`.
+    /// The model name.
     pub model: Option<String>,
-    /// `apiKey`.
+    /// The API key.
     pub api_key: Option<ApiKey>,
-    /// `baseURL` (also accepted: `baseUrl`).
+    /// The API base URL.
     pub base_url: Option<String>,
-    /// `temperature`.
+    /// Sampling temperature.
     pub temperature: Option<f64>,
-    /// `topP`.
+    /// Nucleus sampling.
     pub top_p: Option<f64>,
-    /// `maxTokens`.
+    /// Maximum output tokens.
     pub max_tokens: Option<u64>,
-    /// `timeoutSeconds` or `timeoutMs` (the latter wins when both are given).
+    /// Whole-request timeout.
     pub timeout: Option<Duration>,
-    /// `profile` (only meaningful for `fromProfile`).
+    /// The profile to resolve (only meaningful for profile engines).
     pub profile: Option<String>,
 }
 
 impl EngineOptions {
-    /// Parses options from a JSON object. `null` fields count as absent; unknown fields are
-    /// ignored (scripts written for the original module pass extra keys).
-    pub fn from_json(value: &Value) -> Result<EngineOptions, String> {
-        let Some(map) = value.as_object() else {
-            return Err("engine options must be an object".to_string());
-        };
-        let field = |names: &[&str]| {
-            names
-                .iter()
-                .find_map(|name| map.get(*name).filter(|value| !value.is_null()))
-        };
-        let string = |names: &[&str]| -> Result<Option<String>, String> {
-            match field(names) {
-                None => Ok(None),
-                Some(Value::String(text)) if text.trim().is_empty() => Ok(None),
-                Some(Value::String(text)) => Ok(Some(text.trim().to_string())),
-                Some(other) => Err(format!("{} must be a string, got {other}", names[0])),
-            }
-        };
-        let number = |name: &str| -> Result<Option<f64>, String> {
-            match field(&[name]) {
-                None => Ok(None),
-                Some(value) => match value.as_f64() {
-                    Some(number) if number.is_finite() && number >= 0.0 => Ok(Some(number)),
-                    _ => Err(format!("{name} must be a non-negative number, got {value}")),
-                },
-            }
-        };
-        let api_type = string(&["apiType", "provider"])?
-            .map(|name| ApiType::parse(&name))
-            .transpose()?;
-        let max_tokens = match number("maxTokens")? {
-            None => None,
-            Some(n) if n >= 1.0 && n.fract() == 0.0 => Some(n as u64),
-            Some(n) => return Err(format!("maxTokens must be a positive integer, got {n}")),
-        };
-        let timeout = match (number("timeoutMs")?, number("timeoutSeconds")?) {
-            (Some(ms), _) if ms > 0.0 => Some(Duration::from_secs_f64(ms / 1000.0)),
-            (_, Some(seconds)) if seconds > 0.0 => Some(Duration::from_secs_f64(seconds)),
-            _ => None,
-        };
-        Ok(EngineOptions {
-            api_type,
-            model: string(&["model"])?,
-            api_key: string(&["apiKey"])?.map(ApiKey::new),
-            base_url: string(&["baseURL", "baseUrl"])?,
-            temperature: number("temperature")?,
-            top_p: number("topP")?,
-            max_tokens,
-            timeout,
-            profile: string(&["profile"])?,
-        })
-    }
-
     /// These options with every field that `over` sets replaced by `over`'s value.
     pub fn overridden_by(self, over: EngineOptions) -> EngineOptions {
         EngineOptions {
@@ -273,8 +217,8 @@ pub struct ProviderConfig {
 /// `max_tokens` sent to Anthropic when none is configured (the field is mandatory there).
 pub const DEFAULT_ANTHROPIC_MAX_TOKENS: u64 = 4096;
 
-/// Connect timeout when no `timeoutSeconds`/`timeoutMs` is given: generous for a slow network,
-/// short enough that a wrong `baseURL` fails within a script's patience.
+/// Connect timeout when no whole-request timeout is given: generous for a slow network,
+/// short enough that a wrong base URL fails within a script's patience.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Longest silence tolerated between two chunks of a streamed answer when no whole-request timeout
@@ -285,7 +229,7 @@ impl ProviderConfig {
     /// Resolves options into a configuration. The provider is `api_type` or, failing that,
     /// inferred from the model; a missing API key is looked up in the provider's usual environment
     /// variables in `env`, but only for the provider's own endpoint: a key from the environment is
-    /// never sent to a custom `baseURL` (a local or third-party server gets a key only when the
+    /// never sent to a custom base URL (a local or third-party server gets a key only when the
     /// options or the profile name one).
     pub fn resolve(options: EngineOptions, env: &Env) -> Result<ProviderConfig, String> {
         let Some(model) = options.model else {

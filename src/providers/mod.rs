@@ -4,8 +4,8 @@
 //! `engines.fromProfile`. No JavaScript here.
 //!
 //! # Layout
-//! - [`config`]: options with the spec's names ([`EngineOptions`]) and resolved settings
-//!   ([`ProviderConfig`]).
+//! - [`config`]: options ([`EngineOptions`]) and resolved settings ([`ProviderConfig`]); the
+//!   script's option objects are read in `bridge/`.
 //! - [`env`]: environment variables passed in by the caller ([`Env`]); this module never reads the
 //!   process environment.
 //! - [`profiles`]: which profile `fromProfile` means and what it resolves to.
@@ -21,8 +21,6 @@
 //! happens in [`Engine::run_inference`].
 
 use std::sync::Arc;
-
-use serde_json::Value;
 
 use crate::inference::Engine;
 
@@ -45,38 +43,31 @@ pub use engine::ProviderEngine;
 pub use env::Env;
 pub use profiles::{ResolvedProfile, resolve_profile};
 
-/// `engines.fromConfig(opts)`: a provider engine named `config`.
-///
-/// `opts` must be an object (else `fromConfig requires options object`) with a `model`; the provider
-/// is `apiType`/`provider` or inferred from the model; an unknown provider fails naming the allowed
-/// ones. The API key comes from `apiKey` only; see [`engine_from_config_with_env`] for the
-/// environment fallback.
-pub fn engine_from_config(opts: &Value) -> Result<Arc<dyn Engine>, String> {
-    engine_from_config_with_env(opts, &Env::new())
+/// A provider engine named `config` (`engines.fromConfig(opts)`): the provider is `api_type` or
+/// inferred from the model (required); the API key comes from the options only; see
+/// [`engine_from_config_with_env`] for the environment fallback.
+pub fn engine_from_config(options: EngineOptions) -> Result<Arc<dyn Engine>, String> {
+    engine_from_config_with_env(options, &Env::new())
 }
 
 /// [`engine_from_config`], looking a missing API key up in `env` (`OPENAI_API_KEY`,
 /// `ANTHROPIC_API_KEY`, `GEMINI_API_KEY`/`GOOGLE_API_KEY`).
-pub fn engine_from_config_with_env(opts: &Value, env: &Env) -> Result<Arc<dyn Engine>, String> {
-    if !opts.is_object() {
-        return Err("fromConfig requires options object".to_string());
-    }
-    let options = EngineOptions::from_json(opts)?;
-    if options.model.is_none() {
-        return Err("fromConfig requires model".to_string());
-    }
+pub fn engine_from_config_with_env(
+    options: EngineOptions,
+    env: &Env,
+) -> Result<Arc<dyn Engine>, String> {
     let config = ProviderConfig::resolve(options, env)?;
     Ok(Arc::new(ProviderEngine::new("config", config)?))
 }
 
-/// `engines.fromProfile(profile?, opts?)`: a provider engine named `profile:<resolved>`, resolved by
-/// [`resolve_profile`] with the caller's environment `env`.
+/// A provider engine named `profile:<resolved>` (`engines.fromProfile(profile?, opts?)`), resolved
+/// by [`resolve_profile`] with the script's options `overrides` and the caller's environment `env`.
 pub fn engine_from_profile(
     profile: Option<&str>,
-    opts: Option<&Value>,
+    overrides: EngineOptions,
     env: &Env,
 ) -> Result<Arc<dyn Engine>, String> {
-    let resolved = resolve_profile(profile, opts, env)?;
+    let resolved = resolve_profile(profile, overrides, env)?;
     let name = format!("profile:{}", resolved.name);
     Ok(Arc::new(ProviderEngine::new(name, resolved.config)?))
 }

@@ -8,10 +8,12 @@
 //! otherwise the profile name is the model name. See docs/providers.md for the file format.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
+use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::config::{ApiType, EngineOptions, ProviderConfig};
+use super::config::{ApiKey, ApiType, EngineOptions, ProviderConfig};
 use super::env::Env;
 
 /// The profile used when none is given anywhere.
@@ -48,18 +50,15 @@ pub fn profiles_file_path(env: &Env) -> Option<PathBuf> {
     Some(config_dir.join("pinocchio").join("profiles.yaml"))
 }
 
-/// Resolves `engines.fromProfile(profile, opts)` as the spec says. Reads the profiles file (if any);
-/// touches no network. Errors: malformed options or profiles file, an explicitly named profiles
-/// file (`$GEPPETTO_PROFILES`) that does not exist, an unknown provider.
+/// Resolves a profile engine (`engines.fromProfile(profile, opts)`) as the spec says: `overrides`
+/// are the script's options. Reads the profiles file (if any); touches no network. Errors: a
+/// malformed profiles file, an explicitly named profiles file (`$GEPPETTO_PROFILES`) that does not
+/// exist, an unknown provider.
 pub fn resolve_profile(
     profile: Option<&str>,
-    opts: Option<&Value>,
+    overrides: EngineOptions,
     env: &Env,
 ) -> Result<ResolvedProfile, String> {
-    let overrides = match opts {
-        None | Some(Value::Null) => EngineOptions::default(),
-        Some(value) => EngineOptions::from_json(value)?,
-    };
     let name = profile
         .map(str::trim)
         .filter(|name| !name.is_empty())
@@ -131,16 +130,17 @@ pub fn load_profiles(path: &Path, required: bool) -> Result<Option<Map<String, V
     }
 }
 
-/// The options of one profile. Two layouts are accepted: flat, with the `fromConfig` option
-/// names (`apiType`/`provider`, `model`, `apiKey`, `baseURL`, ...), and pinocchio's layered one
+/// The options of one profile. Two layouts are accepted: flat ([`FlatProfile`], with the names of
+/// the script options: `apiType`/`provider`, `model`, `apiKey`, `baseURL`, ...), and pinocchio's
+/// layered one
 /// (`ai-chat: {ai-api-type, ai-engine, ...}`, `openai-chat: {openai-api-key, openai-base-url}`,
 /// `claude-chat: {claude-api-key, claude-base-url}`, `gemini-chat: {gemini-api-key}`).
-fn profile_options(settings: &Value) -> Result<EngineOptions, String> {
+pub fn profile_options(settings: &Value) -> Result<EngineOptions, String> {
     let Some(map) = settings.as_object() else {
         return Err("settings must be a mapping".to_string());
     };
     if !map.keys().any(|key| key.ends_with("-chat")) {
-        return EngineOptions::from_json(settings);
+        return flat_profile(settings);
     }
     let layer = |name: &str, key: &str| map.get(name).and_then(|layer| layer.get(key)).cloned();
     let mut flat = Map::new();
@@ -173,5 +173,73 @@ fn profile_options(settings: &Value) -> Result<EngineOptions, String> {
     };
     put("apiKey", layer(section, &format!("{prefix}-api-key")));
     put("baseURL", layer(section, &format!("{prefix}-base-url")));
-    EngineOptions::from_json(&Value::Object(flat))
+    flat_profile(&Value::Object(flat))
+}
+
+/// The flat layout of a profile in the profiles file (a file format, read with serde). Unknown keys
+/// are ignored.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct FlatProfile {
+    #[serde(alias = "provider")]
+    api_type: Option<String>,
+    model: Option<String>,
+    api_key: Option<String>,
+    #[serde(rename = "baseURL", alias = "baseUrl")]
+    base_url: Option<String>,
+    temperature: Option<f64>,
+    top_p: Option<f64>,
+    max_tokens: Option<f64>,
+    timeout_ms: Option<f64>,
+    timeout_seconds: Option<f64>,
+}
+
+/// Longest timeout a profile may set: 2^53 - 1 milliseconds, as for scripts.
+const MAX_TIMEOUT_MS: f64 = 9_007_199_254_740_991.0;
+
+/// Reads and checks a flat profile: numbers must be finite and non-negative, `maxTokens` a positive
+/// whole number, timeouts at most 2^53 - 1 ms (0 means none; `timeoutMs` wins); blank strings count
+/// as absent.
+fn flat_profile(settings: &Value) -> Result<EngineOptions, String> {
+    let flat = FlatProfile::deserialize(settings).map_err(|error| error.to_string())?;
+    let text = |value: Option<String>| {
+        value
+            .map(|text| text.trim().to_string())
+            .filter(|text| !text.is_empty())
+    };
+    let number = |name: &str, value: Option<f64>, max: f64| match value {
+        Some(number) if !(number >= 0.0 && number <= max) => Err(format!(
+            "{name} must be a non-negative number no larger than {max}, got {number}"
+        )),
+        other => Ok(other),
+    };
+    let max_tokens = match number("maxTokens", flat.max_tokens, f64::from(u32::MAX))? {
+        Some(n) if n < 1.0 || n.fract() != 0.0 => {
+            return Err(format!("maxTokens must be a positive integer, got {n}"));
+        }
+        other => other.map(|n| n as u64),
+    };
+    let millis = number("timeoutMs", flat.timeout_ms, MAX_TIMEOUT_MS)?;
+    let seconds = number(
+        "timeoutSeconds",
+        flat.timeout_seconds,
+        MAX_TIMEOUT_MS / 1000.0,
+    )?;
+    let timeout = millis
+        .filter(|ms| *ms > 0.0)
+        .or(seconds.filter(|s| *s > 0.0).map(|s| s * 1000.0))
+        .map(|ms| Duration::from_millis(ms as u64));
+    Ok(EngineOptions {
+        api_type: text(flat.api_type)
+            .map(|name| ApiType::parse(&name))
+            .transpose()?,
+        model: text(flat.model),
+        api_key: text(flat.api_key).map(ApiKey::new),
+        base_url: text(flat.base_url),
+        temperature: number("temperature", flat.temperature, 2.0)?,
+        top_p: number("topP", flat.top_p, 1.0)?,
+        max_tokens,
+        timeout,
+        profile: None,
+    })
 }

@@ -2,7 +2,7 @@
 //! their results, and go again until no call is pending.
 //!
 //! Per step, pending calls (tool_call blocks no tool_use block answers) run at most
-//! `maxParallelTools` at a time; their tool_use blocks are appended in call order, whatever order
+//! [`ToolLoopSettings::max_parallel_tools`] at a time; their tool_use blocks are appended in call order, whatever order
 //! they finish in. Each call goes through the hooks ([`crate::inference::hooks`]).
 
 mod call;
@@ -16,7 +16,6 @@ use futures_util::StreamExt;
 pub use pending::{PendingCall, pending_calls};
 pub use settings::{
     DEFAULT_EXECUTION_TIMEOUT_MS, DEFAULT_MAX_ITERATIONS, ToolErrorHandling, ToolLoopSettings,
-    parse_tool_choice,
 };
 
 use call::CallEnv;

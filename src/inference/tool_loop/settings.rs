@@ -1,10 +1,10 @@
-//! Tool loop settings (`withTools(registry, settings)`, `withToolLoop`, the `toolLoop` option).
+//! Tool loop settings (read from the script's settings object in `bridge/`).
 
 use serde_json::{Value, json};
 
 use crate::inference::engine::ToolChoice;
 
-/// What a tool error does to the run (`toolErrorHandling`).
+/// What a tool error does to the run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ToolErrorHandling {
     /// The error becomes the tool-use block's `error` and the loop goes on.
@@ -25,58 +25,30 @@ impl ToolErrorHandling {
             ToolErrorHandling::Retry => "retry",
         }
     }
-
-    /// Parses a wire name (surrounding white space ignored, case-sensitive as in the original).
-    ///
-    /// Fails with `invalid toolErrorHandling "X", expected one of: continue, abort, retry`.
-    pub fn parse(text: &str) -> Result<ToolErrorHandling, String> {
-        match text.trim() {
-            "continue" => Ok(ToolErrorHandling::Continue),
-            "abort" => Ok(ToolErrorHandling::Abort),
-            "retry" => Ok(ToolErrorHandling::Retry),
-            other => Err(format!(
-                "invalid toolErrorHandling \"{other}\", expected one of: continue, abort, retry"
-            )),
-        }
-    }
-}
-
-/// Parses a `toolChoice` wire name (surrounding white space ignored, case-sensitive).
-///
-/// Fails with `invalid toolChoice "X", expected one of: auto, none, required`.
-pub fn parse_tool_choice(text: &str) -> Result<ToolChoice, String> {
-    match text.trim() {
-        "auto" => Ok(ToolChoice::Auto),
-        "none" => Ok(ToolChoice::None),
-        "required" => Ok(ToolChoice::Required),
-        other => Err(format!(
-            "invalid toolChoice \"{other}\", expected one of: auto, none, required"
-        )),
-    }
 }
 
 /// Every setting of the tool loop, with the spec's defaults ([`ToolLoopSettings::default`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ToolLoopSettings {
-    /// `enabled` (true); false detaches the tools: the session runs the engine once.
+    /// Whether tools are attached (true); false detaches them: the session runs the engine once.
     pub enabled: bool,
-    /// `maxIterations` (5): engine steps before the run fails with `max iterations (N) reached`.
+    /// Engine steps (5) before the run fails with `max iterations (N) reached`.
     pub max_iterations: u32,
-    /// `maxParallelTools` (1, at least 1): tool calls of one step executed at the same time.
+    /// Tool calls of one step executed at the same time (1, at least 1).
     pub max_parallel_tools: usize,
-    /// `executionTimeoutMs` (30000): limit of each attempt of a tool call; 0 disables it.
+    /// Limit of each attempt of a tool call in milliseconds (30000); 0 disables it.
     pub execution_timeout_ms: u64,
-    /// `toolChoice` (`auto`), passed to the engine.
+    /// The tool choice (`auto`), passed to the engine.
     pub tool_choice: ToolChoice,
-    /// `toolErrorHandling` (`continue`).
+    /// What a tool error does (`continue`).
     pub tool_error_handling: ToolErrorHandling,
-    /// `retryMaxRetries` (2): retries of a failed call with `toolErrorHandling: "retry"`.
+    /// Retries (2) of a failed call with [`ToolErrorHandling::Retry`].
     pub retry_max_retries: u32,
-    /// `retryBackoffMs` (1000): wait before the first retry.
+    /// Wait before the first retry in milliseconds (1000).
     pub retry_backoff_ms: u64,
-    /// `retryBackoffFactor` (2.0): each further retry waits this many times longer.
+    /// Each further retry waits this many times longer (2.0).
     pub retry_backoff_factor: f64,
-    /// `allowedTools`: when set, calls to other tools fail with `tool not allowed: X`, and only
+    /// When set, calls to other tools fail with `tool not allowed: X`, and only
     /// these tools are offered to the model.
     pub allowed_tools: Option<Vec<String>>,
 }
@@ -108,62 +80,7 @@ impl Default for ToolLoopSettings {
 const NANOS_PER_MS: u64 = 1_000_000;
 
 impl ToolLoopSettings {
-    /// Reads the settings from a JS settings object; missing or ill-typed keys keep their defaults
-    /// (as in the original), out-of-range numbers are clamped, and invalid `toolChoice` /
-    /// `toolErrorHandling` strings fail with the spec's errors. The `hooks` key is not read here.
-    pub fn from_json(settings: &Value) -> Result<ToolLoopSettings, String> {
-        let mut parsed = ToolLoopSettings::default();
-        let int = |key: &str| {
-            settings
-                .get(key)
-                .and_then(|value| value.as_i64().or_else(|| value.as_f64().map(|n| n as i64)))
-        };
-        if let Some(enabled) = settings.get("enabled").and_then(Value::as_bool) {
-            parsed.enabled = enabled;
-        }
-        if let Some(max) = int("maxIterations")
-            && max > 0
-        {
-            parsed.max_iterations = u32::try_from(max).unwrap_or(u32::MAX);
-        }
-        if let Some(parallel) = int("maxParallelTools") {
-            parsed.max_parallel_tools = usize::try_from(parallel.max(1)).unwrap_or(usize::MAX);
-        }
-        if let Some(timeout) = int("executionTimeoutMs") {
-            parsed.execution_timeout_ms = u64::try_from(timeout).unwrap_or(0);
-        }
-        if let Some(choice) = settings.get("toolChoice").and_then(Value::as_str) {
-            parsed.tool_choice = parse_tool_choice(choice)?;
-        }
-        if let Some(handling) = settings.get("toolErrorHandling").and_then(Value::as_str) {
-            parsed.tool_error_handling = ToolErrorHandling::parse(handling)?;
-        }
-        if let Some(retries) = int("retryMaxRetries") {
-            parsed.retry_max_retries = u32::try_from(retries.max(0)).unwrap_or(u32::MAX);
-        }
-        if let Some(backoff) = int("retryBackoffMs")
-            && backoff > 0
-        {
-            parsed.retry_backoff_ms = backoff as u64;
-        }
-        if let Some(factor) = settings.get("retryBackoffFactor").and_then(Value::as_f64)
-            && factor > 0.0
-        {
-            parsed.retry_backoff_factor = factor;
-        }
-        if let Some(allowed) = settings.get("allowedTools").and_then(Value::as_array) {
-            let names: Vec<String> = allowed
-                .iter()
-                .filter_map(Value::as_str)
-                .filter(|name| !name.is_empty())
-                .map(str::to_string)
-                .collect();
-            parsed.allowed_tools = (!names.is_empty()).then_some(names);
-        }
-        Ok(parsed)
-    }
-
-    /// Whether `allowedTools` lets tool `name` run.
+    /// Whether [`ToolLoopSettings::allowed_tools`] lets tool `name` run.
     pub fn is_allowed(&self, name: &str) -> bool {
         self.allowed_tools
             .as_ref()
@@ -171,8 +88,8 @@ impl ToolLoopSettings {
     }
 
     /// What the loop does after failed attempt `attempt` (from 0) without a hook: retry only with
-    /// `toolErrorHandling: "retry"` while `attempt < retryMaxRetries`, after
-    /// `retryBackoffMs × retryBackoffFactor^attempt` ms. Returns `(retry, backoff_ms)`.
+    /// [`ToolErrorHandling::Retry`] while `attempt < retry_max_retries`, after
+    /// `retry_backoff_ms × retry_backoff_factor^attempt` ms. Returns `(retry, backoff_ms)`.
     pub fn default_retry(&self, attempt: u32) -> (bool, u64) {
         if self.tool_error_handling != ToolErrorHandling::Retry || attempt >= self.retry_max_retries
         {
@@ -206,55 +123,6 @@ impl ToolLoopSettings {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn check(input: Value, expected: Result<ToolLoopSettings, &str>) {
-        let got = ToolLoopSettings::from_json(&input);
-        assert_eq!(got, expected.map_err(str::to_string), "input {input}");
-    }
-
-    #[test]
-    fn from_json_table() {
-        let defaults = ToolLoopSettings::default;
-        check(json!({}), Ok(defaults()));
-        check(json!(null), Ok(defaults()));
-        check(
-            json!({"enabled": false, "maxIterations": 2, "maxParallelTools": 4,
-                   "executionTimeoutMs": 50, "toolChoice": " required ", "toolErrorHandling": "retry",
-                   "retryMaxRetries": 3, "retryBackoffMs": 10, "retryBackoffFactor": 1.5,
-                   "allowedTools": ["go_double"]}),
-            Ok(ToolLoopSettings {
-                enabled: false,
-                max_iterations: 2,
-                max_parallel_tools: 4,
-                execution_timeout_ms: 50,
-                tool_choice: ToolChoice::Required,
-                tool_error_handling: ToolErrorHandling::Retry,
-                retry_max_retries: 3,
-                retry_backoff_ms: 10,
-                retry_backoff_factor: 1.5,
-                allowed_tools: Some(vec!["go_double".into()]),
-            }),
-        );
-        check(
-            json!({"maxParallelTools": 0, "maxIterations": 0, "retryBackoffMs": 0, "retryBackoffFactor": -1, "allowedTools": []}),
-            Ok(defaults()),
-        );
-        check(
-            json!({"maxParallelTools": 2.9}),
-            Ok(ToolLoopSettings {
-                max_parallel_tools: 2,
-                ..defaults()
-            }),
-        );
-        check(
-            json!({"toolChoice": "sometimes"}),
-            Err("invalid toolChoice \"sometimes\", expected one of: auto, none, required"),
-        );
-        check(
-            json!({"toolErrorHandling": "Abort"}),
-            Err("invalid toolErrorHandling \"Abort\", expected one of: continue, abort, retry"),
-        );
-    }
 
     #[test]
     fn default_retry_table() {

@@ -1,4 +1,4 @@
-//! Tool loop tests: a scripted engine, test tools and JSON-answering hooks.
+//! Tool loop tests: a scripted engine, test tools and hooks with canned decisions.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -12,8 +12,8 @@ use super::*;
 use crate::inference::engine::{Engine, ToolDefinition};
 use crate::inference::event::{CollectingSink, EventKind};
 use crate::inference::hooks::{
-    AfterDecision, AfterToolCallPayload, BeforeDecision, BeforeToolCallPayload, HookPhase,
-    HookPolicy, ToolErrorDecision, ToolErrorPayload,
+    AfterDecision, AfterToolCallPayload, BeforeDecision, BeforeToolCallPayload, CallRewrite,
+    HookPhase, HookPolicy, ToolErrorDecision, ToolErrorPayload,
 };
 use crate::inference::middleware::chain;
 use crate::inference::tools::{Tool, ToolContext, default_host_tools};
@@ -147,16 +147,25 @@ impl Tool for TestTool {
 }
 
 /// Hooks answering fixed JSON values (as JS hooks would), or failing with a message.
-#[derive(Default)]
-struct JsonHooks {
-    before: Option<Result<Value, String>>,
-    after: Option<Result<Value, String>>,
-    on_error: Option<Result<Value, String>>,
-    policy: HookPolicy,
-    seen: Mutex<Vec<Value>>,
+/// A payload a test hook was called with.
+#[derive(Debug, Clone)]
+enum Seen {
+    Before(BeforeToolCallPayload),
+    After(AfterToolCallPayload),
+    OnError(ToolErrorPayload),
 }
 
-impl ToolHooks for JsonHooks {
+/// Hooks answering canned decisions (or failures) and recording their payloads.
+#[derive(Default)]
+struct CannedHooks {
+    before: Option<Result<BeforeDecision, String>>,
+    after: Option<Result<AfterDecision, String>>,
+    on_error: Option<Result<ToolErrorDecision, String>>,
+    policy: HookPolicy,
+    seen: Mutex<Vec<Seen>>,
+}
+
+impl ToolHooks for CannedHooks {
     fn handles(&self, phase: HookPhase) -> bool {
         match phase {
             HookPhase::BeforeToolCall => self.before.is_some(),
@@ -173,27 +182,30 @@ impl ToolHooks for JsonHooks {
         &self,
         payload: BeforeToolCallPayload,
     ) -> BoxFuture<'static, Result<BeforeDecision, String>> {
-        self.seen.lock().push(payload.to_json());
-        let answer = self.before.clone().unwrap_or(Ok(Value::Null));
-        Box::pin(async move { answer.map(|value| BeforeDecision::from_json(&value)) })
+        self.seen.lock().push(Seen::Before(payload));
+        let answer = self.before.clone().unwrap_or(Ok(BeforeDecision::Continue));
+        Box::pin(async move { answer })
     }
 
     fn after_tool_call(
         &self,
         payload: AfterToolCallPayload,
     ) -> BoxFuture<'static, Result<AfterDecision, String>> {
-        self.seen.lock().push(payload.to_json());
-        let answer = self.after.clone().unwrap_or(Ok(Value::Null));
-        Box::pin(async move { answer.map(|value| AfterDecision::from_json(&value)) })
+        self.seen.lock().push(Seen::After(payload));
+        let answer = self.after.clone().unwrap_or(Ok(AfterDecision::default()));
+        Box::pin(async move { answer })
     }
 
     fn on_tool_error(
         &self,
         payload: ToolErrorPayload,
     ) -> BoxFuture<'static, Result<ToolErrorDecision, String>> {
-        self.seen.lock().push(payload.to_json());
-        let answer = self.on_error.clone().unwrap_or(Ok(Value::Null));
-        Box::pin(async move { answer.map(|value| ToolErrorDecision::from_json(&value)) })
+        self.seen.lock().push(Seen::OnError(payload));
+        let answer = self
+            .on_error
+            .clone()
+            .unwrap_or(Ok(ToolErrorDecision::Default));
+        Box::pin(async move { answer })
     }
 }
 
@@ -419,8 +431,8 @@ async fn retry_handling_retries_with_backoff() {
     }
 }
 
-fn hooks(configure: impl FnOnce(&mut JsonHooks)) -> Arc<JsonHooks> {
-    let mut hooks = JsonHooks::default();
+fn hooks(configure: impl FnOnce(&mut CannedHooks)) -> Arc<CannedHooks> {
+    let mut hooks = CannedHooks::default();
     configure(&mut hooks);
     Arc::new(hooks)
 }
@@ -428,7 +440,7 @@ fn hooks(configure: impl FnOnce(&mut JsonHooks)) -> Arc<JsonHooks> {
 /// Runs one `go_double {n: 21}` call (id c1) under `hooks` with `handling`; returns the tool_use
 /// `(result, error)` or the run's error.
 async fn run_with_hooks(
-    hooks: Arc<JsonHooks>,
+    hooks: Arc<CannedHooks>,
     handling: ToolErrorHandling,
 ) -> Result<(Value, String), String> {
     let engine = Scripted::new(vec![call_step(&[("c1", "go_double", json!({"n": 21}))])]);
@@ -445,7 +457,7 @@ async fn run_with_hooks(
 /// `(name, hooks, toolErrorHandling, expected)` of [`hook_table`].
 type HookCase = (
     &'static str,
-    Arc<JsonHooks>,
+    Arc<CannedHooks>,
     ToolErrorHandling,
     Result<(Value, String), String>,
 );
@@ -459,38 +471,49 @@ async fn hook_table() {
         fail_open: true,
         ..HookPolicy::default()
     };
+    let rewrite = |name: Option<&str>, args: Option<Value>| {
+        BeforeDecision::Rewrite(CallRewrite {
+            id: None,
+            name: name.map(str::to_string),
+            args,
+        })
+    };
+    let abort = |error: &str| BeforeDecision::Abort {
+        error: error.to_string(),
+    };
     let cases: Vec<HookCase> = vec![
         (
             "no answer",
-            hooks(|h| h.before = Some(Ok(Value::Null))),
+            hooks(|h| h.before = Some(Ok(BeforeDecision::Continue))),
             Continue,
             ok("{\"value\":42}"),
         ),
         (
             "rewrite args",
-            hooks(|h| h.before = Some(Ok(json!({"args": {"n": 1}})))),
+            hooks(|h| h.before = Some(Ok(rewrite(None, Some(json!({"n": 1})))))),
             Continue,
             ok("{\"value\":2}"),
         ),
         (
             "rewrite tool",
             hooks(|h| {
-                h.before = Some(Ok(
-                    json!({"call": {"name": "go_concat", "args": {"a": "p", "b": "q"}}}),
-                ))
+                h.before = Some(Ok(rewrite(
+                    Some("go_concat"),
+                    Some(json!({"a": "p", "b": "q"})),
+                )))
             }),
             Continue,
             ok("{\"value\":\"pq\"}"),
         ),
         (
             "before abort never fails the run",
-            hooks(|h| h.before = Some(Ok(json!({"action": "abort"})))),
+            hooks(|h| h.before = Some(Ok(abort("aborted by beforeToolCall")))),
             Abort,
             failed("aborted by beforeToolCall"),
         ),
         (
             "before abort with error",
-            hooks(|h| h.before = Some(Ok(json!({"abort": true, "error": "denied"})))),
+            hooks(|h| h.before = Some(Ok(abort("denied")))),
             Continue,
             failed("denied"),
         ),
@@ -511,19 +534,35 @@ async fn hook_table() {
         ),
         (
             "after replaces result",
-            hooks(|h| h.after = Some(Ok(json!({"result": {"value": 0}})))),
+            hooks(|h| {
+                h.after = Some(Ok(AfterDecision {
+                    result: Some(json!({"value": 0})),
+                    ..AfterDecision::default()
+                }))
+            }),
             Continue,
             ok("{\"value\":0}"),
         ),
         (
             "after abort never fails the run",
-            hooks(|h| h.after = Some(Ok(json!({"action": "abort"})))),
+            hooks(|h| {
+                h.after = Some(Ok(AfterDecision {
+                    error: Some("aborted by afterToolCall".into()),
+                    aborted: true,
+                    ..AfterDecision::default()
+                }))
+            }),
             Abort,
             failed("aborted by afterToolCall"),
         ),
         (
             "after sets error",
-            hooks(|h| h.after = Some(Ok(json!({"error": "bad"})))),
+            hooks(|h| {
+                h.after = Some(Ok(AfterDecision {
+                    error: Some("bad".into()),
+                    ..AfterDecision::default()
+                }))
+            }),
             Continue,
             failed("bad"),
         ),
@@ -558,28 +597,30 @@ async fn on_tool_error_decides_retries() {
     let cases = [
         (
             "retry",
-            Ok(json!({"action": "retry", "backoffMs": 0})),
+            Ok(ToolErrorDecision::Retry {
+                backoff_ms: Some(0),
+            }),
             HookPolicy::default(),
             3,
             "",
         ),
         (
             "stop",
-            Ok(json!({"retry": false})),
+            Ok(ToolErrorDecision::Stop),
             HookPolicy::default(),
             1,
             "flaky 0",
         ),
         (
             "default",
-            Ok(json!({})),
+            Ok(ToolErrorDecision::Default),
             HookPolicy::default(),
             1,
             "flaky 0",
         ),
         (
             "hook retry limit",
-            Ok(json!({"retry": true})),
+            Ok(ToolErrorDecision::Retry { backoff_ms: None }),
             HookPolicy {
                 max_hook_retries: 1,
                 ..HookPolicy::default()
@@ -615,19 +656,20 @@ async fn on_tool_error_decides_retries() {
             expected_calls,
             "case {name}"
         );
-        let first = &hooks.seen.lock()[0];
-        assert_eq!(first["phase"], "onToolError");
-        assert_eq!(first["attempt"], 0);
-        assert_eq!(first["error"], "flaky 0");
-        assert_eq!(first["defaultRetry"], false);
+        let Seen::OnError(first) = hooks.seen.lock()[0].clone() else {
+            panic!("case {name}: the first hook call is onToolError");
+        };
+        assert_eq!(first.attempt, 0);
+        assert_eq!(first.error, "flaky 0");
+        assert!(!first.default_retry);
     }
 }
 
 #[tokio::test]
 async fn hook_payloads_carry_run_ids_and_tags() {
     let hooks = hooks(|h| {
-        h.before = Some(Ok(Value::Null));
-        h.after = Some(Ok(Value::Null));
+        h.before = Some(Ok(BeforeDecision::Continue));
+        h.after = Some(Ok(AfterDecision::default()));
     });
     let engine = Scripted::new(vec![call_step(&[("c1", "go_double", json!({"n": 2}))])]);
     let mut tool_loop = ToolLoop::new(default_host_tools());
@@ -637,14 +679,21 @@ async fn hook_payloads_carry_run_ids_and_tags() {
     run_loop(engine, &tool_loop, &ctx).await.unwrap();
     let seen = hooks.seen.lock();
     assert_eq!(seen.len(), 2);
-    for payload in seen.iter() {
-        assert_eq!(payload["sessionId"], json!(ctx.session_id));
-        assert_eq!(payload["inferenceId"], json!(ctx.inference_id));
-        assert_eq!(payload["tags"], json!({"team": "a"}));
+    let (before, after) = match (&seen[0], &seen[1]) {
+        (Seen::Before(before), Seen::After(after)) => (before, after),
+        other => panic!("expected before then after, got {other:?}"),
+    };
+    for (call, meta) in [(&before.call, &before.meta), (&after.call, &after.meta)] {
+        assert_eq!(meta.session_id.as_deref(), Some(ctx.session_id.as_str()));
         assert_eq!(
-            payload["call"],
-            json!({"id": "c1", "name": "go_double", "args": {"n": 2}})
+            meta.inference_id.as_deref(),
+            Some(ctx.inference_id.as_str())
+        );
+        assert_eq!(meta.tags, Some(json!({"team": "a"})));
+        assert_eq!(
+            (call.id.as_str(), call.name.as_str(), &call.args),
+            ("c1", "go_double", &json!({"n": 2}))
         );
     }
-    assert_eq!(seen[1]["result"]["value"], json!({"value": 4}));
+    assert_eq!(after.value, json!({"value": 4}));
 }
