@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use geppetto::host::geppetto_module;
 use geppetto::inference::tools::{HostTool, default_host_tools};
-use geppetto::owner::{CallOptions, Owner, OwnerOptions, ShutdownMode};
+use geppetto::owner::{CallOptions, CpuBudget, Owner, OwnerOptions, ShutdownMode};
 use geppetto::runtime::{ScriptHost, ScriptKind, run_to_completion};
 
 /// Input of the `greet` host tool; its JSON schema is derived for the model.
@@ -44,7 +44,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }))?;
 
     let setup = CallOptions {
-        cpu_budget: Some(None),
+        cpu_budget: CpuBudget::Unlimited,
         ..CallOptions::default()
     };
     owner

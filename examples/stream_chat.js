@@ -2,9 +2,11 @@
 //
 //   geppetto run examples/stream_chat.js
 //
-// The engine comes from `gp.engines.fromProfile()`: the profile named by PINOCCHIO_PROFILE, else
-// "4o-mini" (see docs/providers.md for profiles and keys). Without an API key in the environment
-// the script prints a message and exits 0, so it is safe to run in CI.
+// The engine comes from `gp.engines.fromProfile()`: with PINOCCHIO_PROFILE set, that profile (its
+// settings and key come from the profiles file or the environment, see docs/providers.md);
+// otherwise a model for whichever provider key is present. With neither, the script prints a
+// message and exits 0. CI runs it against a local fake provider through a profile
+// (tests/stream_chat_example.rs).
 const gp = require("geppetto");
 
 // Without PINOCCHIO_PROFILE, pick a model for whichever key is present.
@@ -14,16 +16,14 @@ const candidates = [
   { key: "GEMINI_API_KEY", profile: "gemini-2.5-flash" },
   { key: "GOOGLE_API_KEY", profile: "gemini-2.5-flash" },
 ];
-const available = candidates.find((c) => ENV[c.key]);
+const available = ENV.PINOCCHIO_PROFILE ? { profile: ENV.PINOCCHIO_PROFILE } : candidates.find((c) => ENV[c.key]);
 
 if (!available) {
   console.log(
-    "stream_chat: no API key set (" + candidates.map((c) => c.key).join(", ") + "), skipping",
+    "stream_chat: no PINOCCHIO_PROFILE and no API key set (" + candidates.map((c) => c.key).join(", ") + "), skipping",
   );
 } else {
-  const engine = ENV.PINOCCHIO_PROFILE
-    ? gp.engines.fromProfile()
-    : gp.engines.fromProfile(available.profile);
+  const engine = gp.engines.fromProfile(available.profile);
   console.log("engine:", engine.name);
 
   const session = gp.createSession({ engine });

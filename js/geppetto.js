@@ -212,24 +212,9 @@
   }
 
   // ---- sessions ----------------------------------------------------------------------------
-  // Methods live on shared prototypes (not per-object closures): a runtime may hold many thousands
-  // of sessions and run handles.
-  function idOf(object) {
-    return object[REF].id;
-  }
-
-  var RunHandleProto = {
-    cancel: function () {
-      native.cancelRun(this.__cancelId);
-    },
-    on: function (type, callback) {
-      if (arguments.length < 2) throw new TypeError("on(eventType, callback) requires 2 arguments");
-      if (typeof callback !== "function") throw new TypeError("on() callback must be a function");
-      var key = String(type === undefined || type === null ? "" : type).trim();
-      this.__listeners.push(key === "" ? "*" : key, callback);
-      return this;
-    },
-  };
+  // Every handle method is an own property closed over its object, as in the Go module, so a
+  // method taken off its handle (`const {run, append} = session`, `const {on, cancel} = h`) works.
+  // Costs per object are in docs/decisions.md.
 
   function callListener(callback, event) {
     try {
@@ -240,76 +225,81 @@
   }
 
   // Delivers one event: exact-type listeners first, then "*" listeners, each in subscription order.
-  function deliverTo(handle, event) {
-    if (handle.__state.settled) return;
-    var listeners = handle.__listeners;
+  function deliverTo(listeners, event) {
     var i;
     for (i = 0; i < listeners.length; i += 2) if (listeners[i] === event.type) callListener(listeners[i + 1], event);
     for (i = 0; i < listeners.length; i += 2) if (listeners[i] === "*") callListener(listeners[i + 1], event);
   }
 
-  function hidden(object, key, value) {
-    Object.defineProperty(object, key, { value: value, enumerable: false, writable: true });
-  }
-
   // `asynchronous`: started by runAsync (only the tracing span's `mode` differs).
   function startRun(sessionId, seed, opts, asynchronous) {
-    var handle = Object.create(RunHandleProto);
-    var state = { settled: false, resolve: null, reject: null };
+    var listeners = [];
+    var settled = false;
+    var resolveRun, rejectRun;
+    var handle = {};
     handle.promise = new Promise(function (resolve, reject) {
-      state.resolve = resolve;
-      state.reject = reject;
+      resolveRun = resolve;
+      rejectRun = reject;
     });
-    hidden(handle, "__listeners", []);
-    hidden(handle, "__state", state);
     var ids = native.sessionStart(sessionId, seed === undefined ? null : seed, opts === undefined ? null : opts,
-      function (event) { deliverTo(handle, event); },
+      function (event) {
+        if (!settled) deliverTo(listeners, event);
+      },
       function (ok, value) {
-        if (state.settled) return;
-        state.settled = true;
-        if (ok) state.resolve(value);
-        else state.reject(new Error(value));
+        if (settled) return;
+        settled = true;
+        if (ok) resolveRun(value);
+        else rejectRun(new Error(value));
       }, asynchronous === true);
+    var cancelId = ids[3];
+    handle.cancel = function () {
+      native.cancelRun(cancelId);
+    };
+    handle.on = function (type, callback) {
+      if (arguments.length < 2) throw new TypeError("on(eventType, callback) requires 2 arguments");
+      if (typeof callback !== "function") throw new TypeError("on() callback must be a function");
+      var key = String(type === undefined || type === null ? "" : type).trim();
+      listeners.push(key === "" ? "*" : key, callback);
+      return handle;
+    };
     handle.runId = ids[0];
     handle.sessionId = ids[1];
     handle.inferenceId = ids[2];
-    hidden(handle, "__cancelId", ids[3]);
     // The run begins when this JS turn ends: a cancel() in the same turn always cancels it.
-    Promise.resolve().then(function () { native.releaseRun(ids[3]); });
+    Promise.resolve().then(function () { native.releaseRun(cancelId); });
     return handle;
   }
 
-  var SessionProto = {
-    append: function (turn) {
-      if (!isObject(turn)) throw new TypeError("append requires a turn object");
-      return native.sessionAppend(idOf(this), turn);
-    },
-    latest: function () { return native.sessionLatest(idOf(this)); },
-    turnCount: function () { return native.sessionTurnCount(idOf(this)); },
-    turns: function () { return native.sessionTurns(idOf(this)); },
-    getTurn: function (index) { return native.sessionGetTurn(idOf(this), Number(index)); },
-    turnsRange: function (start, end) {
-      return native.sessionTurnsRange(idOf(this), start === undefined ? null : Number(start), end === undefined ? null : Number(end));
-    },
-    isRunning: function () { return native.sessionIsRunning(idOf(this)); },
-    cancelActive: function () { native.sessionCancelActive(idOf(this)); },
-    run: function (seed, opts) {
-      return native.sessionRun(idOf(this), seed === undefined ? null : seed, opts === undefined ? null : opts);
-    },
-    runAsync: function (seed, opts) {
-      try {
-        return startRun(idOf(this), seed, opts, true).promise;
-      } catch (e) {
-        return Promise.reject(e);
-      }
-    },
-    start: function (seed, opts) {
-      return startRun(idOf(this), seed, opts);
-    },
-  };
-
   function sessionHandle(id) {
-    return handle(Object.create(SessionProto), "session", id);
+    var session = {
+      append: function (turn) {
+        if (!isObject(turn)) throw new TypeError("append requires a turn object");
+        return native.sessionAppend(id, turn);
+      },
+      latest: function () { return native.sessionLatest(id); },
+      turnCount: function () { return native.sessionTurnCount(id); },
+      turns: function () { return native.sessionTurns(id); },
+      getTurn: function (index) { return native.sessionGetTurn(id, Number(index)); },
+      turnsRange: function (start, end) {
+        return native.sessionTurnsRange(id, start === undefined ? null : Number(start), end === undefined ? null : Number(end));
+      },
+      isRunning: function () { return native.sessionIsRunning(id); },
+      cancelActive: function () { native.sessionCancelActive(id); },
+      run: function (seed, opts) {
+        return native.sessionRun(id, seed === undefined ? null : seed, opts === undefined ? null : opts);
+      },
+      runAsync: function (seed, opts) {
+        try {
+          return startRun(id, seed, opts, true).promise;
+        } catch (e) {
+          return Promise.reject(e);
+        }
+      },
+      start: function (seed, opts) {
+        return startRun(id, seed, opts);
+      },
+    };
+    return handle(session, "session", id);
   }
 
   function createSession(opts) {

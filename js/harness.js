@@ -3,7 +3,8 @@
   "use strict";
   function assert(cond, msg) {
     if (!cond) {
-      throw new Error(msg === undefined ? "assertion failed" : String(msg));
+      var text = msg === undefined ? "" : String(msg);
+      throw new Error(text === "" ? "assertion failed" : text);
     }
   }
   Object.defineProperty(global, "assert", { value: assert, writable: true, configurable: true });

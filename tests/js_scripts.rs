@@ -153,3 +153,39 @@ fn module_flag_evaluates_a_js_file_as_an_es_module() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn max_memory_limits_the_heap_and_out_of_memory_is_catchable() {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/js/memory/out_of_memory.js");
+    let output = Command::new(env!("CARGO_BIN_EXE_geppetto"))
+        .args(["run", "--max-memory", "64M"])
+        .arg(&script)
+        .env("RUST_LOG", "error")
+        .output()
+        .expect("cannot start geppetto");
+    assert!(
+        output.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout).trim(),
+        "out of memory caught three times; runtime still works"
+    );
+}
+
+#[test]
+fn max_memory_refuses_an_invalid_size() {
+    for bad in ["12Q", "1M", "lots"] {
+        let output = Command::new(env!("CARGO_BIN_EXE_geppetto"))
+            .args(["run", "--max-memory", bad, "unused.js"])
+            .output()
+            .expect("cannot start geppetto");
+        assert_eq!(output.status.code(), Some(2), "--max-memory {bad}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("--max-memory") && stderr.contains(&format!("{bad:?}")),
+            "--max-memory {bad}: {stderr}"
+        );
+    }
+}

@@ -2,18 +2,15 @@
 //! each post runs exactly once, and the mailbox stays bounded. Size: GEPPETTO_STRESS_SENDERS (default
 //! 2000); the timeout is only a hang detector.
 
+mod common;
+
+use common::knob;
+
 use std::sync::Arc;
 use std::time::Duration;
 
 use geppetto::owner::{Owner, OwnerOptions};
 use parking_lot::Mutex;
-
-fn senders() -> usize {
-    std::env::var("GEPPETTO_STRESS_SENDERS")
-        .ok()
-        .and_then(|value| value.parse().ok())
-        .unwrap_or(2000)
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn thousands_of_waiting_senders_all_get_in() {
@@ -37,7 +34,7 @@ async fn thousands_of_waiting_senders_all_get_in() {
         .await
         .expect("gate");
 
-    let count = senders();
+    let count = knob("GEPPETTO_STRESS_SENDERS", 2000) as usize;
     let mut tasks = Vec::with_capacity(count);
     for i in 0..count {
         let owner = owner.clone();

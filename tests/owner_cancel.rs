@@ -2,41 +2,18 @@
 //!
 //! Every wait here is bounded by `HANG` (a hang detector, never a speed assertion).
 
+mod common;
+
+use common::{HANG, bounded, check_usable, spawn};
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use geppetto::owner::{
-    CallOptions, InterruptReason, Outcome, Owner, OwnerError, OwnerHandle, OwnerOptions,
+    CallOptions, CpuBudget, InterruptReason, Outcome, Owner, OwnerError, OwnerHandle, OwnerOptions,
 };
 use tokio_util::sync::CancellationToken;
-
-const HANG: Duration = Duration::from_secs(30);
-
-fn spawn(name: &str) -> OwnerHandle {
-    Owner::spawn(OwnerOptions {
-        name: name.into(),
-        ..OwnerOptions::default()
-    })
-    .expect("owner spawns")
-}
-
-/// Bounds a future by the hang detector.
-async fn bounded<F: std::future::Future>(what: &str, future: F) -> F::Output {
-    tokio::time::timeout(HANG, future)
-        .await
-        .unwrap_or_else(|_| panic!("{what}: no answer within {HANG:?} (hang)"))
-}
-
-/// The check of this area: after whatever happened, the owner still answers a JS call.
-async fn check_usable(owner: &OwnerHandle) {
-    let value = bounded(
-        "follow-up call",
-        owner.call("after", |ctx| ctx.eval::<i32, _>("40 + 2")),
-    )
-    .await;
-    assert_eq!(value, Ok(42), "owner must stay usable");
-}
 
 /// Starts `while(true){}` on the owner with `options` and returns the caller's future once the
 /// loop is known to have started.
@@ -253,7 +230,7 @@ async fn cpu_budget_interrupts_infinite_loop() {
     let task = start_runaway(
         &owner,
         CallOptions {
-            cpu_budget: Some(Some(Duration::from_millis(50))),
+            cpu_budget: CpuBudget::Limit(Duration::from_millis(50)),
             ..CallOptions::default()
         },
     )

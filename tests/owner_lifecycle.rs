@@ -1,6 +1,10 @@
 //! Lifecycle (spec rule 8) and backpressure (rule 9): abort, drain, calls after stop, states,
 //! dropping the last handle, a full mailbox.
 
+mod common;
+
+use common::{HANG, bounded, hold, wait_for_depth};
+
 use std::cell::RefCell;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -12,14 +16,6 @@ use geppetto::owner::{
 };
 use tokio_util::sync::CancellationToken;
 
-const HANG: Duration = Duration::from_secs(30);
-
-async fn bounded<F: std::future::Future>(what: &str, future: F) -> F::Output {
-    tokio::time::timeout(HANG, future)
-        .await
-        .unwrap_or_else(|_| panic!("{what}: no answer within {HANG:?} (hang)"))
-}
-
 fn spawn(name: &str, mailbox_capacity: usize) -> OwnerHandle {
     Owner::spawn(OwnerOptions {
         name: name.into(),
@@ -27,31 +23,6 @@ fn spawn(name: &str, mailbox_capacity: usize) -> OwnerHandle {
         ..OwnerOptions::default()
     })
     .unwrap()
-}
-
-/// Holds the owner in a Rust closure until the returned gate is opened (or dropped).
-async fn hold(owner: &OwnerHandle) -> std::sync::mpsc::Sender<()> {
-    let (gate_tx, gate_rx) = std::sync::mpsc::channel::<()>();
-    let (busy_tx, busy_rx) = tokio::sync::oneshot::channel();
-    owner
-        .post("hold", move |_ctx| {
-            let _ = busy_tx.send(());
-            let _ = gate_rx.recv_timeout(HANG);
-            Ok(())
-        })
-        .await
-        .unwrap();
-    bounded("hold start", busy_rx).await.unwrap();
-    gate_tx
-}
-
-async fn wait_for_depth(owner: &OwnerHandle, depth: usize) {
-    bounded("queue fill", async {
-        while owner.queue_depth() < depth {
-            tokio::time::sleep(Duration::from_millis(1)).await;
-        }
-    })
-    .await;
 }
 
 /// The check of this area: a stopped owner answers every kind of request with `Closed`.
@@ -347,6 +318,58 @@ fn dropping_the_last_handle_on_the_owner_thread_stops_it() {
         Err(std::sync::mpsc::RecvTimeoutError::Disconnected),
         "owner thread must exit after its last handle is dropped on it"
     );
+}
+
+/// A call result whose drop panics. When its caller has stopped waiting, the owner drops the result
+/// after the item's guard (there is nobody to hand it to), so the panic unwinds through the serve
+/// loop itself: a path no `catch_unwind` around user code covers.
+struct PanicsOnDrop;
+
+impl Drop for PanicsOnDrop {
+    fn drop(&mut self) {
+        panic!("result dropped with nobody waiting");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panicking_serve_loop_still_stops_and_answers_everyone() {
+    let owner = spawn("panicking", 64);
+    let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
+    let (started_tx, started_rx) = tokio::sync::oneshot::channel();
+    let doomed = tokio::spawn({
+        let owner = owner.clone();
+        async move {
+            owner
+                .call("doomed", move |_ctx| {
+                    let _ = started_tx.send(());
+                    let _ = go_rx.recv_timeout(HANG);
+                    Ok(PanicsOnDrop)
+                })
+                .await
+                .map(drop)
+        }
+    });
+    bounded("doomed start", started_rx).await.unwrap();
+    let queued: Vec<_> = (0..3)
+        .map(|_| {
+            let owner = owner.clone();
+            tokio::spawn(async move { owner.call("queued", |_ctx| Ok(())).await })
+        })
+        .collect();
+    wait_for_depth(&owner, 3).await;
+    // The caller gives up; then the call returns its value, which the owner must drop.
+    doomed.abort();
+    assert!(doomed.await.unwrap_err().is_cancelled());
+    go_tx.send(()).unwrap();
+    for caller in queued {
+        let answer = bounded("queued caller", caller).await.unwrap();
+        assert!(
+            matches!(answer, Err(OwnerError::Closed { op: "queued", .. })),
+            "queued caller: {answer:?}"
+        );
+    }
+    bounded("shutdown", owner.shutdown(ShutdownMode::Drain, None)).await;
+    check_closed(&owner).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,19 +1,15 @@
 //! The owner-thread API (`owner::local`): timers, keep-alives, the callback table.
 
+mod common;
+
+use common::{bounded, hold};
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use geppetto::owner::{self, CallbackId, Owner, OwnerHandle, OwnerOptions, local};
 use rquickjs::{Ctx, Function, Persistent, Value};
-
-const HANG: Duration = Duration::from_secs(30);
-
-async fn bounded<F: std::future::Future>(what: &str, future: F) -> F::Output {
-    tokio::time::timeout(HANG, future)
-        .await
-        .unwrap_or_else(|_| panic!("{what}: no answer within {HANG:?} (hang)"))
-}
 
 fn spawn(name: &str) -> OwnerHandle {
     Owner::spawn(OwnerOptions {
@@ -208,6 +204,56 @@ async fn callback_table_registers_invokes_and_releases() {
     )
     .await;
     assert_eq!(released, Ok((true, false, None, 0)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn releases_under_a_full_mailbox_are_not_lost() {
+    const CAPACITY: usize = 4;
+    const HELD: usize = 50;
+    let owner = Owner::spawn(OwnerOptions {
+        name: "releases".into(),
+        mailbox_capacity: CAPACITY,
+        ..OwnerOptions::default()
+    })
+    .unwrap();
+    let count = || owner.call("count", |_ctx| Ok(local::callback_count()));
+    let baseline = bounded("baseline", count()).await.unwrap();
+    let ids = bounded(
+        "register",
+        owner.call("register", |ctx| {
+            (0..HELD)
+                .map(|_| register_tripler(ctx))
+                .collect::<rquickjs::Result<Vec<_>>>()
+        }),
+    )
+    .await
+    .unwrap();
+    // The owner is busy and its mailbox is full: a post would be refused.
+    let gate = hold(&owner).await;
+    while owner.try_post("filler", |_ctx| Ok(())).is_ok() {}
+    assert!(matches!(
+        owner.try_post("filler", |_ctx| Ok(())),
+        Err(geppetto::owner::OwnerError::Full { .. })
+    ));
+    // Releases from other threads, one by one, as dropped Rust objects send them.
+    let releasers: Vec<_> = ids
+        .chunks(10)
+        .map(|chunk| {
+            let owner = owner.clone();
+            let chunk = chunk.to_vec();
+            std::thread::spawn(move || {
+                for id in chunk {
+                    owner.release_callbacks([id]);
+                }
+            })
+        })
+        .collect();
+    for releaser in releasers {
+        releaser.join().unwrap();
+    }
+    gate.send(()).unwrap();
+    bounded("idle", owner.wait_idle()).await.unwrap();
+    assert_eq!(bounded("after", count()).await, Ok(baseline));
 }
 
 #[test]

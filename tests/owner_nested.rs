@@ -2,6 +2,10 @@
 //! `owner::local::block_on`, and that work calls back into the same owner, which keeps serving its
 //! mailbox meanwhile. Also the nesting limit.
 
+mod common;
+
+use common::bounded;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -9,14 +13,6 @@ use std::time::Duration;
 use geppetto::owner::{self, Owner, OwnerError, OwnerHandle, OwnerOptions};
 use parking_lot::Mutex;
 use rquickjs::{Ctx, Exception, Function};
-
-const HANG: Duration = Duration::from_secs(30);
-
-async fn bounded<F: std::future::Future>(what: &str, future: F) -> F::Output {
-    tokio::time::timeout(HANG, future)
-        .await
-        .unwrap_or_else(|_| panic!("{what}: no answer within {HANG:?} (hang)"))
-}
 
 /// The handle of the owner of this thread (native functions must not hold a strong handle in
 /// the runtime, or the owner could never stop by dropping its handles).

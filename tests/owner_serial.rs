@@ -1,5 +1,9 @@
 //! Serialization (spec rule 1), reentrancy (rule 2) and `wait_idle`.
 
+mod common;
+
+use common::{HANG, bounded};
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -7,15 +11,8 @@ use std::time::Duration;
 use futures_util::FutureExt;
 use geppetto::owner::{Owner, OwnerError, OwnerHandle, OwnerOptions};
 
-const HANG: Duration = Duration::from_secs(30);
 const SENDERS: u32 = 16;
 const PER_SENDER: u32 = 100;
-
-async fn bounded<F: std::future::Future>(what: &str, future: F) -> F::Output {
-    tokio::time::timeout(HANG, future)
-        .await
-        .unwrap_or_else(|_| panic!("{what}: no answer within {HANG:?} (hang)"))
-}
 
 fn spawn_with_log(name: &str, mailbox_capacity: usize) -> OwnerHandle {
     Owner::spawn(OwnerOptions {

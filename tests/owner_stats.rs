@@ -1,37 +1,18 @@
 //! Observability (`stats()`) and `OwnerPool`.
 
+mod common;
+
+use common::{bounded, hold};
+
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
 use geppetto::owner::{
-    CallOptions, Outcome, Owner, OwnerHandle, OwnerOptions, OwnerPool, OwnerState, ShutdownMode,
+    CallOptions, CpuBudget, Outcome, Owner, OwnerHandle, OwnerOptions, OwnerPool, OwnerState,
+    ShutdownMode,
 };
 use tokio_util::sync::CancellationToken;
-
-const HANG: Duration = Duration::from_secs(30);
-
-async fn bounded<F: std::future::Future>(what: &str, future: F) -> F::Output {
-    tokio::time::timeout(HANG, future)
-        .await
-        .unwrap_or_else(|_| panic!("{what}: no answer within {HANG:?} (hang)"))
-}
-
-/// Holds the owner in a Rust closure until the returned gate is opened (or dropped).
-async fn hold(owner: &OwnerHandle) -> std::sync::mpsc::Sender<()> {
-    let (gate_tx, gate_rx) = std::sync::mpsc::channel::<()>();
-    let (busy_tx, busy_rx) = tokio::sync::oneshot::channel();
-    owner
-        .post("hold", move |_ctx| {
-            let _ = busy_tx.send(());
-            let _ = gate_rx.recv_timeout(HANG);
-            Ok(())
-        })
-        .await
-        .unwrap();
-    bounded("hold start", busy_rx).await.unwrap();
-    gate_tx
-}
 
 /// The check of this area: a snapshot is internally consistent.
 fn check_consistent(stats: &geppetto::owner::OwnerStats) {
@@ -88,7 +69,7 @@ async fn stats_count_outcomes_ops_latencies_and_queue_depth() {
     let interrupted = owner
         .call_with(
             CallOptions {
-                cpu_budget: Some(Some(Duration::from_millis(10))),
+                cpu_budget: CpuBudget::Limit(Duration::from_millis(10)),
                 ..CallOptions::default()
             },
             "loop-op",

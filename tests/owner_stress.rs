@@ -9,6 +9,10 @@
 //! The defaults keep CI fast; raise them locally, e.g.
 //! `GEPPETTO_STRESS_TASKS=256 GEPPETTO_STRESS_CALLS=5000 cargo test --release --test owner_stress`.
 
+mod common;
+
+use common::knob;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -21,13 +25,6 @@ use tokio_util::sync::CancellationToken;
 
 /// Hang detector for the whole run (scaled with the size): never a speed assertion.
 const HANG_PER_100K_OPS: Duration = Duration::from_secs(120);
-
-fn knob(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|value| value.parse().ok())
-        .unwrap_or(default)
-}
 
 /// Answers by kind, summed over all tasks.
 #[derive(Default)]

@@ -115,7 +115,7 @@ pub struct Range {
 
 impl Range {
     /// Whole numbers from `min` to `max`.
-    pub const fn integer(min: u64, max: u64) -> Range {
+    pub const fn integer(min: i64, max: i64) -> Range {
         Range {
             min: min as f64,
             max: max as f64,
@@ -135,11 +135,25 @@ impl Range {
     /// Milliseconds: any number from 0 to 2^53 - 1 (fractions are cut to whole milliseconds).
     pub const MILLISECONDS: Range = Range::number(0.0, MAX_SAFE_INTEGER as f64);
 
+    /// Milliseconds where the original gave negative values a meaning: from -(2^53 - 1) to
+    /// 2^53 - 1.
+    pub const SIGNED_MILLISECONDS: Range =
+        Range::number(-(MAX_SAFE_INTEGER as f64), MAX_SAFE_INTEGER as f64);
+
+    /// Any finite number.
+    pub const FINITE: Range = Range::number(-f64::MAX, f64::MAX);
+
     /// Checks `value`; the error names `name` and the range.
     pub fn check(&self, name: &str, value: f64) -> Result<f64, String> {
         let inside = value >= self.min && value <= self.max;
         if inside && (!self.integer || value.fract() == 0.0) {
             return Ok(value);
+        }
+        if *self == Range::FINITE {
+            return Err(format!(
+                "{name} must be a finite number, got {}",
+                number_text(value)
+            ));
         }
         let what = if self.integer {
             "an integer"
@@ -251,9 +265,9 @@ impl<'a, 'js> Options<'a, 'js> {
             .map_err(|message| range_error(self.ctx, &message))
     }
 
-    /// A whole-number option within `range` (an integer range) as `u64`.
-    pub fn integer(&self, key: &str, range: Range) -> rquickjs::Result<Option<u64>> {
-        Ok(self.number(key, range)?.map(|number| number as u64))
+    /// A whole-number option within `range` (an integer range within ±2^63).
+    pub fn integer(&self, key: &str, range: Range) -> rquickjs::Result<Option<i64>> {
+        Ok(self.number(key, range)?.map(|number| number as i64))
     }
 
     /// A duration in milliseconds (0 to 2^53 - 1, fractions cut), as whole milliseconds.
@@ -261,6 +275,14 @@ impl<'a, 'js> Options<'a, 'js> {
         Ok(self
             .number(key, Range::MILLISECONDS)?
             .map(|number| number.trunc() as u64))
+    }
+
+    /// A duration in milliseconds that may be negative ([`Range::SIGNED_MILLISECONDS`], fractions
+    /// cut).
+    pub fn signed_milliseconds(&self, key: &str) -> rquickjs::Result<Option<i64>> {
+        Ok(self
+            .number(key, Range::SIGNED_MILLISECONDS)?
+            .map(|number| number.trunc() as i64))
     }
 
     /// An array of strings.
@@ -352,6 +374,12 @@ mod tests {
                 Range::MILLISECONDS,
                 f64::NEG_INFINITY,
                 Err("n must be a number from 0 to 9007199254740991, got -Infinity"),
+            ),
+            (Range::FINITE, -1e300, Ok(-1e300)),
+            (
+                Range::FINITE,
+                f64::NAN,
+                Err("n must be a finite number, got NaN"),
             ),
         ];
         for (range, value, expected) in cases {

@@ -8,7 +8,8 @@
 //! left out of objects and become `null` in arrays and at the top level; `NaN` and `±Infinity`
 //! become `null` and `-0` becomes `0` (JSON has neither); whole numbers within ±2^53 become JSON
 //! integers. Cyclic values fail with a catchable `TypeError` (`... circular structure ...`),
-//! values nested deeper than [`MAX_DEPTH`] with a `RangeError`, BigInts with a `TypeError`.
+//! values nested deeper than [`MAX_DEPTH`] and arrays longer than [`MAX_ARRAY_LENGTH`] with a
+//! `RangeError`, BigInts with a `TypeError`.
 //! Strings with lone surrogates (not valid Unicode) get U+FFFD in their place.
 //!
 //! Rust → JS builds fresh objects and arrays; JSON numbers become JS numbers.
@@ -25,6 +26,10 @@ use crate::inference::{Block, BlockKind, Turn};
 /// real payload, shallow enough that converting, serializing and dropping it never exhausts the
 /// stack. The same limit serde_json applies when it parses JSON text.
 pub const MAX_DEPTH: usize = 128;
+
+/// The longest array that crosses from JS (2^24 items): converting a sparse `a.length = 4e9` item
+/// by item would exhaust memory; real payloads are far shorter.
+pub const MAX_ARRAY_LENGTH: usize = 1 << 24;
 
 /// The largest integer a JS number holds exactly (`Number.MAX_SAFE_INTEGER`).
 const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
@@ -113,6 +118,12 @@ impl<'js> Walk<'_, 'js> {
 
     fn array(&mut self, array: &Object<'js>) -> rquickjs::Result<Json> {
         let length = length(self.ctx, array)?;
+        if length > MAX_ARRAY_LENGTH {
+            return Err(Exception::throw_range(
+                self.ctx,
+                &format!("array too long to convert ({length} items, at most {MAX_ARRAY_LENGTH})"),
+            ));
+        }
         let mut items = Vec::with_capacity(length.min(1024));
         for index in 0..length {
             let item: Value = array.get(index as u32)?;
@@ -360,7 +371,7 @@ mod tests {
 
     /// Converts the value of JS `source` to JSON.
     fn to_json(source: &str) -> Result<Json, String> {
-        with_value(source, |ctx, value| js_to_json(ctx, value))
+        with_value(source, js_to_json)
     }
 
     #[test]
@@ -450,6 +461,12 @@ mod tests {
             to_json(&deep(MAX_DEPTH + 1)),
             Err(format!(
                 "RangeError: value nested too deeply (more than {MAX_DEPTH} levels)"
+            ))
+        );
+        assert_eq!(
+            to_json("(() => { const a = []; a.length = 4e9; return a; })()"),
+            Err(format!(
+                "RangeError: array too long to convert (4000000000 items, at most {MAX_ARRAY_LENGTH})"
             ))
         );
         assert_eq!(

@@ -78,11 +78,7 @@ impl PendingPromise {
                 Err(_) => Err(InvokeError::Closed),
             },
             _ = canceled => {
-                let keep = self.keep;
-                let _ = owner.try_post("release-promise", move |_| {
-                    local::release_callback(keep);
-                    Ok(())
-                });
+                owner.release_callbacks([self.keep]);
                 Err(InvokeError::Stopped("canceled".into()))
             }
         }
@@ -175,18 +171,13 @@ fn await_promise<'js>(
 }
 
 /// Releases JS callbacks held by a Rust object that is being dropped (from any thread): the
-/// release runs on their owner. Dropped silently when the owner is gone (its table is cleared at
-/// shutdown) or its mailbox is full (the values then live until the runtime stops).
+/// release runs on their owner, never refused for a full mailbox. Nothing to do when the owner is
+/// gone (its table was cleared at shutdown).
 pub(crate) fn release_callbacks(owner: &WeakOwnerHandle, ids: Vec<CallbackId>) {
     if ids.is_empty() {
         return;
     }
     if let Some(owner) = owner.upgrade() {
-        let _ = owner.try_post("release-callbacks", move |_| {
-            for id in ids {
-                local::release_callback(id);
-            }
-            Ok(())
-        });
+        owner.release_callbacks(ids);
     }
 }

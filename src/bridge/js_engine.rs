@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::codec::{JsArg, decode_turn};
 use super::invoke::{InvokeError, invoke_json, release_callbacks};
 use crate::inference::{Engine, EventKind, InferenceError, RunContext, Turn};
-use crate::owner::{CallOptions, CallbackId, WeakOwnerHandle};
+use crate::owner::{CallOptions, CallbackId, CpuBudget, WeakOwnerHandle};
 
 /// An engine backed by a JS function `fn(turn)`: a returned turn replaces the input, `undefined`/
 /// `null` keeps it; a throw fails with `js engine callback: <message>`.
@@ -76,7 +76,7 @@ pub fn call_options(ctx: &RunContext) -> CallOptions {
     CallOptions {
         cancel: Some(ctx.cancel.clone()),
         deadline: ctx.deadline,
-        cpu_budget: None,
+        cpu_budget: CpuBudget::OwnerDefault,
         session_id: Some(ctx.session_id.clone()),
         inference_id: Some(ctx.inference_id.clone()),
         group: Some(run_group(&ctx.inference_id)),

@@ -18,8 +18,9 @@ use crate::inference::tool_loop::ToolErrorHandling;
 use crate::inference::{ToolChoice, ToolLoopSettings};
 use crate::providers::{ApiKey, ApiType, EngineOptions};
 
-/// Counts (`maxIterations`, `retryMaxRetries`, ...): whole numbers up to 2^32 - 1.
-const COUNT: Range = Range::integer(0, u32::MAX as u64);
+/// Counts (`maxIterations`, `retryMaxRetries`, ...): whole numbers within ±(2^32 - 1); the
+/// original gave 0 and negative counts a meaning, which is kept.
+const COUNT: Range = Range::integer(-(u32::MAX as i64), u32::MAX as i64);
 
 /// `session.run`/`start` options `{timeoutMs?, tags?}`: `run options must be an object`,
 /// `timeoutMs must be >= 0`; `tags` must be an object (an empty one counts as none).
@@ -43,8 +44,9 @@ pub fn run_options<'js>(ctx: &Ctx<'js>, value: &Value<'js>) -> rquickjs::Result<
 
 /// Tool loop settings (`withTools(registry, settings)`, `withToolLoop`, the `toolLoop` option).
 /// Absent keys keep the spec's defaults. As in the original, `maxIterations`, `retryBackoffMs` and
-/// `retryBackoffFactor` of 0 keep the default and `maxParallelTools` of 0 means 1. Invalid
-/// `toolChoice`/`toolErrorHandling` values fail with the spec's texts. `hooks` is not read here.
+/// `retryBackoffFactor` ≤ 0 keep the default, `maxParallelTools` ≤ 0 means 1, `retryMaxRetries` < 0
+/// means 0 and `executionTimeoutMs` ≤ 0 disables the limit. Invalid `toolChoice`/
+/// `toolErrorHandling` values fail with the spec's texts. `hooks` is not read here.
 pub fn tool_loop_settings<'js>(
     ctx: &Ctx<'js>,
     value: &Value<'js>,
@@ -63,24 +65,27 @@ pub fn tool_loop_settings<'js>(
     if let Some(parallel) = options.integer("maxParallelTools", COUNT)? {
         settings.max_parallel_tools = parallel.max(1) as usize;
     }
-    if let Some(timeout) = options.milliseconds("executionTimeoutMs")? {
-        settings.execution_timeout_ms = timeout;
+    if let Some(timeout) = options.signed_milliseconds("executionTimeoutMs")? {
+        settings.execution_timeout_ms = timeout.max(0) as u64;
     }
     if let Some(choice) = options.value("toolChoice")? {
-        settings.tool_choice = tool_choice(ctx, &choice)?;
+        settings.tool_choice = one_of(ctx, "toolChoice", &choice, &TOOL_CHOICES)?;
     }
     if let Some(handling) = options.value("toolErrorHandling")? {
-        settings.tool_error_handling = tool_error_handling(ctx, &handling)?;
+        settings.tool_error_handling =
+            one_of(ctx, "toolErrorHandling", &handling, &TOOL_ERROR_HANDLINGS)?;
     }
     if let Some(retries) = options.integer("retryMaxRetries", COUNT)? {
-        settings.retry_max_retries = retries as u32;
+        settings.retry_max_retries = retries.max(0) as u32;
     }
-    if let Some(backoff) = options.milliseconds("retryBackoffMs")?.filter(|ms| *ms > 0) {
-        settings.retry_backoff_ms = backoff;
+    if let Some(backoff) = options
+        .signed_milliseconds("retryBackoffMs")?
+        .filter(|ms| *ms > 0)
+    {
+        settings.retry_backoff_ms = backoff as u64;
     }
-    let factor = Range::number(0.0, f64::MAX);
     if let Some(factor) = options
-        .number("retryBackoffFactor", factor)?
+        .number("retryBackoffFactor", Range::FINITE)?
         .filter(|factor| *factor > 0.0)
     {
         settings.retry_backoff_factor = factor;
@@ -95,48 +100,52 @@ pub fn tool_loop_settings<'js>(
     Ok(settings)
 }
 
-/// The text of an enum option as JS's `String(value)` prints it (for the spec's errors).
-fn enum_text(value: &Value<'_>) -> rquickjs::Result<String> {
+/// An enum option: one of `choices` (trimmed, case-sensitive, as in the original); anything else
+/// throws the spec's `TypeError: invalid <key> "<String(value)>", expected one of: <names>`.
+fn one_of<T: Copy>(
+    ctx: &Ctx<'_>,
+    key: &str,
+    value: &Value<'_>,
+    choices: &[(&str, T)],
+) -> rquickjs::Result<T> {
     let text: rquickjs::convert::Coerced<String> = value.get()?;
-    Ok(text.0)
-}
-
-/// `toolChoice`: `invalid toolChoice "X", expected one of: auto, none, required`.
-fn tool_choice<'js>(ctx: &Ctx<'js>, value: &Value<'js>) -> rquickjs::Result<ToolChoice> {
-    let text = enum_text(value)?;
-    match (value.is_string(), text.trim()) {
-        (true, "auto") => Ok(ToolChoice::Auto),
-        (true, "none") => Ok(ToolChoice::None),
-        (true, "required") => Ok(ToolChoice::Required),
-        (_, other) => Err(type_error(
-            ctx,
-            &format!("invalid toolChoice \"{other}\", expected one of: auto, none, required"),
-        )),
+    let text = text.0;
+    let found = choices
+        .iter()
+        .find(|(name, _)| value.is_string() && *name == text.trim());
+    match found {
+        Some((_, choice)) => Ok(*choice),
+        None => {
+            let names: Vec<&str> = choices.iter().map(|(name, _)| *name).collect();
+            Err(type_error(
+                ctx,
+                &format!(
+                    "invalid {key} \"{}\", expected one of: {}",
+                    text.trim(),
+                    names.join(", ")
+                ),
+            ))
+        }
     }
 }
 
-/// `toolErrorHandling`: `invalid toolErrorHandling "X", expected one of: continue, abort, retry`.
-fn tool_error_handling<'js>(
-    ctx: &Ctx<'js>,
-    value: &Value<'js>,
-) -> rquickjs::Result<ToolErrorHandling> {
-    let text = enum_text(value)?;
-    match (value.is_string(), text.trim()) {
-        (true, "continue") => Ok(ToolErrorHandling::Continue),
-        (true, "abort") => Ok(ToolErrorHandling::Abort),
-        (true, "retry") => Ok(ToolErrorHandling::Retry),
-        (_, other) => Err(type_error(
-            ctx,
-            &format!(
-                "invalid toolErrorHandling \"{other}\", expected one of: continue, abort, retry"
-            ),
-        )),
-    }
-}
+/// `toolChoice` values.
+const TOOL_CHOICES: [(&str, ToolChoice); 3] = [
+    ("auto", ToolChoice::Auto),
+    ("none", ToolChoice::None),
+    ("required", ToolChoice::Required),
+];
+
+/// `toolErrorHandling` values.
+const TOOL_ERROR_HANDLINGS: [(&str, ToolErrorHandling); 3] = [
+    ("continue", ToolErrorHandling::Continue),
+    ("abort", ToolErrorHandling::Abort),
+    ("retry", ToolErrorHandling::Retry),
+];
 
 /// The hooks' error policy: `hookErrorPolicy`, `onHookError` (`"fail-open"`/`"open"`,
 /// case-insensitive; the later key wins), `failOpen` (a boolean that overrides both) and
-/// `maxHookRetries` (0 keeps the default of 10).
+/// `maxHookRetries` (≤ 0 keeps the default of 10).
 pub fn hook_policy<'js>(ctx: &Ctx<'js>, value: &Value<'js>) -> rquickjs::Result<HookPolicy> {
     let options = Options::new(ctx, value, HOOKS_NOT_OBJECT)?;
     let mut policy = HookPolicy::default();
@@ -158,7 +167,7 @@ pub fn hook_policy<'js>(ctx: &Ctx<'js>, value: &Value<'js>) -> rquickjs::Result<
 }
 
 /// Largest `maxTokens`.
-const MAX_TOKENS: Range = Range::integer(1, u32::MAX as u64);
+const MAX_TOKENS: Range = Range::integer(1, u32::MAX as i64);
 /// Accepted `temperature` (the widest range of the supported providers).
 const TEMPERATURE: Range = Range::number(0.0, 2.0);
 /// Accepted `topP`.
@@ -202,7 +211,9 @@ pub fn engine_options<'js>(ctx: &Ctx<'js>, value: &Value<'js>) -> rquickjs::Resu
         base_url: text(&["baseURL", "baseUrl"])?,
         temperature: options.number("temperature", TEMPERATURE)?,
         top_p: options.number("topP", TOP_P)?,
-        max_tokens: options.integer("maxTokens", MAX_TOKENS)?,
+        max_tokens: options
+            .integer("maxTokens", MAX_TOKENS)?
+            .map(|tokens| tokens as u64),
         timeout,
         profile: text(&["profile"])?,
     })
@@ -324,32 +335,46 @@ mod tests {
         );
         check(
             tool_loop_settings,
+            "({maxParallelTools: -2, maxIterations: -1, retryBackoffMs: -5, retryBackoffFactor: -1,
+               retryMaxRetries: -3, executionTimeoutMs: -1})",
+            Ok(ToolLoopSettings {
+                retry_max_retries: 0,
+                execution_timeout_ms: 0,
+                ..defaults()
+            }),
+        );
+        check(
+            tool_loop_settings,
             "({maxParallelTools: 2.9})",
-            Err("RangeError: maxParallelTools must be an integer from 0 to 4294967295, got 2.9"),
+            Err(
+                "RangeError: maxParallelTools must be an integer from -4294967295 to 4294967295, got 2.9",
+            ),
         );
         check(
             tool_loop_settings,
             "({maxIterations: 1e300})",
-            Err("RangeError: maxIterations must be an integer from 0 to 4294967295, got 1e+300"),
+            Err(
+                "RangeError: maxIterations must be an integer from -4294967295 to 4294967295, got 1e+300",
+            ),
         );
         check(
             tool_loop_settings,
-            "({maxIterations: -1})",
-            Err("RangeError: maxIterations must be an integer from 0 to 4294967295, got -1"),
+            "({maxIterations: -1e10})",
+            Err(
+                "RangeError: maxIterations must be an integer from -4294967295 to 4294967295, got -10000000000",
+            ),
         );
         check(
             tool_loop_settings,
             "({executionTimeoutMs: Infinity})",
             Err(
-                "RangeError: executionTimeoutMs must be a number from 0 to 9007199254740991, got Infinity",
+                "RangeError: executionTimeoutMs must be a number from -9007199254740991 to 9007199254740991, got Infinity",
             ),
         );
         check(
             tool_loop_settings,
             "({retryBackoffFactor: NaN})",
-            Err(
-                "RangeError: retryBackoffFactor must be a number from 0 to 1.7976931348623157e+308, got NaN",
-            ),
+            Err("RangeError: retryBackoffFactor must be a finite number, got NaN"),
         );
         check(
             tool_loop_settings,
@@ -435,7 +460,9 @@ mod tests {
         check(
             hook_policy,
             "({maxHookRetries: 1e300})",
-            Err("RangeError: maxHookRetries must be an integer from 0 to 4294967295, got 1e+300"),
+            Err(
+                "RangeError: maxHookRetries must be an integer from -4294967295 to 4294967295, got 1e+300",
+            ),
         );
         check(
             hook_policy,

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use clap::Args;
 
-use crate::owner::{CallOptions, Owner, OwnerOptions, ShutdownMode};
+use crate::owner::{CallOptions, CpuBudget, Owner, OwnerOptions, ShutdownMode};
 use crate::runtime::{ScriptFailure, ScriptHost, ScriptKind, run_to_completion};
 
 /// Arguments of `geppetto run`.
@@ -24,6 +24,66 @@ pub struct RunArgs {
     /// stderr when the script ends.
     #[arg(long)]
     pub owner_stats: bool,
+    /// Heap limit of the script's runtime: bytes, or a number with a binary suffix (`K`, `M`,
+    /// `G`, as in `512M`), or `unlimited`. Default 1G. Past it the allocation that does not fit
+    /// throws a catchable `InternalError: out of memory` in the script.
+    #[arg(long, value_name = "BYTES", value_parser = parse_max_memory)]
+    pub max_memory: Option<MemoryLimit>,
+}
+
+/// The heap limit given with `--max-memory`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemoryLimit {
+    /// At most this many bytes.
+    Bytes(usize),
+    /// No limit.
+    Unlimited,
+}
+
+impl MemoryLimit {
+    fn as_option(self) -> Option<usize> {
+        match self {
+            MemoryLimit::Bytes(bytes) => Some(bytes),
+            MemoryLimit::Unlimited => None,
+        }
+    }
+}
+
+/// The smallest accepted `--max-memory`: below it the runtime cannot even load the harness.
+const MIN_MAX_MEMORY: usize = 4 << 20;
+
+/// Parses `--max-memory`: `unlimited`, or a whole number of bytes with an optional binary suffix
+/// (`K`/`KiB`, `M`/`MiB`, `G`/`GiB`, any case), at least 4M.
+fn parse_max_memory(text: &str) -> Result<MemoryLimit, String> {
+    const EXPECTED: &str =
+        "expected bytes or a number with K, M or G (e.g. 536870912 or 512M), or unlimited";
+    let trimmed = text.trim();
+    if trimmed.eq_ignore_ascii_case("unlimited") {
+        return Ok(MemoryLimit::Unlimited);
+    }
+    let split = trimmed
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(trimmed.len());
+    let (digits, suffix) = trimmed.split_at(split);
+    let shift = match suffix.to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        _ => return Err(format!("invalid size {text:?}: {EXPECTED}")),
+    };
+    let number: usize = digits
+        .parse()
+        .map_err(|_| format!("invalid size {text:?}: {EXPECTED}"))?;
+    let bytes = number
+        .checked_mul(1 << shift)
+        .ok_or_else(|| format!("size {text:?} is too large: at most {} bytes", usize::MAX))?;
+    if bytes < MIN_MAX_MEMORY {
+        return Err(format!(
+            "size {text:?} is too small: at least 4M ({MIN_MAX_MEMORY} bytes), or unlimited"
+        ));
+    }
+    Ok(MemoryLimit::Bytes(bytes))
 }
 
 /// Runs the script; exit status 0 on success, 1 on any failure.
@@ -60,7 +120,10 @@ pub async fn run(args: RunArgs) -> ExitCode {
         ..ScriptHost::default()
     };
     let host = crate::host::with_geppetto(host);
-    let options = host.configure(OwnerOptions::default());
+    let mut options = host.configure(OwnerOptions::default());
+    if let Some(limit) = args.max_memory {
+        options.memory_limit = limit.as_option();
+    }
     let owner = match Owner::spawn(options) {
         Ok(owner) => owner,
         Err(error) => {
@@ -69,7 +132,7 @@ pub async fn run(args: RunArgs) -> ExitCode {
         }
     };
     let call = CallOptions {
-        cpu_budget: Some(None),
+        cpu_budget: CpuBudget::Unlimited,
         ..CallOptions::default()
     };
     let name = Arc::<str>::from(name);
@@ -95,4 +158,44 @@ pub async fn run(args: RunArgs) -> ExitCode {
         eprintln!("{}", stack.trim_end());
     }
     ExitCode::FAILURE
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{MemoryLimit, parse_max_memory};
+
+    #[test]
+    fn max_memory_takes_bytes_suffixes_and_unlimited() {
+        assert_eq!(
+            parse_max_memory("536870912"),
+            Ok(MemoryLimit::Bytes(512 << 20))
+        );
+        assert_eq!(parse_max_memory("512M"), Ok(MemoryLimit::Bytes(512 << 20)));
+        assert_eq!(
+            parse_max_memory("512mib"),
+            Ok(MemoryLimit::Bytes(512 << 20))
+        );
+        assert_eq!(parse_max_memory("2G"), Ok(MemoryLimit::Bytes(2 << 30)));
+        assert_eq!(parse_max_memory("8192k"), Ok(MemoryLimit::Bytes(8 << 20)));
+        assert_eq!(parse_max_memory("Unlimited"), Ok(MemoryLimit::Unlimited));
+    }
+
+    #[test]
+    fn max_memory_refuses_what_it_cannot_mean() {
+        for bad in [
+            "",
+            "M",
+            "12Q",
+            "-5M",
+            "1.5G",
+            "0",
+            "1M",
+            "99999999999999999999G",
+        ] {
+            let error = parse_max_memory(bad).expect_err(bad);
+            assert!(error.contains(&format!("{bad:?}")), "{bad}: {error}");
+        }
+        assert!(parse_max_memory("12Q").unwrap_err().contains("512M"));
+        assert!(parse_max_memory("1M").unwrap_err().contains("at least 4M"));
+    }
 }

@@ -281,7 +281,9 @@ impl Session {
     /// once; [`PreparedRun::execute`] runs it. Dropping a prepared run unexecuted ends it.
     ///
     /// Fails with `session already has an active inference` (nothing is appended then) or
-    /// `session has no seed turn (or seed turn is empty)` (an empty seed is not appended).
+    /// `session has no seed turn (or seed turn is empty)`. As the contract says, a seed is
+    /// appended before the latest turn is checked, so an empty seed stays in the history (and
+    /// later seedless runs fail the same way until a non-empty turn is appended).
     pub fn prepare_run(
         &self,
         seed: Option<Turn>,
@@ -290,10 +292,6 @@ impl Session {
         let mut state = self.inner.state.lock();
         if state.active.is_some() {
             return Err(InferenceError::failed(ERR_ALREADY_ACTIVE));
-        }
-        if seed.as_ref().is_some_and(|seed| seed.blocks.is_empty()) {
-            // An empty seed would become the latest turn and fail every later run.
-            return Err(InferenceError::failed(ERR_NO_SEED));
         }
         if let Some(mut seed) = seed {
             seed.metadata
@@ -662,8 +660,18 @@ mod tests {
             .await
             .unwrap_err();
         assert_eq!(error.to_string(), ERR_NO_SEED);
-        assert_eq!(session.turn_count(), 0, "an empty seed is not appended");
+        assert_eq!(
+            session.turn_count(),
+            1,
+            "the empty seed is appended, then refused"
+        );
         assert!(!session.is_running());
+        let error = session.run(None, RunOptions::default()).await.unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            ERR_NO_SEED,
+            "the empty seed is still the latest"
+        );
     }
 
     #[tokio::test]

@@ -31,7 +31,13 @@ impl CallbackTable {
     }
 
     pub(crate) fn remove(&mut self, id: CallbackId) -> bool {
-        self.entries.remove(&id.0).is_some()
+        self.take(id).is_some()
+    }
+
+    /// Removes the value stored under `id` and hands it back (to be dropped once the table is no
+    /// longer borrowed).
+    pub(crate) fn take(&mut self, id: CallbackId) -> Option<Persistent<Value<'static>>> {
+        self.entries.remove(&id.0)
     }
 
     pub(crate) fn len(&self) -> usize {

@@ -1,6 +1,7 @@
 //! A frame: the owner-thread record of one executing item, read by the interrupt handler.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
@@ -92,5 +93,80 @@ impl Frame {
     /// Records that the frame spent `spent` pumping (so it does not count against its budget).
     pub(crate) fn exclude(&self, spent: Duration) {
         self.excluded.set(self.excluded.get() + spent);
+    }
+}
+
+/// The frames of the items executing on an owner (innermost last), and a spare allocation for the
+/// next one.
+#[derive(Default)]
+pub(crate) struct FrameStack {
+    frames: RefCell<Vec<Rc<Frame>>>,
+    /// The frame of the last finished item, kept for the next one when nothing else holds it
+    /// (saves an allocation per item).
+    spare: RefCell<Option<Rc<Frame>>>,
+}
+
+impl FrameStack {
+    /// Pushes `frame` (in the spare allocation when there is one nobody else holds); the returned
+    /// guard pops it when dropped, on every exit path.
+    pub(crate) fn push(&self, frame: Frame) -> ActiveFrame<'_> {
+        let spare = self.spare.borrow_mut().take();
+        let frame = match spare {
+            Some(mut spare) => match Rc::get_mut(&mut spare) {
+                Some(slot) => {
+                    *slot = frame;
+                    spare
+                }
+                None => Rc::new(frame),
+            },
+            None => Rc::new(frame),
+        };
+        self.frames.borrow_mut().push(frame.clone());
+        ActiveFrame {
+            stack: self,
+            frame: Some(frame),
+        }
+    }
+
+    /// The innermost frame (the item now executing).
+    pub(crate) fn top(&self) -> Option<Rc<Frame>> {
+        self.frames.borrow().last().cloned()
+    }
+
+    /// Runs `check` on the innermost frame, unless the stack is being changed right now (the
+    /// interrupt handler may run at any point of the interpreter).
+    pub(crate) fn with_top<T>(&self, check: impl FnOnce(&Frame) -> Option<T>) -> Option<T> {
+        let frames = self.frames.try_borrow().ok()?;
+        check(frames.last()?)
+    }
+}
+
+/// A frame on the stack; popped when dropped, on every exit path. Its allocation is kept for the
+/// next item when nothing else holds it.
+pub(crate) struct ActiveFrame<'a> {
+    stack: &'a FrameStack,
+    /// Always `Some` until dropped.
+    frame: Option<Rc<Frame>>,
+}
+
+impl std::ops::Deref for ActiveFrame<'_> {
+    type Target = Frame;
+
+    fn deref(&self) -> &Frame {
+        self.frame
+            .as_deref()
+            .expect("an active frame holds its frame until dropped")
+    }
+}
+
+impl Drop for ActiveFrame<'_> {
+    fn drop(&mut self) {
+        self.stack.frames.borrow_mut().pop();
+        if let Some(mut frame) = self.frame.take()
+            && let Some(slot) = Rc::get_mut(&mut frame)
+        {
+            slot.cancel = None;
+            *self.stack.spare.borrow_mut() = Some(frame);
+        }
     }
 }

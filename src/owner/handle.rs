@@ -10,13 +10,15 @@ use parking_lot::Mutex;
 use rquickjs::Ctx;
 use tokio_util::sync::CancellationToken;
 
-use super::actor::{self, Startup};
+use super::actor;
+use super::callbacks::CallbackId;
 use super::error::{InterruptReason, Outcome, OwnerError};
 use super::frame::Frame;
 use super::lifecycle::{Lifecycle, OwnerState, ShutdownMode};
 use super::mailbox::{Envelope, Job, Message};
 use super::options::{CallOptions, OwnerOptions};
 use super::stats::OwnerStats;
+use super::thread::{self, Startup};
 
 static NEXT_OWNER_ID: AtomicU64 = AtomicU64::new(1);
 
@@ -60,7 +62,7 @@ impl Owner {
             let thread = std::thread::Builder::new()
                 .name(format!("js-owner-{name}"))
                 .stack_size(stack_size)
-                .spawn(move || actor::run_owner_thread(startup));
+                .spawn(move || thread::run_owner_thread(startup));
             let thread = match thread {
                 Ok(thread) => Some(thread),
                 Err(error) => {
@@ -248,7 +250,7 @@ impl OwnerHandle {
         let guard = self
             .inner
             .lifecycle
-            .enter_send(false)
+            .enter_send()
             .ok_or_else(|| self.closed_error(op))?;
         wait_blocking(self.inner.lifecycle.permits.acquire())
             .map_err(|_| self.closed_error(op))?
@@ -273,7 +275,7 @@ impl OwnerHandle {
             return self.run_inline(CallOptions::default(), op, f);
         }
         let envelope = self.envelope(CallOptions::default(), op, self.logging_job(f));
-        self.send(envelope, false, None).await
+        self.send(envelope, None).await
     }
 
     /// Like [`post`](Self::post) but never waits: `Err(Full)` when the mailbox is full.
@@ -288,7 +290,7 @@ impl OwnerHandle {
         let _guard = self
             .inner
             .lifecycle
-            .enter_send(false)
+            .enter_send()
             .ok_or_else(|| self.closed_error(op))?;
         match self.inner.lifecycle.permits.try_acquire() {
             Ok(permit) => permit.forget(),
@@ -304,6 +306,29 @@ impl OwnerHandle {
             .tx
             .send(Message::Work(envelope))
             .map_err(|_| self.closed_error(op))
+    }
+
+    /// Releases the JS values stored under `ids` in this owner's callback table, from any thread.
+    /// Never waits and is never refused for a full mailbox: the ids go to a queue the owner drains
+    /// on every turn of its loops (on the owner thread itself they are released at once when the
+    /// table is free). Ids released after the owner stopped need nothing: its table was cleared.
+    pub fn release_callbacks(&self, ids: impl IntoIterator<Item = CallbackId>) {
+        if self.is_owner_thread()
+            && let Some(local) = actor::current_local()
+            && let Ok(mut callbacks) = local.callbacks.try_borrow_mut()
+        {
+            let released: Vec<_> = ids
+                .into_iter()
+                .filter_map(|id| callbacks.take(id))
+                .collect();
+            drop(callbacks);
+            drop(released);
+            return;
+        }
+        if self.inner.lifecycle.releases.push(ids) {
+            // A wake-up holds no mailbox permit: it is never refused for a full mailbox.
+            let _ = self.inner.tx.send(Message::Wake);
+        }
     }
 
     /// Stops the owner. `Drain` runs what is queued first; `Abort` interrupts running JS and
@@ -344,7 +369,7 @@ impl OwnerHandle {
             "wait-idle",
             Box::new(|_, _| Outcome::Ok),
         );
-        self.send(envelope, false, None).await?;
+        self.send(envelope, None).await?;
         let mut stopped = self.inner.lifecycle.stopped();
         tokio::select! {
             changed = idle.changed() => changed.map_err(|_| self.closed_error("wait-idle")),
@@ -408,7 +433,7 @@ impl OwnerHandle {
         });
         let envelope = self.envelope(options, op, job);
         let answer = async {
-            self.send(envelope, false, cancel.as_ref()).await?;
+            self.send(envelope, cancel.as_ref()).await?;
             reply.await.unwrap_or_else(|_| Err(self.closed_error(op)))
         };
         let canceled = async {
@@ -458,14 +483,13 @@ impl OwnerHandle {
     async fn send(
         &self,
         envelope: Envelope,
-        internal: bool,
         cancel: Option<&CancellationToken>,
     ) -> Result<(), OwnerError> {
         let op = envelope.op;
         let _guard = self
             .inner
             .lifecycle
-            .enter_send(internal)
+            .enter_send()
             .ok_or_else(|| self.closed_error(op))?;
         // A permit is forgotten once taken: the owner adds one back for each work message it
         // takes off the channel (one `add_permits` per burst).
@@ -499,6 +523,7 @@ impl OwnerHandle {
             job,
             options: (!options.is_default()).then(|| Box::new(options)),
             enqueued: Instant::now(),
+            parent: Envelope::sender_span(),
         }
     }
 

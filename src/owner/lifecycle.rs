@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use tokio::sync::{Semaphore, watch};
 
+use super::releases::ReleaseQueue;
 use super::stats::StatsCells;
 
 /// Lifecycle of an owner: `Created → Running → Stopping → Stopped`.
@@ -61,6 +62,8 @@ pub(crate) struct Lifecycle {
     /// O(1) each (flume's own bounded send removes a woken waiter with a linear scan, which is
     /// quadratic with thousands of waiting senders).
     pub(crate) permits: Arc<Semaphore>,
+    /// Callback releases from other threads, exempt from the mailbox bound.
+    pub(crate) releases: ReleaseQueue,
 }
 
 impl Lifecycle {
@@ -75,6 +78,7 @@ impl Lifecycle {
             idle_tx: watch::channel(0).0,
             stats: StatsCells::new(),
             permits: Arc::new(Semaphore::new(capacity)),
+            releases: ReleaseQueue::default(),
         }
     }
 
@@ -108,16 +112,11 @@ impl Lifecycle {
         }
     }
 
-    /// Registers a sender; `None` when the owner no longer accepts public work.
-    pub(crate) fn enter_send(&self, internal: bool) -> Option<SendGuard<'_>> {
+    /// Registers a sender; `None` when the owner no longer accepts work.
+    pub(crate) fn enter_send(&self) -> Option<SendGuard<'_>> {
         self.senders_in_flight.fetch_add(1, Ordering::SeqCst);
         let guard = SendGuard { lifecycle: self };
-        let state = self.state();
-        let open = match state {
-            OwnerState::Created | OwnerState::Running => true,
-            OwnerState::Stopping => internal,
-            OwnerState::Stopped => false,
-        };
+        let open = matches!(self.state(), OwnerState::Created | OwnerState::Running);
         open.then_some(guard)
     }
 

@@ -16,6 +16,8 @@ use super::error::OwnerError;
 use super::handle::{OwnerHandle, WeakOwnerHandle};
 use super::lifecycle::Lifecycle;
 use super::mailbox::Message;
+use super::pump::NestedWait;
+use super::thrown::JsThrown;
 use super::timers::{TimerCallback, TimerId};
 
 fn local(op: &'static str) -> Result<std::rc::Rc<OwnerLocal>, OwnerError> {
@@ -56,7 +58,7 @@ where
     F::Output: Send + 'static,
 {
     let group = actor::current_local()
-        .and_then(|local| local.top_frame())
+        .and_then(|local| local.frames.top())
         .and_then(|frame| frame.group);
     block_on_group(ctx, op, group, future)
 }
@@ -79,10 +81,10 @@ where
     // into this owner later, at a shallower depth).
     local.check_nesting(op)?;
     let slot: Arc<Mutex<Option<F::Output>>> = Arc::new(Mutex::new(None));
-    let frame = local.top_frame();
+    let frame = local.frames.top();
     let cancel = frame.as_ref().and_then(|frame| frame.cancel.clone());
     let task_slot = slot.clone();
-    let wake = local.wake.clone();
+    let wake = local.inbox.wake.clone();
     let task = local.tokio.spawn(async move {
         let canceled = async {
             match &cancel {
@@ -98,7 +100,9 @@ where
             let _ = sender.send_async(Message::Wake).await;
         }
     });
-    let pumped = local.pump_until(ctx, op, Some(group), || slot.lock().is_some());
+    let pumped = local.pump_until(ctx, op, NestedWait::MidTurn { group }, || {
+        slot.lock().is_some()
+    });
     let output = slot.lock().take();
     match (pumped, output) {
         (_, Some(output)) => Ok(output),
@@ -117,10 +121,8 @@ where
 /// meanwhile, but the mailbox and promise jobs are still served, so other work is not starved.
 pub fn sleep(ctx: &Ctx<'_>, op: &'static str, duration: Duration) -> Result<(), OwnerError> {
     let local = local(op)?;
-    local.timers_held.set(local.timers_held.get() + 1);
-    let slept = block_on(ctx, op, tokio::time::sleep(duration));
-    local.timers_held.set(local.timers_held.get() - 1);
-    slept
+    let _held = local.nesting.hold_timers();
+    block_on(ctx, op, tokio::time::sleep(duration))
 }
 
 /// Serves the mailbox, promise jobs and timers until nothing is left for a script to wait on: no
@@ -137,12 +139,14 @@ pub fn run_until_idle_or(
     mut stop: impl FnMut() -> bool,
 ) -> Result<(), OwnerError> {
     let local = local(op)?;
-    local.pump_until(ctx, op, None, || stop() || local.is_quiescent())
+    local.pump_until(ctx, op, NestedWait::BetweenTurns, || {
+        stop() || local.is_quiescent()
+    })
 }
 
 /// Describes a thrown JS value: its message (`Error.message` or the value as text) and stack.
 pub fn describe_thrown(value: &Value<'_>) -> (String, Option<String>) {
-    let thrown = actor::JsThrown::from_value(value);
+    let thrown = JsThrown::from_value(value);
     (thrown.message, thrown.stack)
 }
 
@@ -207,7 +211,7 @@ pub fn keep_alive() -> Option<KeepAlive> {
     local.lifecycle.keepalive_add();
     Some(KeepAlive {
         lifecycle: local.lifecycle.clone(),
-        wake: local.wake.clone(),
+        wake: local.inbox.wake.clone(),
     })
 }
 

@@ -29,9 +29,22 @@ pub(crate) struct Envelope {
     /// owner's inbox.
     pub(crate) options: Option<Box<CallOptions>>,
     pub(crate) enqueued: Instant,
+    /// The span of the code that sent the work, the parent of the item's `owner.item` span.
+    /// Captured only while a subscriber wants owner spans (boxed: one pointer in the message).
+    pub(crate) parent: Option<Box<tracing::Span>>,
 }
 
 impl Envelope {
+    /// The span current where the work is sent, when a subscriber wants owner spans (otherwise
+    /// nothing is looked up: one cached interest check).
+    pub(crate) fn sender_span() -> Option<Box<tracing::Span>> {
+        if !tracing::enabled!(target: "geppetto::owner", tracing::Level::DEBUG) {
+            return None;
+        }
+        let current = tracing::Span::current();
+        (!current.is_none()).then(|| Box::new(current))
+    }
+
     /// The work group of the call (see `CallOptions::group`).
     pub(crate) fn group(&self) -> Option<u64> {
         self.options.as_ref().and_then(|options| options.group)

@@ -22,20 +22,30 @@ mod actor;
 mod callbacks;
 mod error;
 mod frame;
+mod guarded;
 mod handle;
+mod inbox;
 mod lifecycle;
 pub mod local;
 mod mailbox;
 mod options;
+mod parking;
 mod pool;
+mod pump;
+mod releases;
 mod stats;
+mod stray_panic;
+mod thread;
+mod thrown;
 mod timers;
 
 pub use callbacks::CallbackId;
 pub use error::{InterruptReason, Outcome, OwnerError};
 pub use handle::{Owner, OwnerHandle, WeakOwnerHandle};
 pub use lifecycle::{OwnerState, ShutdownMode};
-pub use options::{CallOptions, ContextSetup, OwnerOptions, RuntimeSetup};
+pub use options::{
+    CallOptions, ContextSetup, CpuBudget, DEFAULT_MEMORY_LIMIT, OwnerOptions, RuntimeSetup,
+};
 pub use pool::OwnerPool;
 pub use stats::{OwnerStats, Percentiles};
 pub use timers::{TimerCallback, TimerId};

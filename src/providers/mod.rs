@@ -10,7 +10,8 @@
 //!   process environment.
 //! - [`profiles`]: which profile `fromProfile` means and what it resolves to.
 //! - [`engine`]: the [`Engine`] implementation: events, cancellation, errors.
-//! - `transport`: HTTP client, retries, error mapping, server-sent event reading.
+//! - `transport`: HTTP client, retries, error mapping, server-sent event reading; `sse_lines`
+//!   feeds the event parser whole lines (linear time for long events).
 //! - `conversation`: a turn as provider-neutral messages, tool calls paired with results.
 //! - `request`: what several wire formats put into their requests alike (role-merged messages,
 //!   sampling settings, tool definitions, the API key header).
@@ -36,6 +37,7 @@ mod openai_chat;
 mod openai_responses;
 pub mod profiles;
 mod request;
+mod sse_lines;
 mod transport;
 
 pub use config::{ApiKey, ApiType, EngineOptions, ProviderConfig, RetryPolicy};

@@ -181,7 +181,7 @@ pub(crate) async fn read_stream(
     cancel: &CancellationToken,
     (span, sent): (&Span, Instant),
 ) -> Result<(), StepError> {
-    let mut events = response.bytes_stream().eventsource();
+    let mut events = Box::pin(super::sse_lines::split_lines(response.bytes_stream())).eventsource();
     let mut last_event: Option<String> = None;
     let failed = |kind: &'static str, message: String| {
         spans::record(span, ERROR_TYPE, kind);
@@ -265,7 +265,8 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
         .trim()
         .parse()
         .ok()?;
-    (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds))
+    // A server's `Retry-After: 1e300` is beyond any `Duration`: ignored (backoff applies).
+    Duration::try_from_secs_f64(seconds).ok()
 }
 
 /// The provider's error message in an error body (`{"error": {"message": ...}}`, Gemini's

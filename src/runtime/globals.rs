@@ -1,4 +1,8 @@
 //! The script-harness globals: `console`, `assert`, `ENV`, `sleep`, `setTimeout`, `clearTimeout`.
+//!
+//! Durations taken from JS never reach `Duration` unchecked: `setTimeout` converts its delay as
+//! browsers do (see [`MAX_DELAY_MS`]), `sleep` rejects what is not a duration with a catchable
+//! `TypeError`/`RangeError`.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -41,8 +45,8 @@ pub fn install<'js>(ctx: &Ctx<'js>, env: &BTreeMap<String, String>) -> rquickjs:
         "sleep",
         Function::new(
             ctx.clone(),
-            |ctx: Ctx<'_>, ms: Opt<f64>| -> rquickjs::Result<()> {
-                let delay = duration_from_ms(ms.0.unwrap_or(0.0));
+            |ctx: Ctx<'js>, ms: Opt<Value<'js>>| -> rquickjs::Result<()> {
+                let delay = sleep_duration(&ctx, ms.0)?;
                 local::sleep(&ctx, "sleep", delay)
                     .map_err(|error| rquickjs::Exception::throw_message(&ctx, &error.message()))
             },
@@ -53,8 +57,19 @@ pub fn install<'js>(ctx: &Ctx<'js>, env: &BTreeMap<String, String>) -> rquickjs:
         "setTimeout",
         Function::new(
             ctx.clone(),
-            |ctx: Ctx<'js>, callback: Function<'js>, ms: Opt<f64>, args: Rest<Value<'js>>| {
-                set_timeout(&ctx, callback, ms.0.unwrap_or(0.0), args.0)
+            |ctx: Ctx<'js>,
+             callback: Opt<Value<'js>>,
+             ms: Opt<Value<'js>>,
+             args: Rest<Value<'js>>| {
+                let Some(callback) = callback.0.and_then(|callback| callback.into_function())
+                else {
+                    return Err(rquickjs::Exception::throw_type(
+                        &ctx,
+                        "setTimeout requires a callback function",
+                    ));
+                };
+                let delay = timer_delay(&ctx, ms.0)?;
+                set_timeout(&ctx, callback, delay, args.0)
             },
         )?,
     )?;
@@ -62,7 +77,7 @@ pub fn install<'js>(ctx: &Ctx<'js>, env: &BTreeMap<String, String>) -> rquickjs:
         "clearTimeout",
         Function::new(ctx.clone(), |id: Opt<Value<'_>>| {
             if let Some(id) = id.0.and_then(|id| id.as_number())
-                && id >= 1.0
+                && (1.0..=MAX_TIMER_ID).contains(&id)
             {
                 local::clear_timeout(TimerId(id as u64));
             }
@@ -73,18 +88,70 @@ pub fn install<'js>(ctx: &Ctx<'js>, env: &BTreeMap<String, String>) -> rquickjs:
     Ok(())
 }
 
-fn duration_from_ms(ms: f64) -> Duration {
-    if ms.is_finite() && ms > 0.0 {
-        Duration::from_secs_f64(ms / 1000.0)
-    } else {
-        Duration::ZERO
+/// The longest delay a timer or `sleep` takes: 2^31 - 1 ms (about 24.8 days), the largest
+/// value of the WebIDL `long` that browsers use for `setTimeout`'s delay.
+pub const MAX_DELAY_MS: u32 = i32::MAX as u32;
+
+/// Timer ids are handed out as JS numbers; above 2^53 they are no longer exact.
+const MAX_TIMER_ID: f64 = 9_007_199_254_740_991.0;
+
+/// `setTimeout`'s delay as browsers compute it (HTML timer initialisation steps): the argument
+/// converted to a number (`undefined` is 0), then to a WebIDL `long` (ToInt32: NaN and ±Infinity
+/// become 0, other values wrap modulo 2^32, so a delay above 2^31 - 1 ms overflows), and a
+/// negative result clamped to 0. Only a value that cannot become a number (a Symbol, an object
+/// whose `valueOf` throws) throws, with the conversion's own error.
+fn timer_delay<'js>(ctx: &Ctx<'js>, ms: Option<Value<'js>>) -> rquickjs::Result<Duration> {
+    let number = match ms {
+        None => 0.0,
+        Some(value) if value.is_undefined() => 0.0,
+        Some(value) => rquickjs::Coerced::<f64>::from_js(ctx, value)?.0,
+    };
+    let delay = to_int32(number).max(0);
+    Ok(Duration::from_millis(u64::from(delay.unsigned_abs())))
+}
+
+/// ECMAScript ToInt32 of a number: truncate, wrap modulo 2^32, reinterpret as signed.
+fn to_int32(number: f64) -> i32 {
+    if !number.is_finite() {
+        return 0;
     }
+    let wrapped = number.trunc().rem_euclid(4_294_967_296.0);
+    // `wrapped` is an integer in [0, 2^32): the casts are exact.
+    wrapped as u32 as i32
+}
+
+/// `sleep(ms)`'s duration: no argument or `undefined` is 0; anything else must be a number from 0
+/// to [`MAX_DELAY_MS`] (a blocking sleep has no sensible wrap-around): a `TypeError` for a
+/// non-number, a `RangeError` for NaN, a negative, an infinite or a too large value.
+fn sleep_duration<'js>(ctx: &Ctx<'js>, ms: Option<Value<'js>>) -> rquickjs::Result<Duration> {
+    let value = match ms {
+        None => return Ok(Duration::ZERO),
+        Some(value) if value.is_undefined() => return Ok(Duration::ZERO),
+        Some(value) => value,
+    };
+    let Some(number) = value.as_number() else {
+        return Err(rquickjs::Exception::throw_type(
+            ctx,
+            &format!(
+                "sleep(ms) requires a number of milliseconds, got {}",
+                value.type_name()
+            ),
+        ));
+    };
+    if !(0.0..=f64::from(MAX_DELAY_MS)).contains(&number) {
+        return Err(rquickjs::Exception::throw_range(
+            ctx,
+            &format!("sleep(ms) requires 0 <= ms <= {MAX_DELAY_MS}, got {number}"),
+        ));
+    }
+    // In range and not NaN: the conversion cannot fail.
+    Ok(Duration::from_secs_f64(number / 1000.0))
 }
 
 fn set_timeout<'js>(
     ctx: &Ctx<'js>,
     callback: Function<'js>,
-    ms: f64,
+    delay: Duration,
     args: Vec<Value<'js>>,
 ) -> rquickjs::Result<f64> {
     let callback = Persistent::save(ctx, callback);
@@ -93,7 +160,7 @@ fn set_timeout<'js>(
         .map(|arg| Persistent::save(ctx, arg))
         .collect();
     let id = local::set_timeout(
-        duration_from_ms(ms),
+        delay,
         Box::new(move |ctx: &Ctx<'_>| {
             let run = || -> rquickjs::Result<()> {
                 let callback = callback.restore(ctx)?;

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use std::path::{Component, Path, PathBuf};
 
+use rquickjs::FromJs;
 use rquickjs::loader::{Loader, Resolver, ScriptLoader};
 use rquickjs::module::Declared;
 use rquickjs::{Ctx, Function, Module, Object, Value};
@@ -90,8 +91,21 @@ impl ModuleRegistry {
         let registry = self.clone();
         let require = Function::new(
             ctx.clone(),
-            move |ctx: Ctx<'js>, name: rquickjs::Coerced<String>| -> rquickjs::Result<Value<'js>> {
-                registry.require(&ctx, &name.0).map(Object::into_value)
+            move |ctx: Ctx<'js>,
+                  name: rquickjs::function::Opt<Value<'js>>|
+                  -> rquickjs::Result<Value<'js>> {
+                let name = match name.0 {
+                    Some(name) if !name.is_undefined() => {
+                        rquickjs::Coerced::<String>::from_js(&ctx, name)?.0
+                    }
+                    _ => {
+                        return Err(rquickjs::Exception::throw_type(
+                            &ctx,
+                            "require(name) requires a module name",
+                        ));
+                    }
+                };
+                registry.require(&ctx, &name).map(Object::into_value)
             },
         )?
         .with_name("require")?;

@@ -23,17 +23,31 @@ function expectThrow(fn, text) {
   }
   return err;
 }
-/** Awaits a promise (or a function returning one, which may also throw) and checks the rejection. */
+/**
+ * Awaits a promise (or a function returning one) and checks the rejection. The contract names one
+ * behaviour for a failing runAsync/start: a rejected Promise, never a synchronous throw, so a
+ * function that throws instead of returning a Promise fails the check.
+ */
 async function expectReject(promiseOrFn, text) {
+  let promise = promiseOrFn;
+  if (typeof promiseOrFn === "function") {
+    try {
+      promise = promiseOrFn();
+    } catch (e) {
+      throw new Error(`expected a rejected Promise matching ${text}, it threw synchronously: "${msgOf(e)}"`);
+    }
+  }
+  if (!(promise instanceof Promise)) throw new Error(`expected a Promise matching ${text}, got ${typeof promise}`);
   let rejected = false;
   let err;
   try {
-    await (typeof promiseOrFn === "function" ? promiseOrFn() : promiseOrFn);
+    await promise;
   } catch (e) {
     rejected = true;
     err = e;
   }
   if (!rejected) throw new Error(`expected a rejection containing "${text}", it resolved`);
+  if (!(err instanceof Error)) throw new Error(`expected an Error rejection matching ${text}, got ${typeof err}`);
   const ok = text instanceof RegExp ? text.test(msgOf(err)) : msgOf(err).includes(text);
   if (!ok) throw new Error(`expected a rejection matching ${text}, got "${msgOf(err)}"`);
   return err;
@@ -180,11 +194,12 @@ async function main() {
     const h = session.start(user("first"));
     expectThrow(() => session.run(user("second")), "session already has an active inference");
     await expectReject(() => session.runAsync(user("third")), "session already has an active inference");
-    await expectReject(() => session.start(user("fourth")).promise, "session already has an active inference");
+    expectThrow(() => session.start(user("fourth")), "session already has an active inference"); // start() has no handle to reject
     h.cancel();
     await expectReject(h.promise, "canceled");
     cleanup();
-    // Refused runs did not change history: the first seed (and possibly the refused seeds are not appended).
+    // Runs refused because one is active append nothing: only the first seed is in the history.
+    eq(session.turnCount(), 1, "refused seeds are not appended");
     eq(session.turns()[0].blocks[0].payload.text, "first", "first seed still first");
   }
 

@@ -95,6 +95,10 @@ expectThrow(() => gp.runInference(echo), "runInference requires (engine, turn[, 
   // A latest turn without blocks is no seed either.
   s.append(T.newTurn({ blocks: [] }));
   expectThrow(() => s.run(), "session has no seed turn (or seed turn is empty)");
+  // An empty seed is appended first, then refused (the contract's order): it stays the latest turn.
+  expectThrow(() => s.run(T.newTurn({ blocks: [] })), "session has no seed turn (or seed turn is empty)");
+  eq(s.turnCount(), 2, "the empty seed was appended before the run was refused");
+  expectThrow(() => s.run(), "session has no seed turn (or seed turn is empty)");
   expectThrow(() => s.append(), "append requires a turn object");
 }
 

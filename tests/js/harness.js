@@ -31,6 +31,12 @@ check(typeof assert === "function", "assert");
 check(typeof sleep === "function", "sleep");
 check(typeof setTimeout === "function" && typeof clearTimeout === "function", "timers");
 check(ENV !== null && typeof ENV === "object", "ENV is an object");
+try {
+  require();
+  check(false, "require() without a name throws");
+} catch (e) {
+  check(e instanceof TypeError && e.message === "require(name) requires a module name", "require(): " + e.message);
+}
 
 // ---- console: space-joined arguments, objects JSON-encoded (output checked by eye) -------------
 console.log("harness.js:", "several", "args", 42, true, { a: 1, nested: { b: [1, 2] } }, [3, 4]);
@@ -76,6 +82,47 @@ clearTimeout(undefined); // as in browsers and Node, clearing nothing is harmles
 Promise.resolve().then(() => fired.push("microtask"));
 fired.push("sync");
 check(fired.join() === "sync", "nothing asynchronous ran synchronously");
+
+// ---- out-of-range durations: never a crash -------------------------------------------------------
+// setTimeout converts its delay as browsers do (WebIDL long: NaN/Infinity -> 0, values wrap modulo
+// 2^32, negatives -> 0), so each of these fires at once (1e300 and 2^32 wrap to 0, -0 is 0).
+const oddDelays = [NaN, Infinity, -Infinity, -5, -0, 1e300, 2 ** 32, "nonsense", undefined, null, {}];
+let oddFired = 0;
+for (const d of oddDelays) setTimeout(() => oddFired++, d);
+// 2^32 + 15 wraps to 15 ms; 2^31 wraps to a negative delay, clamped to 0.
+setTimeout(() => oddFired++, 2 ** 32 + 15);
+setTimeout(() => oddFired++, 2 ** 31);
+// A delay that does not wrap (2^31 - 1 ms, ~24.8 days) is kept: clear it or the process waits.
+clearTimeout(setTimeout(() => oddFired++, 2 ** 31 - 1));
+for (const bad of [undefined, 42, "code", {}]) {
+  let err;
+  try {
+    setTimeout(bad, 1);
+  } catch (e) {
+    err = e;
+  }
+  check(err instanceof TypeError && err.message === "setTimeout requires a callback function", "setTimeout(" + String(bad) + ")");
+}
+for (const id of [NaN, Infinity, -1, 1e300, 2 ** 53 + 1, "x", {}]) clearTimeout(id);
+// sleep takes a number of milliseconds from 0 to 2^31 - 1: anything else is a catchable error.
+sleep();
+sleep(0);
+sleep(-0);
+sleep(0.5);
+for (const [ms, type] of [[NaN, RangeError], [Infinity, RangeError], [-Infinity, RangeError], [-1, RangeError],
+  [1e300, RangeError], [2 ** 31, RangeError], ["10", TypeError], [null, TypeError], [{}, TypeError], [10n, TypeError]]) {
+  let err;
+  try {
+    sleep(ms);
+  } catch (e) {
+    err = e;
+  }
+  check(err instanceof type && err.message.startsWith("sleep(ms) requires"), "sleep(" + String(ms) + ") throws " + type.name);
+}
+
+setTimeout(() => {
+  check(oddFired === oddDelays.length + 2, "every out-of-range delay fired: " + oddFired);
+}, 50);
 
 // The last timer checks everything; it also keeps the process alive until it fires.
 setTimeout(() => {

@@ -42,9 +42,9 @@ const cases = [
   ["start timeoutMs NaN", () => session().start(seed, { timeoutMs: NaN }), RangeError, "got NaN"],
   ["run tags string", () => session().run(seed, { tags: "x" }), TypeError, "tags must be an object, got string"],
   ["maxIterations 1e300", () => gp.createBuilder().withTools(registry, { maxIterations: 1e300 }), RangeError,
-    "maxIterations must be an integer from 0 to 4294967295, got 1e+300"],
-  ["maxParallelTools -1", () => gp.createSession({ engine, tools: registry, toolLoop: { maxParallelTools: -1 } }), RangeError,
-    "maxParallelTools must be an integer"],
+    "maxIterations must be an integer from -4294967295 to 4294967295, got 1e+300"],
+  ["maxParallelTools fraction", () => gp.createSession({ engine, tools: registry, toolLoop: { maxParallelTools: 1.5 } }), RangeError,
+    "maxParallelTools must be an integer from -4294967295 to 4294967295, got 1.5"],
   ["retryMaxRetries NaN", () => gp.createBuilder().withToolLoop({ retryMaxRetries: NaN }), RangeError, "retryMaxRetries"],
   ["executionTimeoutMs 1e300", () => gp.createBuilder({ toolLoop: { executionTimeoutMs: 1e300 } }), RangeError, "executionTimeoutMs"],
   ["retryBackoffFactor Infinity", () => gp.createBuilder().withToolLoop({ retryBackoffFactor: Infinity }), RangeError, "retryBackoffFactor"],
@@ -67,9 +67,27 @@ for (const [name, call, type, text] of cases) {
 
 // In-range values are accepted, and the runtime still works after all those throws.
 gp.engines.fromConfig(config({ timeoutMs: 1500.7, maxTokens: 4294967295, temperature: 2, topP: 0 }));
-const s = gp.createSession({ engine, tools: registry, toolLoop: { maxIterations: 0, maxParallelTools: 0, executionTimeoutMs: 0 } });
+// Negative and zero counts and durations keep the meanings the original gave them.
+const s = gp.createSession({ engine, tools: registry, toolLoop: { maxIterations: 0, maxParallelTools: -1, executionTimeoutMs: -1, retryMaxRetries: -2 } });
 const out = s.run(seed, { timeoutMs: 9007199254740991, tags: { k: 1 } });
 assert(out.blocks[out.blocks.length - 1].payload.text === "ok", "a run with extreme but valid options completes");
+
+// A hook answer out of range is the hook's error (fail-closed), not a wait of 1e300 ms.
+{
+  const failing = gp.tools.createRegistry().register({ name: "boom", handler: () => { throw new Error("down"); } });
+  let calls = 0;
+  const engine2 = gp.engines.fromFunction((turn) => {
+    calls++;
+    if (calls === 1) turn.blocks.push({ kind: "tool_call", role: "assistant", payload: { id: "c1", name: "boom", args: {} } });
+    else turn.blocks.push({ kind: "llm_text", role: "assistant", payload: { text: "done" } });
+    return turn;
+  });
+  const hooked = gp.createSession({ engine: engine2, tools: failing, toolHooks: { onToolError: () => ({ retry: true, backoffMs: 1e300 }) } });
+  const result = hooked.run(seed);
+  const use = result.blocks.find((b) => b.kind === "tool_use");
+  assert(use.payload.error === "onToolError hook: backoffMs must be a number from 0 to 9007199254740991, got 1e+300",
+    "hook answer out of range: " + use.payload.error);
+}
 
 // Free-form values follow JSON.stringify's rules when they cross into Rust.
 const registry2 = gp.tools.createRegistry().register({ name: "echo", handler: (args) => args });

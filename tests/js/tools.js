@@ -27,10 +27,11 @@ function eq(actual, expected, what) {
   const b = JSON.stringify(expected);
   if (a !== b) throw new Error(`${what}: expected ${b}, got ${a}`);
 }
-/** registry.call may return a value or (for an async handler) a Promise; accept both. */
+/** registry.call blocks until the handler (awaited when it returns a Promise) is done: a value, never a Promise. */
 async function callResult(registry, name, args) {
   const r = registry.call(name, args);
-  return r !== null && typeof r === "object" && typeof r.then === "function" ? await r : r;
+  assert(!(r instanceof Promise), `call(${name}) returns the result, not a Promise`);
+  return r;
 }
 /**
  * A function engine that asks for the given tool calls when the last block is a user block,
@@ -59,7 +60,7 @@ async function main() {
     parameters: { type: "object", properties: { a: { type: "number" }, b: { type: "number" } }, required: ["a", "b"] },
     handler: ({ a, b }) => a + b,
   });
-  assert(same === reg || typeof same.register === "function", "register returns the registry");
+  assert(same === reg, "register returns the registry itself");
   same.register({ name: "echo_args", handler: (args) => args }); // description and parameters are optional
 
   const listed = reg.list();

@@ -75,7 +75,7 @@ impl ToolLoop {
     ///
     /// Writes `data.tool_config`; gives the engine the (allowed) tool definitions and the tool
     /// choice in [`RunContext::tools`]; fails with `max iterations (N) reached` when calls are still
-    /// pending after `maxIterations` steps, and with `toolErrorHandling: "abort"` on the first tool
+    /// pending after `max_iterations` steps, and with [`ToolErrorHandling::Abort`] on the first tool
     /// error (`tool execution aborted due to error in <name>: <error>`).
     pub async fn run(
         &self,
@@ -140,8 +140,8 @@ impl ToolLoop {
     }
 
     /// The tools offered to the engine at step `iteration`: the registry's definitions allowed by
-    /// `allowedTools`, and the tool choice. `required` applies to the first step only: the model
-    /// must call a tool once; forcing it on every step would only end at `maxIterations`.
+    /// `allowed_tools`, and the tool choice. `required` applies to the first step only: the model
+    /// must call a tool once; forcing it on every step would only end at `max_iterations`.
     fn engine_tools(&self, iteration: usize) -> EngineTools {
         let choice = match self.settings.tool_choice {
             ToolChoice::Required if iteration > 0 => ToolChoice::Auto,
