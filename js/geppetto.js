@@ -381,6 +381,9 @@
     return session.run(turn, opts);
   }
 
+  // Shared with the glue files that extend the exports (js/profiles.js, ...).
+  native.internal = { handle: handle, refOf: refOf, describe: describe, isObject: isObject };
+
   return {
     version: native.version,
     consts: native.consts,

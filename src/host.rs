@@ -5,6 +5,7 @@ use std::sync::Arc;
 use crate::bridge::{GeppettoModule, ProviderFactory, ProviderRequest};
 use crate::inference::ToolRegistry;
 use crate::inference::tools::default_host_tools;
+use crate::profiles::HostProfiles;
 use crate::providers::{self, Env};
 use crate::runtime::ScriptHost;
 
@@ -14,12 +15,21 @@ pub fn host_tool_names() -> Vec<String> {
 }
 
 /// `host` with the `geppetto` module registered, offering the default host tools and the
-/// environment in `host.env` for provider resolution.
+/// environment in `host.env` for provider resolution; no profile registry.
 pub fn with_geppetto(host: ScriptHost) -> ScriptHost {
+    with_geppetto_profiles(host, None)
+}
+
+/// [`with_geppetto`] with `profiles` as the host profile registry of
+/// `inferenceProfiles.resolve()`/`default()`.
+pub fn with_geppetto_profiles(host: ScriptHost, profiles: Option<HostProfiles>) -> ScriptHost {
     let module = GeppettoModule {
         host_tools: Some(default_host_tools()),
         providers: Some(provider_factory(host.env.iter().collect())),
         env: host.env.clone(),
+        profiles,
+        profile_base_settings: None,
+        bearer_tokens: None,
     };
     host.with_module(Arc::new(module))
 }

@@ -12,6 +12,8 @@
 //! - [`codegen`] and [`generated`]: the constants generator and its checked-in output.
 //! - [`host`]: which modules and host tools a `geppetto` runtime gets.
 //! - [`cli`]: the `geppetto` command.
+//! - [`profiles`]: the agent API's profile registries (YAML, SQLite), stacking, resolution,
+//!   redaction and provenance of the resulting inference settings.
 //! - [`providers`]: provider engines (OpenAI, OpenAI Responses, Anthropic, Gemini) streaming over
 //!   HTTP, and the configuration and profiles behind `engines.fromConfig` / `engines.fromProfile`.
 //! - [`telemetry`]: the tracing spans of a run and the layers that print them as JSON/text lines
@@ -24,6 +26,7 @@ pub mod generated;
 pub mod host;
 pub mod inference;
 pub mod owner;
+pub mod profiles;
 pub mod providers;
 pub mod runtime;
 pub mod telemetry;

@@ -1,12 +1,15 @@
 //! Collected JS handles release their Rust objects and JS callbacks: a runtime that creates
 //! sessions without bound does not grow without bound.
 
+mod common;
+
 use std::sync::Arc;
 
-use geppetto::bridge::live_objects;
+use common::{bounded, hold};
+use geppetto::bridge::{JsFunctionEngine, live_objects};
 use geppetto::host::geppetto_module;
 use geppetto::inference::tools::default_host_tools;
-use geppetto::owner::{Owner, OwnerOptions, local};
+use geppetto::owner::{Owner, OwnerError, OwnerOptions, local};
 use geppetto::runtime::ScriptHost;
 
 const CREATE: &str = r#"
@@ -65,4 +68,51 @@ async fn collected_handles_release_their_objects_and_callbacks() {
         after_gc.1 < 10,
         "callbacks left after collection: {after_gc:?} (created {created:?})"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn engines_dropped_off_the_owner_under_a_full_mailbox_release_their_callbacks() {
+    const ENGINES: usize = 100;
+    let owner = Owner::spawn(OwnerOptions {
+        name: "full-releases".into(),
+        mailbox_capacity: 2,
+        ..OwnerOptions::default()
+    })
+    .expect("owner");
+    let count = || owner.call("count", |_| Ok(local::callback_count()));
+    let baseline = bounded("baseline", count()).await.expect("count");
+    let ids = bounded(
+        "register",
+        owner.call("register", |ctx| {
+            (0..ENGINES)
+                .map(|_| {
+                    let function = ctx.eval::<rquickjs::Value, _>("(turn) => turn")?;
+                    Ok(local::register_callback(ctx, function).expect("on the owner"))
+                })
+                .collect::<rquickjs::Result<Vec<_>>>()
+        }),
+    )
+    .await
+    .expect("register");
+    let engines: Vec<JsFunctionEngine> = ids
+        .into_iter()
+        .map(|callback| JsFunctionEngine {
+            callback,
+            owner: owner.downgrade(),
+        })
+        .collect();
+    // The owner is busy and its mailbox full: posting anything now is refused.
+    let gate = hold(&owner).await;
+    while owner.try_post("filler", |_| Ok(())).is_ok() {}
+    assert!(matches!(
+        owner.try_post("filler", |_| Ok(())),
+        Err(OwnerError::Full { .. })
+    ));
+    // The last references drop on a tokio thread, as when a finished run lets go of its engine.
+    tokio::task::spawn_blocking(move || drop(engines))
+        .await
+        .expect("drop");
+    gate.send(()).expect("gate");
+    bounded("idle", owner.wait_idle()).await.expect("idle");
+    assert_eq!(bounded("after", count()).await, Ok(baseline));
 }

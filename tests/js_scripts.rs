@@ -22,8 +22,14 @@ fn scripts_in(dir: &str) -> Vec<PathBuf> {
 }
 
 fn run(script: &Path) -> Output {
+    run_with(&[], script)
+}
+
+/// `geppetto run <flags> <script>` with no provider keys or profiles in its environment.
+fn run_with(flags: &[&str], script: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_geppetto"))
         .arg("run")
+        .args(flags)
         .arg(script)
         .env_remove("OPENAI_API_KEY")
         .env_remove("ANTHROPIC_API_KEY")
@@ -31,6 +37,8 @@ fn run(script: &Path) -> Output {
         .env_remove("GOOGLE_API_KEY")
         .env_remove("PINOCCHIO_PROFILE")
         .env_remove("GEPPETTO_PROFILES")
+        .env_remove("GEPPETTO_PROFILE_REGISTRIES")
+        .env_remove("GEPPETTO_DEFAULT_PROFILE")
         .env_remove("XDG_CONFIG_HOME")
         .env(
             "HOME",
@@ -39,6 +47,16 @@ fn run(script: &Path) -> Output {
         .env("RUST_LOG", "error")
         .output()
         .expect("cannot start geppetto")
+}
+
+/// The run succeeded and printed `expected` (trimmed) on stdout.
+fn assert_prints(output: &Output, expected: &str) {
+    assert!(
+        output.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), expected);
 }
 
 fn check_passes(dir: &str) {
@@ -134,17 +152,7 @@ fn module_flag_evaluates_a_js_file_as_an_es_module() {
         "import gp from \"geppetto\";\nconst v = await Promise.resolve(gp.consts.ToolChoice.AUTO);\nconsole.log(v);\n",
     )
     .expect("write script");
-    let output = Command::new(env!("CARGO_BIN_EXE_geppetto"))
-        .args(["run", "--module"])
-        .arg(&script)
-        .output()
-        .expect("cannot start geppetto");
-    assert!(
-        output.status.success(),
-        "stderr: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "auto");
+    assert_prints(&run_with(&["--module"], &script), "auto");
     let plain = run(&script);
     assert_eq!(
         plain.status.code(),
@@ -157,20 +165,9 @@ fn module_flag_evaluates_a_js_file_as_an_es_module() {
 #[test]
 fn max_memory_limits_the_heap_and_out_of_memory_is_catchable() {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/js/memory/out_of_memory.js");
-    let output = Command::new(env!("CARGO_BIN_EXE_geppetto"))
-        .args(["run", "--max-memory", "64M"])
-        .arg(&script)
-        .env("RUST_LOG", "error")
-        .output()
-        .expect("cannot start geppetto");
-    assert!(
-        output.status.success(),
-        "stderr: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert_eq!(
-        String::from_utf8_lossy(&output.stdout).trim(),
-        "out of memory caught three times; runtime still works"
+    assert_prints(
+        &run_with(&["--max-memory", "64M"], &script),
+        "out of memory caught three times; runtime still works",
     );
 }
 

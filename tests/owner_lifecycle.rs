@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{HANG, bounded, hold, wait_for_depth};
+use common::{DoomedCall, HANG, bounded, hold, wait_for_depth};
 
 use std::cell::RefCell;
 use std::sync::Arc;
@@ -320,36 +320,10 @@ fn dropping_the_last_handle_on_the_owner_thread_stops_it() {
     );
 }
 
-/// A call result whose drop panics. When its caller has stopped waiting, the owner drops the result
-/// after the item's guard (there is nobody to hand it to), so the panic unwinds through the serve
-/// loop itself: a path no `catch_unwind` around user code covers.
-struct PanicsOnDrop;
-
-impl Drop for PanicsOnDrop {
-    fn drop(&mut self) {
-        panic!("result dropped with nobody waiting");
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_panicking_serve_loop_still_stops_and_answers_everyone() {
     let owner = spawn("panicking", 64);
-    let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
-    let (started_tx, started_rx) = tokio::sync::oneshot::channel();
-    let doomed = tokio::spawn({
-        let owner = owner.clone();
-        async move {
-            owner
-                .call("doomed", move |_ctx| {
-                    let _ = started_tx.send(());
-                    let _ = go_rx.recv_timeout(HANG);
-                    Ok(PanicsOnDrop)
-                })
-                .await
-                .map(drop)
-        }
-    });
-    bounded("doomed start", started_rx).await.unwrap();
+    let doomed = DoomedCall::start(&owner).await;
     let queued: Vec<_> = (0..3)
         .map(|_| {
             let owner = owner.clone();
@@ -357,10 +331,7 @@ async fn a_panicking_serve_loop_still_stops_and_answers_everyone() {
         })
         .collect();
     wait_for_depth(&owner, 3).await;
-    // The caller gives up; then the call returns its value, which the owner must drop.
-    doomed.abort();
-    assert!(doomed.await.unwrap_err().is_cancelled());
-    go_tx.send(()).unwrap();
+    doomed.abandon().await;
     for caller in queued {
         let answer = bounded("queued caller", caller).await.unwrap();
         assert!(

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::bounded;
+use common::{DoomedCall, bounded};
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -341,4 +341,55 @@ async fn nested_wait_ends_on_cancel_deadline_and_abort() {
             "{answer:?}"
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panic_unwinding_through_a_nested_wait_restores_the_owner_state() {
+    let owner = spawn_waiter("nested-panic");
+    let waiting = start_waiting(&owner, Default::default()).await;
+    // Served by the nested wait, abandoned by its caller: the owner drops its result, which panics.
+    DoomedCall::start(&owner).await.abandon().await;
+    // The panic unwinds through the nested pump into `waitForever()`, whose native-function
+    // boundary turns it into a JS exception: the waiting item fails as `Panicked`.
+    let waited = bounded("waiting item", waiting).await.unwrap();
+    assert!(
+        matches!(&waited, Err(OwnerError::Panicked { op: "waits", message, .. }) if message.contains("nobody waiting")),
+        "{waited:?}"
+    );
+    // The mid-turn count went back to zero: top-level work runs at once again.
+    let ran_now = bounded(
+        "top-level",
+        owner.call("top-level", |ctx| {
+            let ran = Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let flag = ran.clone();
+            owner::local::run_at_top_level(
+                ctx,
+                Box::new(move |_ctx| flag.store(true, Ordering::SeqCst)),
+            );
+            Ok(ran.load(Ordering::SeqCst))
+        }),
+    )
+    .await;
+    assert_eq!(ran_now, Ok(true));
+    // The nesting depth went back to zero: a new nested wait starts (and ends on its token)
+    // instead of failing with `NestingTooDeep`.
+    let token = tokio_util::sync::CancellationToken::new();
+    let again = start_waiting(
+        &owner,
+        geppetto::owner::CallOptions {
+            cancel: Some(token.clone()),
+            ..Default::default()
+        },
+    )
+    .await;
+    token.cancel();
+    let again = bounded("second wait", again).await.unwrap();
+    assert!(
+        matches!(again, Err(OwnerError::Interrupted { .. })),
+        "{again:?}"
+    );
+    common::check_usable(&owner).await;
+    owner
+        .shutdown(geppetto::owner::ShutdownMode::Abort, None)
+        .await;
 }

@@ -786,6 +786,209 @@ declare module "geppetto" {
             turn: Turn,
             opts?: SessionOptions & RunOptions,
         ): Turn;
+
+        // ==== Agent API: profiles, settings, engine(), embeddings, reranker ====
+        // (docs/js-api-agent.md; kept as one block, separate from the agent/session declarations)
+
+        /** A profile registry source list: comma-separated entries or an array of entries. */
+        export type RegistrySources = string | string[];
+
+        /** `{registry | registrySlug, profile | profileSlug}` (the second spelling wins). */
+        export interface ResolveOptions {
+            registry?: string;
+            registrySlug?: string;
+            profile?: string;
+            profileSlug?: string;
+        }
+
+        /** What `resolve()` accepts: nothing (defaults), a profile slug, or options. */
+        export type ResolveInput = string | ResolveOptions | null | undefined;
+
+        /** One applied profile of a stack (`provenance.stackLineage`). */
+        export interface StackLineageEntry {
+            registrySlug: string;
+            profileSlug: string;
+            /** `metadata.version`, when non-zero. */
+            version?: number;
+            /** `metadata.source`, when non-empty. */
+            source?: string;
+        }
+
+        /** Where resolved settings came from; empty fields are omitted. */
+        export interface SettingsProvenance {
+            registrySlug?: string;
+            profileSlug?: string;
+            /** Bases first, the resolved profile last. */
+            stackLineage?: StackLineageEntry[];
+            /** The registry chain's sources, as given. */
+            sources?: string[];
+            /** `profile.registry`, `profile.slug`, `profile.version`, `profile.source`, `profile.stack.lineage`. */
+            metadata: { [key: string]: unknown };
+        }
+
+        /** Settings in YAML shape (snake_case sections), secrets redacted. */
+        export interface InferenceSettingsSnapshot {
+            api?: {
+                api_keys?: { [name: string]: string | null };
+                base_urls?: { [name: string]: string };
+                allow_http?: { [name: string]: boolean };
+                allow_local_networks?: { [name: string]: boolean };
+                [key: string]: unknown;
+            };
+            chat?: {
+                api_type?: string;
+                engine?: string;
+                temperature?: number;
+                top_p?: number;
+                max_response_tokens?: number;
+                stop?: string[];
+                [key: string]: unknown;
+            };
+            model_info?: { [key: string]: unknown };
+            [section: string]: unknown;
+        }
+
+        /** Registry-resolved settings (read-only wrapper). */
+        export interface InferenceSettings {
+            /** The merged settings, redacted, plus `provenance`. */
+            toJSON(): InferenceSettingsSnapshot & { provenance: SettingsProvenance };
+            /** An equal wrapper. */
+            clone(): InferenceSettings;
+            /** Names, never values. */
+            debug(): {
+                kind: "InferenceSettings";
+                snapshot: InferenceSettingsSnapshot & { provenance: SettingsProvenance };
+                provenance: SettingsProvenance;
+                apiKeyNames: string[] | null;
+                baseURLNames: string[] | null;
+            };
+            readonly provenance: SettingsProvenance;
+        }
+
+        /** A line of `listRegistries()`. */
+        export interface RegistrySummary {
+            slug: string;
+            display_name?: string;
+            default_profile_slug?: string;
+            profile_count: number;
+        }
+
+        /** A line of `listProfiles()` (YAML shape, settings redacted). */
+        export interface ProfileSummary {
+            slug: string;
+            display_name?: string;
+            description?: string;
+            stack?: { registry_slug?: string; profile_slug: string }[];
+            inference_settings?: InferenceSettingsSnapshot;
+            metadata: { [key: string]: unknown };
+            extensions?: { [key: string]: unknown };
+        }
+
+        /** Loaded profile registries. After `close()` every method throws. */
+        export interface InferenceRegistry {
+            /** The source entries, as given. */
+            readonly sources: string[];
+            listRegistries(): RegistrySummary[];
+            /** The profiles of that registry (default: the top registry), sorted by slug. */
+            listProfiles(registrySlug?: string): ProfileSummary[];
+            resolve(input?: ResolveInput): InferenceSettings;
+            /** Idempotent. */
+            close(): void;
+        }
+
+        /** `gp.inferenceProfiles`. */
+        export const inferenceProfiles: {
+            /** Loads registries from `source`; the last source has the highest precedence. */
+            load(source: RegistrySources): InferenceRegistry;
+            /** Resolves against the host registry (`--profile-registries`). */
+            resolve(input?: ResolveInput): InferenceSettings;
+            /** The host registry (closing it closes only this wrapper). */
+            default(): InferenceRegistry;
+        };
+
+        /** `model_info` in JS shape. */
+        export interface ModelInfo {
+            id?: string;
+            name?: string;
+            reasoning?: boolean;
+            input?: string[];
+            contextWindow?: number;
+            qualityHighWatermark?: number;
+            maxOutputTokens?: number;
+            cost?: { input: number; output: number; cacheRead: number; cacheWrite: number };
+            metadata?: { [key: string]: unknown };
+        }
+
+        /** An engine built from settings (usable wherever an engine is). */
+        export interface SettingsEngine extends Engine {
+            readonly name: "inferenceSettings";
+            readonly metadata?: SettingsProvenance;
+            readonly modelInfo?: ModelInfo;
+        }
+
+        /** `gp.engine()`: an immutable builder. */
+        export interface EngineBuilder {
+            inference(settings: InferenceSettings): EngineBuilder;
+            /** Validates the provider settings; never touches the network. */
+            build(): SettingsEngine;
+        }
+
+        /** A new engine builder. */
+        export function engine(): EngineBuilder;
+
+        /** `gp.embeddings(settings)`; calls wait like `run()`. */
+        export interface Embeddings {
+            embed(text: string): number[];
+            embedBatch(texts: string[]): number[][];
+            /** No network. */
+            model(): { name: string; dimensions: number };
+        }
+
+        /** An embeddings client for `settings.embeddings`. */
+        export function embeddings(settings: InferenceSettings): Embeddings;
+
+        /** A document to rank. */
+        export interface RerankDocument {
+            id: string;
+            text: string;
+        }
+
+        /** Rerank options. */
+        export interface RerankOptions {
+            topN: number;
+            model?: string;
+        }
+
+        /** A rerank answer. */
+        export interface RerankResponse {
+            provider: "llama.cpp";
+            model: string;
+            /** Score descending, rank from 1. */
+            results: { documentId: string; index: number; score: number; rank: number }[];
+            usage?: { inputTokens: number; totalTokens: number };
+            /** USD: inputTokens x model_info.cost.input / 10^6. */
+            cost?: number;
+            /** `X-Request-Id`. */
+            requestId?: string;
+            durationMs: number;
+        }
+
+        /** `gp.reranker(settings)`: llama.cpp reranking. */
+        export interface Reranker {
+            rerank(query: string, documents: RerankDocument[], options: RerankOptions): RerankResponse;
+            rerankAsync(
+                query: string,
+                documents: RerankDocument[],
+                options: RerankOptions,
+            ): { promise: Promise<RerankResponse>; cancel(): void; close(): void };
+            /** No network. */
+            model(): { provider: "llama.cpp"; name: string };
+        }
+
+        /** A reranker for `settings.rerank`. */
+        export function reranker(settings: InferenceSettings): Reranker;
+
+        // ==== end of the agent API's profiles block ====
     }
 
     export = geppetto;

@@ -8,8 +8,11 @@ declare function assert(cond: unknown, msg?: string): asserts cond;
 /** The process environment variables. */
 declare const ENV: { readonly [name: string]: string | undefined };
 
-/** Blocks the script for `ms` milliseconds. */
-declare function sleep(ms: number): void;
+/**
+ * Blocks the script for `ms` milliseconds (0 to 2147483647; omitted: 0). A non-number throws a
+ * `TypeError`; NaN, ±Infinity, a negative or a larger value a `RangeError`.
+ */
+declare function sleep(ms?: number): void;
 
 /** Console output: arguments are space-joined, objects JSON-encoded. */
 declare const console: {
@@ -22,7 +25,11 @@ declare const console: {
 /** A timer id returned by `setTimeout`. */
 type TimerId = number;
 
-/** Runs `cb(...args)` after `ms` milliseconds (default 0). */
+/**
+ * Runs `cb(...args)` after `ms` milliseconds (default 0). The delay is converted as browsers do:
+ * NaN, ±Infinity and non-numbers are 0, values wrap modulo 2^32 (2^31 ms or more wraps), negatives
+ * are 0.
+ */
 declare function setTimeout<A extends unknown[]>(
     cb: (...args: A) => void,
     ms?: number,

@@ -17,6 +17,7 @@ mod js_middleware;
 mod js_tools;
 mod module;
 mod options;
+pub mod profiles;
 mod runs;
 mod table;
 

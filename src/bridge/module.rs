@@ -24,6 +24,7 @@ use crate::inference::{
     Engine, Middleware, Session, SessionConfig, ToolContext, ToolDefinition, ToolRegistry, Turn,
 };
 use crate::owner::{WeakOwnerHandle, local};
+use crate::profiles::HostProfiles;
 use crate::providers::EngineOptions;
 use crate::runtime::NativeModule;
 
@@ -50,6 +51,15 @@ pub struct GeppettoModule {
     pub providers: Option<ProviderFactory>,
     /// Environment for provider resolution (API keys, `PINOCCHIO_PROFILE`).
     pub env: BTreeMap<String, String>,
+    /// The host profile registry of `inferenceProfiles.resolve()`/`default()`; `None`: not
+    /// configured (nothing is loaded implicitly).
+    pub profiles: Option<HostProfiles>,
+    /// Base inference settings (YAML shape) every resolved profile is merged over, for the host
+    /// registry and registries scripts load alike; `None`: no base layer.
+    pub profile_base_settings: Option<serde_json::Map<String, Json>>,
+    /// API keys for settings-built engines and embeddings that profiles do not hold; `None`:
+    /// keys come from the settings only.
+    pub bearer_tokens: Option<Arc<dyn crate::providers::BearerTokenSource>>,
 }
 
 impl std::fmt::Debug for GeppettoModule {
@@ -69,7 +79,10 @@ impl NativeModule for GeppettoModule {
     fn exports<'js>(&self, ctx: &Ctx<'js>) -> rquickjs::Result<Object<'js>> {
         let native = self.native_ops(ctx)?;
         let glue: Function = ctx.eval(include_str!("../../js/geppetto.js"))?;
-        glue.call((native,))
+        let exports: Object = glue.call((native.clone(),))?;
+        let profiles: Function = ctx.eval(include_str!("../../js/profiles.js"))?;
+        profiles.call::<_, ()>((native, exports.clone()))?;
+        Ok(exports)
     }
 }
 
@@ -86,7 +99,7 @@ fn register<'js>(
 
 /// A handle id from the glue as a table key; ids are whole numbers from 1, anything else names no
 /// object (0 never does).
-fn handle_id(id: f64) -> u64 {
+pub(super) fn handle_id(id: f64) -> u64 {
     if id.is_finite() && id >= 1.0 && id.fract() == 0.0 && id <= u64::MAX as f64 {
         id as u64
     } else {
@@ -137,6 +150,7 @@ impl GeppettoModule {
         self.engine_ops(ctx, &native)?;
         self.tool_ops(ctx, &native)?;
         self.session_ops(ctx, &native)?;
+        super::profiles::register(ctx, &native, self)?;
         Ok(native)
     }
 
@@ -324,7 +338,9 @@ impl GeppettoModule {
         native.set(
             "releaseHandle",
             Function::new(ctx.clone(), |kind: String, id: f64| {
-                table::release(&kind, handle_id(id))
+                if !super::profiles::release(&kind, handle_id(id)) {
+                    table::release(&kind, handle_id(id))
+                }
             })?,
         )?;
         native.set(

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use clap::Args;
 
 use crate::owner::{CallOptions, CpuBudget, Owner, OwnerOptions, ShutdownMode};
+use crate::profiles::HostProfiles;
 use crate::runtime::{ScriptFailure, ScriptHost, ScriptKind, run_to_completion};
 
 /// Arguments of `geppetto run`.
@@ -20,6 +21,14 @@ pub struct RunArgs {
     /// Print the names of the host tools and exit.
     #[arg(long = "list-go-tools", alias = "list-host-tools")]
     pub list_go_tools: bool,
+    /// Profile registry sources for `inferenceProfiles` (comma-separated `yaml:P`, `sqlite:P`,
+    /// `sqlite-dsn:DSN` or paths; the last has the highest precedence). Default:
+    /// `$GEPPETTO_PROFILE_REGISTRIES`; none: no host registry.
+    #[arg(long = "profile-registries", value_name = "SOURCES")]
+    pub profile_registries: Option<String>,
+    /// The default profile of the host registry. Default: `$GEPPETTO_DEFAULT_PROFILE`.
+    #[arg(long = "profile", value_name = "SLUG")]
+    pub profile: Option<String>,
     /// Print the owner's statistics (per-op counts, queue wait and execution percentiles) to
     /// stderr when the script ends.
     #[arg(long)]
@@ -119,7 +128,14 @@ pub async fn run(args: RunArgs) -> ExitCode {
         env: std::env::vars().collect(),
         ..ScriptHost::default()
     };
-    let host = crate::host::with_geppetto(host);
+    let profiles = match host_profiles(&args.profile_registries, &args.profile, &host.env) {
+        Ok(profiles) => profiles,
+        Err(message) => {
+            eprintln!("geppetto run: {message}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let host = crate::host::with_geppetto_profiles(host, profiles);
     let mut options = host.configure(OwnerOptions::default());
     if let Some(limit) = args.max_memory {
         options.memory_limit = limit.as_option();
@@ -158,6 +174,33 @@ pub async fn run(args: RunArgs) -> ExitCode {
         eprintln!("{}", stack.trim_end());
     }
     ExitCode::FAILURE
+}
+
+/// The host profile registry: `--profile-registries` (else `GEPPETTO_PROFILE_REGISTRIES`) loaded
+/// once, with `--profile` (else `GEPPETTO_DEFAULT_PROFILE`) as its default profile. Flags win over
+/// the environment; neither set: no registry.
+fn host_profiles(
+    sources: &Option<String>,
+    profile: &Option<String>,
+    env: &std::collections::BTreeMap<String, String>,
+) -> Result<Option<HostProfiles>, String> {
+    let from_env = |name: &str| {
+        env.get(name)
+            .filter(|value| !value.trim().is_empty())
+            .cloned()
+    };
+    let Some(sources) = sources
+        .clone()
+        .or_else(|| from_env("GEPPETTO_PROFILE_REGISTRIES"))
+    else {
+        return Ok(None);
+    };
+    let profile = profile
+        .clone()
+        .or_else(|| from_env("GEPPETTO_DEFAULT_PROFILE"));
+    HostProfiles::load(&sources, profile)
+        .map(Some)
+        .map_err(|error| format!("cannot load profile registries: {error}"))
 }
 
 #[cfg(test)]

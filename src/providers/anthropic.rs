@@ -17,7 +17,7 @@ use super::conversation::{Conversation, Entry};
 use super::decoder::{
     SseEvent, StreamDecoder, describe_event, error_object_message, event_type, parse_data,
 };
-use super::request::{RoleMessages, insert_sampling, key_header, tool_definitions};
+use super::request::{RoleMessages, insert_sampling, insert_stop, key_header, tool_definitions};
 use super::transport::{Header, HttpRequest};
 
 /// The `anthropic-version` header value: the stable API version the wire format above is from.
@@ -96,6 +96,7 @@ pub(crate) fn build_request(
     body.insert("messages".into(), messages.into_json("content"));
     body.insert("stream".into(), json!(true));
     insert_sampling(&mut body, config, "top_p");
+    insert_stop(&mut body, config, "stop_sequences");
     let tools = tool_definitions(tools, |tool, schema| {
         json!({
             "name": tool.name,

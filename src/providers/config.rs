@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use super::env::Env;
+use super::outbound::OutboundPolicy;
 
 /// Which wire protocol an engine speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -207,6 +208,10 @@ pub struct ProviderConfig {
     /// Maximum output tokens. Anthropic requires a value; [`DEFAULT_ANTHROPIC_MAX_TOKENS`] is sent
     /// when none is given.
     pub max_tokens: Option<u64>,
+    /// Stop sequences (`stop` / `stop_sequences` / `stopSequences`); empty: none sent.
+    pub stop: Vec<String>,
+    /// Which destinations requests may reach (open for `fromConfig`/`fromProfile`).
+    pub outbound: OutboundPolicy,
     /// Whole-request timeout (connect to last byte). `None`: only the connect and idle timeouts
     /// below apply, so long streamed answers are not cut off.
     pub timeout: Option<Duration>,
@@ -267,6 +272,8 @@ impl ProviderConfig {
             temperature: options.temperature,
             top_p: options.top_p,
             max_tokens: options.max_tokens,
+            stop: Vec::new(),
+            outbound: OutboundPolicy::Open,
             timeout: options.timeout,
             retry: RetryPolicy::default(),
         })

@@ -15,7 +15,7 @@ use super::accumulator::Accumulator;
 use super::config::ProviderConfig;
 use super::conversation::{Conversation, Entry};
 use super::decoder::{SseEvent, StreamDecoder, error_object_message, parse_data};
-use super::request::{RoleMessages, insert_sampling, key_header, tool_definitions};
+use super::request::{RoleMessages, insert_sampling, insert_stop, key_header, tool_definitions};
 use super::transport::HttpRequest;
 
 /// Payload key under which a function call's `thoughtSignature` is kept (Gemini wants it back).
@@ -72,6 +72,7 @@ pub(crate) fn build_request(
     body.insert("contents".into(), contents.into_json("parts"));
     let mut generation = Map::new();
     insert_sampling(&mut generation, config, "topP");
+    insert_stop(&mut generation, config, "stopSequences");
     if let Some(max_tokens) = config.max_tokens {
         generation.insert("maxOutputTokens".into(), json!(max_tokens));
     }

@@ -9,6 +9,10 @@
 //! - [`env`]: environment variables passed in by the caller ([`Env`]); this module never reads the
 //!   process environment.
 //! - [`profiles`]: which profile `fromProfile` means and what it resolves to.
+//! - [`from_settings`]: engines built from registry-resolved inference settings (agent API).
+//! - [`outbound`]: the outbound policy of settings-built engines and the reranker.
+//! - [`embeddings`]: OpenAI and Ollama embeddings clients with memory/file caches.
+//! - [`reranker`]: the llama.cpp reranker with strict request and response checks.
 //! - [`engine`]: the [`Engine`] implementation: events, cancellation, errors.
 //! - `transport`: HTTP client, retries, error mapping, server-sent event reading; `sse_lines`
 //!   feeds the event parser whole lines (linear time for long events).
@@ -30,19 +34,27 @@ mod anthropic;
 pub mod config;
 mod conversation;
 mod decoder;
+pub mod embeddings;
 pub mod engine;
 pub mod env;
+pub mod from_settings;
 mod gemini;
 mod openai_chat;
 mod openai_responses;
+pub mod outbound;
 pub mod profiles;
 mod request;
+pub mod reranker;
 mod sse_lines;
 mod transport;
 
 pub use config::{ApiKey, ApiType, EngineOptions, ProviderConfig, RetryPolicy};
 pub use engine::ProviderEngine;
 pub use env::Env;
+pub use from_settings::{
+    BearerTokenSource, SettingsEngineError, engine_from_settings, engine_from_settings_with_tokens,
+};
+pub use outbound::OutboundPolicy;
 pub use profiles::{ResolvedProfile, resolve_profile};
 
 /// A provider engine named `config` (`engines.fromConfig(opts)`): the provider is `api_type` or

@@ -16,7 +16,7 @@ use super::accumulator::Accumulator;
 use super::config::ProviderConfig;
 use super::conversation::{Conversation, Entry};
 use super::decoder::{SseEvent, StreamDecoder, error_object_message, parse_data};
-use super::request::{insert_sampling, key_header, tool_definitions};
+use super::request::{insert_sampling, insert_stop, key_header, tool_definitions};
 use super::transport::{Header, HttpRequest};
 
 /// Builds the streaming request for `turn`.
@@ -75,6 +75,7 @@ pub(crate) fn build_request(
     body.insert("stream".into(), json!(true));
     body.insert("stream_options".into(), json!({"include_usage": true}));
     insert_sampling(&mut body, config, "top_p");
+    insert_stop(&mut body, config, "stop");
     if let Some(max_tokens) = config.max_tokens {
         // OpenAI itself deprecated `max_tokens` (its reasoning models reject it); compatible servers
         // (llama.cpp, vLLM, Ollama) know `max_tokens` for sure.

@@ -49,6 +49,13 @@ pub(crate) fn insert_sampling(
     }
 }
 
+/// Inserts the configured stop sequences as `key`, when there are any.
+pub(crate) fn insert_stop(body: &mut Map<String, Value>, config: &ProviderConfig, key: &str) {
+    if !config.stop.is_empty() {
+        body.insert(key.into(), json!(config.stop));
+    }
+}
+
 /// The offered tools, when there are any: each as `shape(tool, schema)`, `schema` being its
 /// parameter schema (an empty object schema when none was given); and how the model may use them.
 pub(crate) fn tool_definitions(

@@ -98,6 +98,13 @@ pub(crate) async fn send(
         value.set_sensitive(header.sensitive);
         headers.insert(HeaderName::from_static(header.name), value);
     }
+    tokio::select! {
+        biased;
+        _ = cancel.cancelled() => return Err(StepError::Canceled),
+        checked = config.outbound.check(&request.url) => {
+            checked.map_err(|refusal| StepError::Failed(refusal.to_string()))?;
+        }
+    }
     let mut attempt: u32 = 0;
     loop {
         spans::record(span, "attempt", i64::from(attempt) + 1);

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use geppetto::owner::{Owner, OwnerHandle, OwnerOptions};
+use geppetto::owner::{Owner, OwnerError, OwnerHandle, OwnerOptions};
 
 /// Hang detector: a wait longer than this is a hang, never a speed assertion.
 pub const HANG: Duration = Duration::from_secs(30);
@@ -73,4 +73,51 @@ pub fn knob(name: &str, default: u64) -> u64 {
         .ok()
         .and_then(|value| value.parse().ok())
         .unwrap_or(default)
+}
+
+/// A call result whose drop panics. When its caller has stopped waiting, the owner drops the
+/// result after the item's guard (there is nobody to hand it to), so the panic unwinds through the
+/// owner's own code: a path no `catch_unwind` around user code covers.
+pub struct PanicsOnDrop;
+
+impl Drop for PanicsOnDrop {
+    fn drop(&mut self) {
+        panic!("result dropped with nobody waiting");
+    }
+}
+
+/// A call that returns a [`PanicsOnDrop`], running on the owner and blocked until
+/// [`abandon`](Self::abandon).
+pub struct DoomedCall {
+    go: std::sync::mpsc::Sender<()>,
+    caller: tokio::task::JoinHandle<Result<(), OwnerError>>,
+}
+
+impl DoomedCall {
+    /// Sends the call (op `doomed`) and returns once the owner runs it.
+    pub async fn start(owner: &OwnerHandle) -> DoomedCall {
+        let (go, go_rx) = std::sync::mpsc::channel::<()>();
+        let (started_tx, started_rx) = tokio::sync::oneshot::channel();
+        let owner = owner.clone();
+        let caller = tokio::spawn(async move {
+            owner
+                .call("doomed", move |_ctx| {
+                    let _ = started_tx.send(());
+                    let _ = go_rx.recv_timeout(HANG);
+                    Ok(PanicsOnDrop)
+                })
+                .await
+                .map(drop)
+        });
+        bounded("doomed start", started_rx).await.unwrap();
+        DoomedCall { go, caller }
+    }
+
+    /// The caller gives up; then the call returns its value, which the owner must drop (and the
+    /// drop panics).
+    pub async fn abandon(self) {
+        self.caller.abort();
+        assert!(self.caller.await.unwrap_err().is_cancelled());
+        self.go.send(()).unwrap();
+    }
 }
