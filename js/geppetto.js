@@ -381,8 +381,16 @@
     return session.run(turn, opts);
   }
 
-  // Shared with the glue files that extend the exports (js/profiles.js, ...).
-  native.internal = { handle: handle, refOf: refOf, describe: describe, isObject: isObject };
+  // Shared with the glue files that extend the exports (js/profiles.js, js/agent.js).
+  native.internal = {
+    handle: handle,
+    refOf: refOf,
+    describe: describe,
+    isObject: isObject,
+    middlewareSpec: middlewareSpec,
+    checkSettings: checkSettings,
+    checkHooks: checkHooks,
+  };
 
   return {
     version: native.version,

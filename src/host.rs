@@ -1,13 +1,15 @@
 //! The host: which built-in modules and host tools a `geppetto` runtime gets.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::bridge::{GeppettoModule, ProviderFactory, ProviderRequest};
 use crate::inference::ToolRegistry;
+use crate::inference::agent::TurnStore;
 use crate::inference::tools::default_host_tools;
 use crate::profiles::HostProfiles;
 use crate::providers::{self, Env};
-use crate::runtime::ScriptHost;
+use crate::runtime::{EventsModule, ScriptHost};
 
 /// Names of the host tools the CLI registers.
 pub fn host_tool_names() -> Vec<String> {
@@ -15,23 +17,48 @@ pub fn host_tool_names() -> Vec<String> {
 }
 
 /// `host` with the `geppetto` module registered, offering the default host tools and the
-/// environment in `host.env` for provider resolution; no profile registry.
+/// environment in `host.env` for provider resolution, and the `events` module (`node:events`)
+/// that agent scripts use; no profile registry, no turn stores.
 pub fn with_geppetto(host: ScriptHost) -> ScriptHost {
-    with_geppetto_profiles(host, None)
+    with_geppetto_agent(host, AgentHost::default())
 }
 
 /// [`with_geppetto`] with `profiles` as the host profile registry of
 /// `inferenceProfiles.resolve()`/`default()`.
 pub fn with_geppetto_profiles(host: ScriptHost, profiles: Option<HostProfiles>) -> ScriptHost {
+    with_geppetto_agent(
+        host,
+        AgentHost {
+            profiles,
+            ..AgentHost::default()
+        },
+    )
+}
+
+/// What the agent API gets from its host.
+#[derive(Default)]
+pub struct AgentHost {
+    /// The host profile registry of `inferenceProfiles.resolve()`/`default()`; `None`: none.
+    pub profiles: Option<HostProfiles>,
+    /// Turn stores by name (`"default"`: the store agent runs persist to unless they opt out).
+    pub turn_stores: BTreeMap<String, Arc<dyn TurnStore>>,
+}
+
+/// [`with_geppetto`] with the agent API's host configuration.
+pub fn with_geppetto_agent(host: ScriptHost, agent: AgentHost) -> ScriptHost {
     let module = GeppettoModule {
         host_tools: Some(default_host_tools()),
         providers: Some(provider_factory(host.env.iter().collect())),
         env: host.env.clone(),
-        profiles,
+        turn_stores: agent.turn_stores,
+        profiles: agent.profiles,
         profile_base_settings: None,
         bearer_tokens: None,
     };
-    host.with_module(Arc::new(module))
+    EventsModule::ALL
+        .into_iter()
+        .fold(host, |host, events| host.with_module(Arc::new(events)))
+        .with_module(Arc::new(module))
 }
 
 /// Provider engines for `fromConfig` and `fromProfile`, resolving API keys and profiles against

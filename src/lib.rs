@@ -14,6 +14,7 @@
 //! - [`cli`]: the `geppetto` command.
 //! - [`profiles`]: the agent API's profile registries (YAML, SQLite), stacking, resolution,
 //!   redaction and provenance of the resulting inference settings.
+//! - [`stores`]: the built-in turn stores of the agent API (SQLite, Go's schema).
 //! - [`providers`]: provider engines (OpenAI, OpenAI Responses, Anthropic, Gemini) streaming over
 //!   HTTP, and the configuration and profiles behind `engines.fromConfig` / `engines.fromProfile`.
 //! - [`telemetry`]: the tracing spans of a run and the layers that print them as JSON/text lines
@@ -29,4 +30,5 @@ pub mod owner;
 pub mod profiles;
 pub mod providers;
 pub mod runtime;
+pub mod stores;
 pub mod telemetry;

@@ -21,7 +21,7 @@ fn generated_files_are_fresh() {
 
 #[test]
 fn js_const_groups_match_the_spec() {
-    use geppetto::generated::consts::{JS_CONST_GROUPS, event_type, tool_choice};
+    use geppetto::generated::consts::{JS_CONST_GROUPS, agent_event, event_type, tool_choice};
 
     let names: Vec<&str> = JS_CONST_GROUPS.iter().map(|(name, _)| *name).collect();
     assert_eq!(
@@ -32,7 +32,13 @@ fn js_const_groups_match_the_spec() {
             "BlockKind",
             "HookAction",
             "MetadataKeys",
-            "EventType"
+            "EventType",
+            "TurnDataKeys",
+            "TurnMetadataKeys",
+            "BlockMetadataKeys",
+            "RunMetadataKeys",
+            "PayloadKeys",
+            "AgentEvent"
         ]
     );
     assert_eq!(tool_choice::ALL, ["auto", "none", "required"]);
@@ -40,4 +46,5 @@ fn js_const_groups_match_the_spec() {
         event_type::TOOL_CALL_EXECUTION_RESULT,
         "tool-call-execution-result"
     );
+    assert_eq!(agent_event::INFERENCE_ERROR, "inference-error");
 }

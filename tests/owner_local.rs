@@ -51,6 +51,9 @@ async fn timers_fire_in_due_order_and_clear_timeout_cancels() {
             // Same due time as "third": creation order breaks the tie.
             local::set_timeout(Duration::from_millis(30), push("fourth")).unwrap();
             local::set_timeout(Duration::ZERO, push("zero")).unwrap();
+            // Beyond what `Instant` can represent: clamped, never a panic, never due here.
+            let never = local::set_timeout(Duration::MAX, push("never")).unwrap();
+            assert!(local::clear_timeout(never));
             assert!(local::clear_timeout(cleared));
             assert!(!local::clear_timeout(cleared), "already cleared");
             ctx.eval::<(), _>("log.push('sync')")?;

@@ -371,6 +371,19 @@ fn openai_chat_tool_loop() {
     check_openai_requests(&first, &second, Some("sk-fake-openai-e2e-0001"));
 }
 
+/// The agent API over the same provider engine and fixtures: the requests are the session API's,
+/// and the script checks the canonical agent events (tests/providers_js/agent_openai.mjs).
+#[test]
+fn agent_run_over_openai_chat() {
+    let (first, second) = tool_loop(
+        "agent_openai.mjs",
+        OPENAI_FIXTURES,
+        "/v1/chat/completions",
+        &[],
+    );
+    check_openai_requests(&first, &second, Some("sk-fake-openai-e2e-0001"));
+}
+
 /// `fromConfig` without `apiKey` and with a custom `baseURL` never sends the `OPENAI_API_KEY` of
 /// the environment to that server.
 #[test]

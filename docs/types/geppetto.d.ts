@@ -78,6 +78,84 @@ declare module "geppetto" {
             | "tool-call-execution-result"
             | "interrupt";
 
+        /** Well-known keys of `turn.data` (inputs that configure an inference). Equal to the group of spec/turns_codegen.yaml. */
+        export type TurnDataKeys =
+            | "tool_config"
+            | "tool_definitions"
+            | "structured_output_config"
+            | "inference_config"
+            | "claude_inference_config"
+            | "openai_inference_config"
+            | "agent_mode_allowed_tools"
+            | "agent_mode"
+            | "responses_server_tools";
+
+        /** Well-known keys of `turn.metadata` (facts about a turn, written by sessions and engines). Equal to the group of spec/turns_codegen.yaml. */
+        export type TurnMetadataKeys =
+            | "provider"
+            | "runtime"
+            | "session_id"
+            | "inference_id"
+            | "trace_id"
+            | "usage"
+            | "stop_reason"
+            | "model"
+            | "inference_result";
+
+        /** Well-known keys of `block.metadata` (annotations set by middlewares and providers). Equal to the group of spec/turns_codegen.yaml. */
+        export type BlockMetadataKeys =
+            | "claude_original_content"
+            | "tool_calls"
+            | "middleware"
+            | "agentmode_tag"
+            | "agentmode"
+            | "inference_result";
+
+        /** Well-known keys of a run's metadata. */
+        export type RunMetadataKeys =
+            | "trace_id";
+
+        /** Well-known keys of `block.payload`. */
+        export type PayloadKeys =
+            | "text"
+            | "id"
+            | "name"
+            | "args"
+            | "result"
+            | "error"
+            | "images"
+            | "encrypted_content"
+            | "summary"
+            | "item_id";
+
+        /** Event names an agent's emitters receive (`agent().events(emitter)`): every event comes as `"event"` and then under its own name. */
+        export type AgentEvent =
+            | "event"
+            | "run-started"
+            | "run-finished"
+            | "run-stopped"
+            | "run-failed"
+            | "provider-call-started"
+            | "provider-call-metadata-updated"
+            | "provider-call-finished"
+            | "text-segment-started"
+            | "text-delta"
+            | "text-segment-finished"
+            | "reasoning-segment-started"
+            | "reasoning-delta"
+            | "reasoning-segment-finished"
+            | "tool-call-started"
+            | "tool-call-arguments-delta"
+            | "tool-call-requested"
+            | "tool-execution-started"
+            | "tool-result-ready"
+            | "tool-call-finished"
+            | "inference-error"
+            | "interrupt"
+            | "log"
+            | "info"
+            | "agent-mode-switch";
+
         /** The crate version string. */
         export const version: string;
 
@@ -166,6 +244,144 @@ declare module "geppetto" {
                 readonly TOOL_CALL_EXECUTION_RESULT: "tool-call-execution-result";
                 /** An inference step was cancelled ({text}). */
                 readonly INTERRUPT: "interrupt";
+            };
+            /** Well-known keys of `turn.data` (inputs that configure an inference). Equal to the group of spec/turns_codegen.yaml. */
+            readonly TurnDataKeys: {
+                /** Tool loop configuration written by the tool loop before each inference. */
+                readonly TOOL_CONFIG: "tool_config";
+                /** The tools offered to the model, sorted by name (written by the agent tool loop). */
+                readonly TOOL_DEFINITIONS: "tool_definitions";
+                /** Structured output (JSON schema) configuration for the provider. */
+                readonly STRUCTURED_OUTPUT_CONFIG: "structured_output_config";
+                /** Per-turn inference settings (temperature, max tokens, ...) that override the engine's. */
+                readonly INFERENCE_CONFIG: "inference_config";
+                /** Per-turn Anthropic-specific inference settings. */
+                readonly CLAUDE_INFERENCE_CONFIG: "claude_inference_config";
+                /** Per-turn OpenAI-specific inference settings. */
+                readonly OPENAI_INFERENCE_CONFIG: "openai_inference_config";
+                /** Names of the tools the current agent mode allows. */
+                readonly AGENT_MODE_ALLOWED_TOOLS: "agent_mode_allowed_tools";
+                /** The name of the current agent mode. */
+                readonly AGENT_MODE: "agent_mode";
+                /** Server-side tools for the OpenAI Responses API. */
+                readonly RESPONSES_SERVER_TOOLS: "responses_server_tools";
+            };
+            /** Well-known keys of `turn.metadata` (facts about a turn, written by sessions and engines). Equal to the group of spec/turns_codegen.yaml. */
+            readonly TurnMetadataKeys: {
+                /** The provider that produced the turn. */
+                readonly PROVIDER: "provider";
+                /** Runtime information attached by the host. */
+                readonly RUNTIME: "runtime";
+                /** The id of the session the turn belongs to. */
+                readonly SESSION_ID: "session_id";
+                /** The id of the inference that produced the turn. */
+                readonly INFERENCE_ID: "inference_id";
+                /** A tracing id, when the host propagates one. */
+                readonly TRACE_ID: "trace_id";
+                /** Token usage reported by the provider. */
+                readonly USAGE: "usage";
+                /** Why the model stopped generating. */
+                readonly STOP_REASON: "stop_reason";
+                /** The model that produced the turn. */
+                readonly MODEL: "model";
+                /** The result summary of the inference that produced the turn (stop reason, usage, ...). */
+                readonly INFERENCE_RESULT: "inference_result";
+            };
+            /** Well-known keys of `block.metadata` (annotations set by middlewares and providers). Equal to the group of spec/turns_codegen.yaml. */
+            readonly BlockMetadataKeys: {
+                /** The original Anthropic content of a block, kept for round-trips. */
+                readonly CLAUDE_ORIGINAL_CONTENT: "claude_original_content";
+                /** Provider tool calls attached to a block. */
+                readonly TOOL_CALLS: "tool_calls";
+                /** The middleware that wrote the block (for example 'systemprompt'). */
+                readonly MIDDLEWARE: "middleware";
+                /** Tag of an agent mode block. */
+                readonly AGENTMODE_TAG: "agentmode_tag";
+                /** The agent mode a block belongs to. */
+                readonly AGENTMODE: "agentmode";
+                /** The result summary of the inference that produced the block. */
+                readonly INFERENCE_RESULT: "inference_result";
+            };
+            /** Well-known keys of a run's metadata. */
+            readonly RunMetadataKeys: {
+                /** A tracing id, when the host propagates one. */
+                readonly TRACE_ID: "trace_id";
+            };
+            /** Well-known keys of `block.payload`. */
+            readonly PayloadKeys: {
+                /** The text of a user, system, assistant or reasoning block. */
+                readonly TEXT: "text";
+                /** The call id of a tool_call or tool_use block. */
+                readonly ID: "id";
+                /** The tool name of a tool_call block. */
+                readonly NAME: "name";
+                /** The arguments of a tool_call block. */
+                readonly ARGS: "args";
+                /** The result of a tool_use block. */
+                readonly RESULT: "result";
+                /** The error text of a tool_use block. */
+                readonly ERROR: "error";
+                /** Images attached to a user block. */
+                readonly IMAGES: "images";
+                /** Encrypted reasoning content a provider returns for round-trips. */
+                readonly ENCRYPTED_CONTENT: "encrypted_content";
+                /** The summary of a reasoning block. */
+                readonly SUMMARY: "summary";
+                /** The provider's item id of a block (OpenAI Responses). */
+                readonly ITEM_ID: "item_id";
+            };
+            /** Event names an agent's emitters receive (`agent().events(emitter)`): every event comes as `"event"` and then under its own name. */
+            readonly AgentEvent: {
+                /** Every event, delivered first under this name. */
+                readonly EVENT: "event";
+                /** A run starts ({prompt}). */
+                readonly RUN_STARTED: "run-started";
+                /** A run completed ({status}). */
+                readonly RUN_FINISHED: "run-finished";
+                /** A run was cancelled or hit its deadline ({reason}). */
+                readonly RUN_STOPPED: "run-stopped";
+                /** A run failed ({error, message}). */
+                readonly RUN_FAILED: "run-failed";
+                /** An engine step starts. */
+                readonly PROVIDER_CALL_STARTED: "provider-call-started";
+                /** Usage or a stop reason arrived ({stopReason, stopSequence, usage?}). */
+                readonly PROVIDER_CALL_METADATA_UPDATED: "provider-call-metadata-updated";
+                /** An engine step ended ({stopReason, finishClass, hasToolCalls, usage?, durationMs}). */
+                readonly PROVIDER_CALL_FINISHED: "provider-call-finished";
+                /** A text segment starts ({role}). */
+                readonly TEXT_SEGMENT_STARTED: "text-segment-started";
+                /** Streamed text ({delta, text, sequence}). */
+                readonly TEXT_DELTA: "text-delta";
+                /** A text segment ended ({text, finishReason}). */
+                readonly TEXT_SEGMENT_FINISHED: "text-segment-finished";
+                /** A reasoning segment starts ({role, source}). */
+                readonly REASONING_SEGMENT_STARTED: "reasoning-segment-started";
+                /** Streamed reasoning ({delta, text, sequence, source}). */
+                readonly REASONING_DELTA: "reasoning-delta";
+                /** A reasoning segment ended ({text, finishReason, source}). */
+                readonly REASONING_SEGMENT_FINISHED: "reasoning-segment-finished";
+                /** The model started a tool call ({toolCall: {id, name}}). */
+                readonly TOOL_CALL_STARTED: "tool-call-started";
+                /** Streamed tool call arguments ({toolCall: {id, delta, arguments, sequence}}). */
+                readonly TOOL_CALL_ARGUMENTS_DELTA: "tool-call-arguments-delta";
+                /** The model requested a tool call ({toolCall: {id, name, input}}). */
+                readonly TOOL_CALL_REQUESTED: "tool-call-requested";
+                /** The tool loop executes a call ({toolCall: {id, name, input}}). */
+                readonly TOOL_EXECUTION_STARTED: "tool-execution-started";
+                /** A tool call's result ({toolResult: {id, name, result, status}}). */
+                readonly TOOL_RESULT_READY: "tool-result-ready";
+                /** A tool call ended ({toolCall: {id, name, status}}). */
+                readonly TOOL_CALL_FINISHED: "tool-call-finished";
+                /** An engine step failed ({error, message}); the `error` event under an emitter-safe name. */
+                readonly INFERENCE_ERROR: "inference-error";
+                /** An engine step was cancelled ({text}). */
+                readonly INTERRUPT: "interrupt";
+                /** A log line from the host or persistence ({level, message, fields?}). */
+                readonly LOG: "log";
+                /** Information from the host ({message, data?}). */
+                readonly INFO: "info";
+                /** The agent mode changed ({message, data?}). */
+                readonly AGENT_MODE_SWITCH: "agent-mode-switch";
             };
         };
 
@@ -775,6 +991,261 @@ declare module "geppetto" {
             /** The inference id of the run. */
             readonly inferenceId: string;
         }
+
+        // ---- agent API (js-api-agent.md: agents, sessions, runs, events, tools, turn stores) ----
+
+        /** A turn owned by a result, a session history or a store snapshot. */
+        export interface TurnWrapper {
+            /** A fresh plain turn. */
+            toJSON(): Turn;
+            /** Another wrapper of an equal turn. */
+            clone(): TurnWrapper;
+        }
+
+        /** Anything with an `emit(name, payload)` method, such as a `require("events")` emitter. */
+        export interface EventSink {
+            emit(name: string, ...args: unknown[]): unknown;
+        }
+
+        /** Run options of the agent API (merged over session and agent defaults). */
+        export interface AgentRunOptions {
+            /** Cancel the run after this many milliseconds (0 or missing: no deadline). */
+            timeoutMs?: number;
+            /** Caller tags, merged key by key over the defaults'. */
+            tags?: Record<string, unknown>;
+        }
+
+        /** `gp.agent()`: a mutable builder. */
+        export interface AgentBuilder {
+            name(name: string): AgentBuilder;
+            /** An engine built from registry-resolved settings at `build()`. */
+            inference(settings: object): AgentBuilder;
+            /** An `Engine` (old engines included); wins over `inference`. */
+            engine(engine: Engine): AgentBuilder;
+            /** A `(turn, next, ctx) => turn` function or an old middleware reference. */
+            middleware(mw: MiddlewareFunction | Middleware): AgentBuilder;
+            /** A host middleware by name (`systemPrompt`, `reorderToolResults`, `turnLogging`). */
+            goMiddleware(name: string, opts?: Record<string, unknown>): AgentBuilder;
+            /** A registry (replaces the agent's) or a `AgentToolSpec` (added). */
+            tool(toolOrRegistry: ToolRegistry | AgentToolRegistry | AgentToolSpec): AgentBuilder;
+            /** Offer only the named tools (repeatable). */
+            goTool(name: string): AgentBuilder;
+            /** Tool loop settings and hooks (agent defaults: maxIterations 20). */
+            toolLoop(opts?: ToolLoopSettings & { hooks?: ToolHooks }): AgentBuilder;
+            /** Deliver every run's events to `emitter` (repeatable). */
+            events(emitter: EventSink): AgentBuilder;
+            /** Persist to `store` (`null`: never). */
+            store(store: TurnStore | null): AgentBuilder;
+            persistTo(store: TurnStore | null): AgentBuilder;
+            /** Persist to the host default store (`false`: never). */
+            defaultStore(enabled?: boolean): AgentBuilder;
+            persist(enabled?: boolean): AgentBuilder;
+            persistDefault(enabled?: boolean): AgentBuilder;
+            /** Default run options of its sessions. */
+            runDefaults(opts: AgentRunOptions): AgentBuilder;
+            build(): Agent;
+        }
+
+        /** A built agent: a name and sessions. */
+        export interface Agent {
+            readonly name: string;
+            session(): SessionBuilder;
+        }
+
+        /** A turn store query. */
+        export interface TurnQuery {
+            convId?: string;
+            conversationId?: string;
+            sessionId?: string;
+            sessionID?: string;
+            phase?: string;
+            sinceMs?: number;
+            limit?: number;
+        }
+
+        /** `agent.session()`: a mutable builder. */
+        export interface SessionBuilder {
+            id(id: string): SessionBuilder;
+            name(name: string): SessionBuilder;
+            /** The first history entry (a wrapper or a plain turn). */
+            base(turn: TurnWrapper | Turn): SessionBuilder;
+            store(store: TurnStore): SessionBuilder;
+            defaultStore(): SessionBuilder;
+            persist(enabled?: boolean): SessionBuilder;
+            /** Load the latest stored turn as the first history entry at `build()`. */
+            resumeLatest(query?: TurnQuery & { required?: boolean }): SessionBuilder;
+            resumeNone(): SessionBuilder;
+            /** Stamped on every run's input turn. */
+            metadata(key: string, value: unknown): SessionBuilder;
+            runDefaults(opts: AgentRunOptions): SessionBuilder;
+            build(): AgentSession;
+        }
+
+        /** A session that grows one turn per successful run. */
+        export interface AgentSession {
+            id(): string;
+            name(): string;
+            /** A turn builder seeded with the latest turn. */
+            next(): SessionTurnBuilder;
+            /** A builder of a new session starting from the latest turn, a given turn or `{at}`. */
+            fork(opts?: TurnWrapper | Turn | { at?: number | TurnWrapper | Turn } | null): SessionBuilder;
+            latestTurn(): TurnWrapper | null;
+            turns(): TurnWrapper[];
+            turn(index: number): TurnWrapper | null;
+            turnCount(): number;
+            isRunning(): boolean;
+            cancel(): void;
+            close(): void;
+        }
+
+        /** Builds a user message with text and images. */
+        export interface MessageBuilder {
+            text(text: string): MessageBuilder;
+            imageURL(url: string, opts?: Record<string, unknown>): MessageBuilder;
+            imageFile(path: string): MessageBuilder;
+            imageBytes(base64: string, mime?: string): MessageBuilder;
+        }
+
+        /** `session.next()`: an immutable builder of the next input turn. */
+        export interface SessionTurnBuilder {
+            system(text: string): SessionTurnBuilder;
+            user(text: string | ((m: MessageBuilder) => unknown)): SessionTurnBuilder;
+            assistant(text: string): SessionTurnBuilder;
+            metadata(key: string, value: unknown): SessionTurnBuilder;
+            /** Runs synchronously; throws the failure text. */
+            run(opts?: AgentRunOptions): RunResult;
+            /** Starts a run after this JS turn. */
+            runAsync(opts?: AgentRunOptions): AgentRunHandle;
+        }
+
+        /** `runAsync()`'s handle. */
+        export interface AgentRunHandle {
+            readonly promise: Promise<RunResult>;
+            cancel(): void;
+            close(): void;
+        }
+
+        /** What persisting a run's output did. */
+        export interface Persistence {
+            store: string;
+            ok: boolean;
+            error?: string;
+        }
+
+        /** The result of a successful run. */
+        export interface RunResult {
+            inputTurn(): TurnWrapper;
+            effectiveTurn(): TurnWrapper;
+            outputTurn(): TurnWrapper;
+            /** The texts of the assistant blocks this run added, joined with newlines. */
+            text(): string;
+            usage(): Record<string, number> | null;
+            stopReason(): string | null;
+            /** The run's events without deltas. */
+            events(): AgentEventPayload[];
+            persistence(): Persistence | null;
+            toJSON(): {
+                inputTurn: Turn;
+                effectiveTurn: Turn;
+                outputTurn: Turn;
+                text: string;
+                usage: Record<string, number> | null;
+                stopReason: string | null;
+            };
+        }
+
+        /** An agent event as emitters receive it (fields per type, see js-api-agent.md § Events). */
+        export interface AgentEventPayload {
+            type: string;
+            timestampMs: number;
+            sessionId: string;
+            inferenceId: string;
+            turnId: string;
+            correlation: Record<string, string>;
+            [field: string]: unknown;
+        }
+
+        /** A JSON schema builder (immutable). */
+        export interface SchemaBuilder {
+            description(text: string): SchemaBuilder;
+            property(name: string, schema: SchemaLike): SchemaBuilder;
+            items(schema: SchemaLike): SchemaBuilder;
+            required(...names: Array<string | string[]>): SchemaBuilder;
+            toJSON(): Record<string, unknown>;
+            build(): Schema;
+        }
+        /** A built schema. */
+        export interface Schema {
+            toJSON(): Record<string, unknown>;
+            clone(): Schema;
+        }
+        /** A schema, a builder or a plain JSON schema object. */
+        export type SchemaLike = Schema | SchemaBuilder | Record<string, unknown>;
+
+        /** `gp.schema`. */
+        export const schema: {
+            string(): SchemaBuilder;
+            integer(): SchemaBuilder;
+            number(): SchemaBuilder;
+            boolean(): SchemaBuilder;
+            array(): SchemaBuilder;
+            object(): SchemaBuilder;
+            enum(...values: unknown[]): SchemaBuilder;
+        };
+
+        /** `gp.tool(name)`: an immutable builder. */
+        export interface ToolBuilder {
+            description(text: string): ToolBuilder;
+            input(schema: SchemaLike): ToolBuilder;
+            handler(fn: (args: any, ctx: ToolContext) => unknown): ToolBuilder;
+            build(): AgentToolSpec;
+        }
+        /** A built tool. */
+        export interface AgentToolSpec {
+            readonly name: string;
+            readonly description: string;
+            toJSON(): { name: string; description: string; parameters: Record<string, unknown> };
+        }
+        /** `gp.toolRegistry()`: a mutable registry. */
+        export interface AgentToolRegistry {
+            add(spec: AgentToolSpec | { name: string; description?: string; parameters?: Record<string, unknown>; handler: (args: any, ctx: ToolContext) => unknown }): AgentToolRegistry;
+            addGo(...names: string[]): AgentToolRegistry;
+            list(): Array<{ name: string; description: string; version: string; tags: string[] }>;
+            call(name: string, args?: unknown): unknown;
+        }
+
+        /** A stored turn. */
+        export interface TurnSnapshot {
+            convId: string;
+            sessionId: string;
+            turnId: string;
+            phase: string;
+            runtimeKey: string;
+            inferenceId: string;
+            createdAtMs: number;
+            turn: TurnWrapper | null;
+            toJSON(): Record<string, unknown>;
+        }
+        /** A turn store. */
+        export interface TurnStore {
+            name(): string;
+            list(query?: TurnQuery): TurnSnapshot[];
+            loadLatest(query?: TurnQuery): TurnSnapshot | null;
+            close(): void;
+        }
+
+        /** A new agent builder. */
+        export function agent(): AgentBuilder;
+        /** A new tool builder. */
+        export function tool(name: string): ToolBuilder;
+        /** A new tool registry. */
+        export function toolRegistry(): AgentToolRegistry;
+        /** The host's turn stores. */
+        export const turnStores: {
+            default(): TurnStore;
+            get(name: string): TurnStore;
+        };
+        // ---- end of the agent API block ----
 
         /** A chainable builder (`opts` as in `createSession`). */
         export function createBuilder(opts?: SessionOptions): Builder;

@@ -40,8 +40,16 @@ declare module "geppetto/turns" {
     export interface TurnDataKeys {
         /** Tool loop configuration written by the tool loop before each inference. */
         readonly TOOL_CONFIG: "tool_config";
+        /** The tools offered to the model, sorted by name (written by the agent tool loop). */
+        readonly TOOL_DEFINITIONS: "tool_definitions";
         /** Structured output (JSON schema) configuration for the provider. */
         readonly STRUCTURED_OUTPUT_CONFIG: "structured_output_config";
+        /** Per-turn inference settings (temperature, max tokens, ...) that override the engine's. */
+        readonly INFERENCE_CONFIG: "inference_config";
+        /** Per-turn Anthropic-specific inference settings. */
+        readonly CLAUDE_INFERENCE_CONFIG: "claude_inference_config";
+        /** Per-turn OpenAI-specific inference settings. */
+        readonly OPENAI_INFERENCE_CONFIG: "openai_inference_config";
         /** Names of the tools the current agent mode allows. */
         readonly AGENT_MODE_ALLOWED_TOOLS: "agent_mode_allowed_tools";
         /** The name of the current agent mode. */
@@ -55,8 +63,16 @@ declare module "geppetto/turns" {
     export interface TurnData {
         /** Tool loop configuration written by the tool loop before each inference. */
         tool_config?: Record<string, unknown>;
+        /** The tools offered to the model, sorted by name (written by the agent tool loop). */
+        tool_definitions?: Array<{name: string, description: string, parameters: unknown, tags?: string[], version?: string}>;
         /** Structured output (JSON schema) configuration for the provider. */
         structured_output_config?: Record<string, unknown>;
+        /** Per-turn inference settings (temperature, max tokens, ...) that override the engine's. */
+        inference_config?: Record<string, unknown>;
+        /** Per-turn Anthropic-specific inference settings. */
+        claude_inference_config?: Record<string, unknown>;
+        /** Per-turn OpenAI-specific inference settings. */
+        openai_inference_config?: Record<string, unknown>;
         /** Names of the tools the current agent mode allows. */
         agent_mode_allowed_tools?: string[];
         /** The name of the current agent mode. */
@@ -84,6 +100,8 @@ declare module "geppetto/turns" {
         readonly STOP_REASON: "stop_reason";
         /** The model that produced the turn. */
         readonly MODEL: "model";
+        /** The result summary of the inference that produced the turn (stop reason, usage, ...). */
+        readonly INFERENCE_RESULT: "inference_result";
     }
     /** One of the TurnMetadataKeys (a key string). */
     export type TurnMetadataKey = TurnMetadataKeys[keyof TurnMetadataKeys];
@@ -105,6 +123,8 @@ declare module "geppetto/turns" {
         stop_reason?: string;
         /** The model that produced the turn. */
         model?: string;
+        /** The result summary of the inference that produced the turn (stop reason, usage, ...). */
+        inference_result?: unknown;
         [key: string]: unknown;
     }
 
@@ -120,6 +140,8 @@ declare module "geppetto/turns" {
         readonly AGENTMODE_TAG: "agentmode_tag";
         /** The agent mode a block belongs to. */
         readonly AGENTMODE: "agentmode";
+        /** The result summary of the inference that produced the block. */
+        readonly INFERENCE_RESULT: "inference_result";
     }
     /** One of the BlockMetadataKeys (a key string). */
     export type BlockMetadataKey = BlockMetadataKeys[keyof BlockMetadataKeys];
@@ -135,6 +157,8 @@ declare module "geppetto/turns" {
         agentmode_tag?: string;
         /** The agent mode a block belongs to. */
         agentmode?: string;
+        /** The result summary of the inference that produced the block. */
+        inference_result?: unknown;
         [key: string]: unknown;
     }
 

@@ -8,6 +8,7 @@
 //! option objects, hook payloads and decisions, event objects, argument error texts) is read and
 //! written here; `inference/` and `providers/` are typed and know no JS field names.
 
+mod agent;
 mod argument;
 pub mod codec;
 mod hooks;

@@ -51,6 +51,9 @@ pub struct GeppettoModule {
     pub providers: Option<ProviderFactory>,
     /// Environment for provider resolution (API keys, `PINOCCHIO_PROFILE`).
     pub env: BTreeMap<String, String>,
+    /// Turn stores for the agent API (`gp.turnStores`), by name; `"default"` is the host default
+    /// store that agent runs persist to unless they opt out.
+    pub turn_stores: BTreeMap<String, Arc<dyn crate::inference::agent::TurnStore>>,
     /// The host profile registry of `inferenceProfiles.resolve()`/`default()`; `None`: not
     /// configured (nothing is loaded implicitly).
     pub profiles: Option<HostProfiles>,
@@ -67,6 +70,7 @@ impl std::fmt::Debug for GeppettoModule {
         f.debug_struct("GeppettoModule")
             .field("host_tools", &self.host_tools)
             .field("providers", &self.providers.is_some())
+            .field("turn_stores", &self.turn_stores.keys().collect::<Vec<_>>())
             .finish_non_exhaustive()
     }
 }
@@ -78,19 +82,20 @@ impl NativeModule for GeppettoModule {
 
     fn exports<'js>(&self, ctx: &Ctx<'js>) -> rquickjs::Result<Object<'js>> {
         let native = self.native_ops(ctx)?;
+        super::agent::install(ctx, &native, self)?;
         let glue: Function = ctx.eval(include_str!("../../js/geppetto.js"))?;
         let exports: Object = glue.call((native.clone(),))?;
         let profiles: Function = ctx.eval(include_str!("../../js/profiles.js"))?;
-        profiles.call::<_, ()>((native, exports.clone()))?;
-        Ok(exports)
+        profiles.call::<_, ()>((native.clone(), exports.clone()))?;
+        super::agent::extend(ctx, native, exports)
     }
 }
 
-fn owner(ctx: &Ctx<'_>) -> rquickjs::Result<WeakOwnerHandle> {
+pub(super) fn owner(ctx: &Ctx<'_>) -> rquickjs::Result<WeakOwnerHandle> {
     local::weak_handle().ok_or_else(|| error(ctx, NO_OWNER))
 }
 
-fn register<'js>(
+pub(super) fn register<'js>(
     ctx: &Ctx<'js>,
     function: Function<'js>,
 ) -> rquickjs::Result<crate::owner::CallbackId> {
@@ -111,7 +116,7 @@ fn session_of(ctx: &Ctx<'_>, id: f64) -> rquickjs::Result<Session> {
     table::session(handle_id(id)).ok_or_else(|| type_error(ctx, NOT_A_SESSION))
 }
 
-fn registry_of(ctx: &Ctx<'_>, id: f64) -> rquickjs::Result<ToolRegistry> {
+pub(super) fn registry_of(ctx: &Ctx<'_>, id: f64) -> rquickjs::Result<ToolRegistry> {
     table::registry(handle_id(id)).ok_or_else(|| type_error(ctx, NOT_A_REGISTRY))
 }
 
@@ -518,17 +523,7 @@ fn create_session<'js>(
     let engine = table::engine(handle_id(engine)).ok_or_else(|| type_error(ctx, NOT_AN_ENGINE))?;
     let mut config = SessionConfig::new(engine);
     for spec in middleware_specs {
-        let kind: String = spec.get(0)?;
-        let middleware = if kind == "go" {
-            let name: String = spec.get(1)?;
-            let options = options::middleware_options(ctx, spec.get(2)?)?;
-            crate::inference::middlewares::host_middleware(&name, options.as_ref())
-                .map_err(|message| error(ctx, &message))?
-        } else {
-            let id: f64 = spec.get(1)?;
-            table::middleware(handle_id(id)).ok_or_else(|| type_error(ctx, NOT_A_MIDDLEWARE))?
-        };
-        config.middlewares.push(middleware);
+        config.middlewares.push(middleware_from_spec(ctx, spec)?);
     }
     if let Some(tools) = tools {
         config.tools = Some(registry_of(ctx, tools)?);
@@ -536,23 +531,51 @@ fn create_session<'js>(
     if !settings.is_undefined() && !settings.is_null() {
         config.tool_loop = Some(options::tool_loop_settings(ctx, &settings)?);
     }
-    if let Some(hooks) = hooks.as_object() {
-        let function = |name: &str| -> rquickjs::Result<Option<crate::owner::CallbackId>> {
-            match hooks.get::<_, Value>(name)?.into_function() {
-                Some(function) => register(ctx, function).map(Some),
-                None => Ok(None),
-            }
-        };
-        let policy = options::hook_policy(ctx, &hooks.clone().into_value())?;
-        config.hooks = Some(Arc::new(JsHooks {
-            before: function("beforeToolCall")?,
-            after: function("afterToolCall")?,
-            on_error: function("onToolError")?,
-            policy,
-            owner: owner(ctx)?,
-        }));
-    }
+    config.hooks = hooks_from_js(ctx, hooks)?;
     Ok(table::add_session(Session::new(config)) as f64)
+}
+
+/// The middleware a glue spec `[kind, idOrName, options]` names: `["go", name, options]` is a
+/// host middleware, `["js", id]` one from the handle table.
+pub(super) fn middleware_from_spec<'js>(
+    ctx: &Ctx<'js>,
+    spec: Array<'js>,
+) -> rquickjs::Result<Arc<dyn Middleware>> {
+    let kind: String = spec.get(0)?;
+    if kind == "go" {
+        let name: String = spec.get(1)?;
+        let options = options::middleware_options(ctx, spec.get(2)?)?;
+        crate::inference::middlewares::host_middleware(&name, options.as_ref())
+            .map_err(|message| error(ctx, &message))
+    } else {
+        let id: f64 = spec.get(1)?;
+        table::middleware(handle_id(id)).ok_or_else(|| type_error(ctx, NOT_A_MIDDLEWARE))
+    }
+}
+
+/// Tool hooks from a JS hooks object (`beforeToolCall`, `afterToolCall`, `onToolError` and the
+/// policy keys); `None` for anything that is not an object.
+pub(super) fn hooks_from_js<'js>(
+    ctx: &Ctx<'js>,
+    hooks: Value<'js>,
+) -> rquickjs::Result<Option<Arc<dyn crate::inference::ToolHooks>>> {
+    let Some(hooks) = hooks.as_object() else {
+        return Ok(None);
+    };
+    let function = |name: &str| -> rquickjs::Result<Option<crate::owner::CallbackId>> {
+        match hooks.get::<_, Value>(name)?.into_function() {
+            Some(function) => register(ctx, function).map(Some),
+            None => Ok(None),
+        }
+    };
+    let policy = options::hook_policy(ctx, &hooks.clone().into_value())?;
+    Ok(Some(Arc::new(JsHooks {
+        before: function("beforeToolCall")?,
+        after: function("afterToolCall")?,
+        on_error: function("onToolError")?,
+        policy,
+        owner: owner(ctx)?,
+    })))
 }
 
 /// The frozen `consts` object, built from the generated groups.

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 
+use crate::inference::agent::{AgentConfig, AgentSession};
 use crate::inference::{Engine, Middleware, Session, ToolRegistry};
 
 #[derive(Default)]
@@ -16,6 +17,8 @@ struct Tables {
     middlewares: HashMap<u64, Arc<dyn Middleware>>,
     registries: HashMap<u64, ToolRegistry>,
     sessions: HashMap<u64, Session>,
+    agents: HashMap<u64, Arc<AgentConfig>>,
+    agent_sessions: HashMap<u64, AgentSession>,
     runs: HashMap<u64, CancellationToken>,
     releases: HashMap<u64, tokio::sync::oneshot::Sender<()>>,
 }
@@ -78,6 +81,26 @@ pub fn session(id: u64) -> Option<Session> {
     get(|t| &t.sessions, id)
 }
 
+/// Stores an agent; returns its id.
+pub fn add_agent(agent: Arc<AgentConfig>) -> u64 {
+    insert(|t| &mut t.agents, agent)
+}
+
+/// The agent with that id.
+pub fn agent(id: u64) -> Option<Arc<AgentConfig>> {
+    get(|t| &t.agents, id)
+}
+
+/// Stores an agent session; returns its id.
+pub fn add_agent_session(session: AgentSession) -> u64 {
+    insert(|t| &mut t.agent_sessions, session)
+}
+
+/// The agent session with that id.
+pub fn agent_session(id: u64) -> Option<AgentSession> {
+    get(|t| &t.agent_sessions, id)
+}
+
 /// Stores the cancellation token of a started run and the signal that lets it begin; returns
 /// its id.
 pub fn add_run(token: CancellationToken, release: tokio::sync::oneshot::Sender<()>) -> u64 {
@@ -108,7 +131,8 @@ pub fn remove_run(id: u64) {
     });
 }
 
-/// Forgets the object of `kind` (`engine`, `middleware`, `registry`, `session`) with that id, once
+/// Forgets the object of `kind` (`engine`, `middleware`, `registry`, `session`, `agent`,
+/// `agentSession`) with that id, once
 /// its JS handle was collected. Sessions, runs and other objects that still use it keep it alive
 /// (they hold their own `Arc`); what it owns is dropped after the table is released.
 pub fn release(kind: &str, id: u64) {
@@ -122,13 +146,16 @@ pub fn release(kind: &str, id: u64) {
             "middleware" => boxed(tables.middlewares.remove(&id)),
             "registry" => boxed(tables.registries.remove(&id)),
             "session" => boxed(tables.sessions.remove(&id)),
+            "agent" => boxed(tables.agents.remove(&id)),
+            "agentSession" => boxed(tables.agent_sessions.remove(&id)),
             _ => None,
         }
     });
     drop(removed);
 }
 
-/// Number of live objects in this owner's table (engines, middlewares, registries, sessions).
+/// Number of live objects in this owner's table (engines, middlewares, registries, sessions,
+/// agents, agent sessions).
 pub fn live_objects() -> usize {
     TABLES.with(|tables| {
         let tables = tables.borrow();
@@ -136,5 +163,7 @@ pub fn live_objects() -> usize {
             + tables.middlewares.len()
             + tables.registries.len()
             + tables.sessions.len()
+            + tables.agents.len()
+            + tables.agent_sessions.len()
     })
 }

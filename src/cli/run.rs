@@ -6,9 +6,12 @@ use std::sync::Arc;
 
 use clap::Args;
 
+use crate::host::AgentHost;
+use crate::inference::agent::TurnStore;
 use crate::owner::{CallOptions, CpuBudget, Owner, OwnerOptions, ShutdownMode};
 use crate::profiles::HostProfiles;
 use crate::runtime::{ScriptFailure, ScriptHost, ScriptKind, run_to_completion};
+use crate::stores::{SqliteLocation, SqliteTurnStore};
 
 /// Arguments of `geppetto run`.
 #[derive(Debug, Args)]
@@ -21,6 +24,23 @@ pub struct RunArgs {
     /// Print the names of the host tools and exit.
     #[arg(long = "list-go-tools", alias = "list-host-tools")]
     pub list_go_tools: bool,
+    /// Set `globalThis.NAME` to the string VALUE before the script runs (repeatable).
+    #[arg(long = "global", value_name = "NAME=VALUE")]
+    pub globals: Vec<String>,
+    /// Set `globalThis.NAME` to the parsed JSON value before the script runs (repeatable).
+    #[arg(long = "global-json", value_name = "NAME=JSON")]
+    pub global_json: Vec<String>,
+    /// SQLite file (or `:memory:`) of the default turn store agent runs persist to
+    /// (env `GEPPETTO_TURNS_DB`).
+    #[arg(long = "turns-db", value_name = "PATH")]
+    pub turns_db: Option<String>,
+    /// SQLite URI filename of the default turn store; wins over `--turns-db`
+    /// (env `GEPPETTO_TURNS_DSN`).
+    #[arg(long = "turns-dsn", value_name = "URI")]
+    pub turns_dsn: Option<String>,
+    /// A named turn store, `gp.turnStores.get(NAME)` (repeatable).
+    #[arg(long = "turn-store", value_name = "NAME=PATH")]
+    pub turn_stores: Vec<String>,
     /// Profile registry sources for `inferenceProfiles` (comma-separated `yaml:P`, `sqlite:P`,
     /// `sqlite-dsn:DSN` or paths; the last has the highest precedence). Default:
     /// `$GEPPETTO_PROFILE_REGISTRIES`; none: no host registry.
@@ -124,8 +144,24 @@ pub async fn run(args: RunArgs) -> ExitCode {
         .unwrap_or(path.clone())
         .display()
         .to_string();
+    let globals = match script_globals(&args.globals, &args.global_json) {
+        Ok(globals) => globals,
+        Err(message) => {
+            eprintln!("geppetto run: {message}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let env: std::collections::BTreeMap<String, String> = std::env::vars().collect();
+    let stores = match turn_stores(&args.turns_db, &args.turns_dsn, &args.turn_stores, &env) {
+        Ok(stores) => stores,
+        Err(message) => {
+            eprintln!("geppetto run: {message}");
+            return ExitCode::FAILURE;
+        }
+    };
     let host = ScriptHost {
-        env: std::env::vars().collect(),
+        env,
+        globals,
         ..ScriptHost::default()
     };
     let profiles = match host_profiles(&args.profile_registries, &args.profile, &host.env) {
@@ -135,7 +171,13 @@ pub async fn run(args: RunArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let host = crate::host::with_geppetto_profiles(host, profiles);
+    let host = crate::host::with_geppetto_agent(
+        host,
+        AgentHost {
+            profiles,
+            turn_stores: stores,
+        },
+    );
     let mut options = host.configure(OwnerOptions::default());
     if let Some(limit) = args.max_memory {
         options.memory_limit = limit.as_option();
@@ -176,6 +218,89 @@ pub async fn run(args: RunArgs) -> ExitCode {
     ExitCode::FAILURE
 }
 
+/// The `--global NAME=VALUE` (strings) and `--global-json NAME=JSON` values, strings first; a
+/// later flag for the same name wins within each kind.
+fn script_globals(
+    strings: &[String],
+    json: &[String],
+) -> Result<Vec<(String, serde_json::Value)>, String> {
+    let split = |flag: &str, entry: &str| -> Result<(String, String), String> {
+        match entry.split_once('=') {
+            Some((name, value)) if is_identifier(name.trim()) => {
+                Ok((name.trim().to_string(), value.to_string()))
+            }
+            _ => Err(format!(
+                "{flag} expects NAME=VALUE with NAME a JS identifier, got {entry:?}"
+            )),
+        }
+    };
+    let mut globals = Vec::new();
+    for entry in strings {
+        let (name, value) = split("--global", entry)?;
+        globals.push((name, serde_json::Value::String(value)));
+    }
+    for entry in json {
+        let (name, text) = split("--global-json", entry)?;
+        let value = serde_json::from_str(&text)
+            .map_err(|error| format!("--global-json {name}: invalid JSON: {error}"))?;
+        globals.push((name, value));
+    }
+    Ok(globals)
+}
+
+fn is_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_alphabetic() || c == '_' || c == '$')
+        && chars.all(|c| c.is_alphanumeric() || c == '_' || c == '$')
+}
+
+/// Opens the turn stores the flags (or, without flags, `GEPPETTO_TURNS_DSN` /
+/// `GEPPETTO_TURNS_DB`) name: the default store and every `--turn-store NAME=PATH`.
+fn turn_stores(
+    db: &Option<String>,
+    dsn: &Option<String>,
+    named: &[String],
+    env: &std::collections::BTreeMap<String, String>,
+) -> Result<std::collections::BTreeMap<String, Arc<dyn TurnStore>>, String> {
+    let from_env = |key: &str| env.get(key).filter(|value| !value.is_empty()).cloned();
+    let (db, dsn) = if db.is_some() || dsn.is_some() {
+        (db.clone(), dsn.clone())
+    } else {
+        (
+            from_env("GEPPETTO_TURNS_DB"),
+            from_env("GEPPETTO_TURNS_DSN"),
+        )
+    };
+    let default = match (dsn, db) {
+        (Some(dsn), _) => Some(("--turns-dsn", SqliteLocation::Uri(dsn))),
+        (None, Some(db)) => Some(("--turns-db", SqliteLocation::Path(db.into()))),
+        (None, None) => None,
+    };
+    let mut stores: std::collections::BTreeMap<String, Arc<dyn TurnStore>> = Default::default();
+    let mut open = |flag: &str, name: &str, location: SqliteLocation| -> Result<(), String> {
+        let store = SqliteTurnStore::open(name, &location)
+            .map_err(|error| format!("{flag} {location}: cannot open turn store: {error}"))?;
+        stores.insert(name.to_string(), Arc::new(store));
+        Ok(())
+    };
+    if let Some((flag, location)) = default {
+        open(flag, "default", location)?;
+    }
+    for entry in named {
+        let Some((name, path)) = entry
+            .split_once('=')
+            .map(|(name, path)| (name.trim(), path.trim()))
+            .filter(|(name, path)| !name.is_empty() && !path.is_empty())
+        else {
+            return Err(format!("--turn-store expects NAME=PATH, got {entry:?}"));
+        };
+        open("--turn-store", name, SqliteLocation::Path(path.into()))?;
+    }
+    Ok(stores)
+}
+
 /// The host profile registry: `--profile-registries` (else `GEPPETTO_PROFILE_REGISTRIES`) loaded
 /// once, with `--profile` (else `GEPPETTO_DEFAULT_PROFILE`) as its default profile. Flags win over
 /// the environment; neither set: no registry.
@@ -205,7 +330,31 @@ fn host_profiles(
 
 #[cfg(test)]
 mod tests {
-    use super::{MemoryLimit, parse_max_memory};
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn globals_table() {
+        let strings = vec!["A=x=y".to_string(), "B=".to_string()];
+        let json_values = vec!["C={\"k\":[1,2]}".to_string()];
+        assert_eq!(
+            script_globals(&strings, &json_values),
+            Ok(vec![
+                ("A".into(), json!("x=y")),
+                ("B".into(), json!("")),
+                ("C".into(), json!({"k": [1, 2]})),
+            ])
+        );
+        assert_eq!(
+            script_globals(&["1x=2".into()], &[]),
+            Err("--global expects NAME=VALUE with NAME a JS identifier, got \"1x=2\"".into())
+        );
+        assert!(
+            script_globals(&[], &["C={".into()])
+                .unwrap_err()
+                .starts_with("--global-json C: invalid JSON: ")
+        );
+    }
 
     #[test]
     fn max_memory_takes_bytes_suffixes_and_unlimited() {

@@ -28,6 +28,14 @@ pub(crate) fn consts_rs(header: &str, js: &JsApiSpec, turns: &TurnsSpec) -> Stri
         group_module(&mut out, group, &js_name);
     }
     for key_group in &turns.key_groups {
+        if js
+            .enums
+            .iter()
+            .any(|group| group.name == key_group.group.name)
+        {
+            // Also a `gp.consts` group: its module is written above (the specs agree on it).
+            continue;
+        }
         let note = format!("TypeScript: `{}` in docs/types/turns.d.ts.", key_group.map);
         group_module(&mut out, &key_group.group, &note);
     }

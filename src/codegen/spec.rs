@@ -212,8 +212,8 @@ impl TurnsSpec {
 }
 
 /// Checks that the two specs agree: the JS spec has the block kind group, equal (names and
-/// values, in order) to the turns spec's; `MetadataKeys` values are turn metadata keys; and no
-/// group name is used by both files for different groups.
+/// values, in order) to the turns spec's; `MetadataKeys` values are turn metadata keys; and a key
+/// group the JS spec also exports (`gp.consts.TurnDataKeys`, ...) is equal in both files.
 pub fn check_consistency(js: &JsApiSpec, turns: &TurnsSpec) -> Result<(), SpecError> {
     let kinds = &turns.block_kinds;
     let Some(js_kinds) = js.enums.iter().find(|group| group.name == kinds.name) else {
@@ -236,12 +236,15 @@ pub fn check_consistency(js: &JsApiSpec, turns: &TurnsSpec) -> Result<(), SpecEr
         )));
     }
     for key_group in &turns.key_groups {
-        if js
+        let shared = js
             .enums
             .iter()
-            .any(|group| group.name == key_group.group.name)
-        {
-            return Err(SpecError::DuplicateEnum(key_group.group.name.clone()));
+            .find(|group| group.name == key_group.group.name);
+        if shared.is_some_and(|group| pairs(group) != pairs(&key_group.group)) {
+            return Err(SpecError::Mismatch(format!(
+                "enum `{}` differs between js_api_codegen.yaml and turns_codegen.yaml",
+                key_group.group.name
+            )));
         }
     }
     if let Some(metadata) = js.enums.iter().find(|group| group.name == METADATA_KEYS) {
@@ -555,7 +558,11 @@ mod tests {
             ),
             (
                 js(&[kinds.clone(), group("TurnMetadataKeys", &[("MODEL", "model")])]),
-                Err("duplicate enum name `TurnMetadataKeys`".into()),
+                Ok(()),
+            ),
+            (
+                js(&[kinds.clone(), group("TurnMetadataKeys", &[("MODEL", "mdl")])]),
+                Err("enum `TurnMetadataKeys` differs between js_api_codegen.yaml and turns_codegen.yaml".into()),
             ),
         ];
         for (yaml, expected) in table {

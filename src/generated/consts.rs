@@ -148,14 +148,22 @@ pub mod event_type {
     ];
 }
 
-/// Well-known keys of `turn.data` (inputs that configure an inference).
+/// Well-known keys of `turn.data` (inputs that configure an inference). Equal to the group of spec/turns_codegen.yaml.
 ///
-/// TypeScript: `TurnData` in docs/types/turns.d.ts.
+/// JS: `gp.consts.TurnDataKeys`.
 pub mod turn_data_keys {
     /// Tool loop configuration written by the tool loop before each inference.
     pub const TOOL_CONFIG: &str = "tool_config";
+    /// The tools offered to the model, sorted by name (written by the agent tool loop).
+    pub const TOOL_DEFINITIONS: &str = "tool_definitions";
     /// Structured output (JSON schema) configuration for the provider.
     pub const STRUCTURED_OUTPUT_CONFIG: &str = "structured_output_config";
+    /// Per-turn inference settings (temperature, max tokens, ...) that override the engine's.
+    pub const INFERENCE_CONFIG: &str = "inference_config";
+    /// Per-turn Anthropic-specific inference settings.
+    pub const CLAUDE_INFERENCE_CONFIG: &str = "claude_inference_config";
+    /// Per-turn OpenAI-specific inference settings.
+    pub const OPENAI_INFERENCE_CONFIG: &str = "openai_inference_config";
     /// Names of the tools the current agent mode allows.
     pub const AGENT_MODE_ALLOWED_TOOLS: &str = "agent_mode_allowed_tools";
     /// The name of the current agent mode.
@@ -166,16 +174,20 @@ pub mod turn_data_keys {
     /// Every value, in spec order.
     pub const ALL: &[&str] = &[
         TOOL_CONFIG,
+        TOOL_DEFINITIONS,
         STRUCTURED_OUTPUT_CONFIG,
+        INFERENCE_CONFIG,
+        CLAUDE_INFERENCE_CONFIG,
+        OPENAI_INFERENCE_CONFIG,
         AGENT_MODE_ALLOWED_TOOLS,
         AGENT_MODE,
         RESPONSES_SERVER_TOOLS,
     ];
 }
 
-/// Well-known keys of `turn.metadata` (facts about a turn, written by sessions and engines).
+/// Well-known keys of `turn.metadata` (facts about a turn, written by sessions and engines). Equal to the group of spec/turns_codegen.yaml.
 ///
-/// TypeScript: `TurnMetadata` in docs/types/turns.d.ts.
+/// JS: `gp.consts.TurnMetadataKeys`.
 pub mod turn_metadata_keys {
     /// The provider that produced the turn.
     pub const PROVIDER: &str = "provider";
@@ -193,6 +205,8 @@ pub mod turn_metadata_keys {
     pub const STOP_REASON: &str = "stop_reason";
     /// The model that produced the turn.
     pub const MODEL: &str = "model";
+    /// The result summary of the inference that produced the turn (stop reason, usage, ...).
+    pub const INFERENCE_RESULT: &str = "inference_result";
 
     /// Every value, in spec order.
     pub const ALL: &[&str] = &[
@@ -204,23 +218,26 @@ pub mod turn_metadata_keys {
         USAGE,
         STOP_REASON,
         MODEL,
+        INFERENCE_RESULT,
     ];
 }
 
-/// Well-known keys of `block.metadata` (annotations set by middlewares and providers).
+/// Well-known keys of `block.metadata` (annotations set by middlewares and providers). Equal to the group of spec/turns_codegen.yaml.
 ///
-/// TypeScript: `BlockMetadata` in docs/types/turns.d.ts.
+/// JS: `gp.consts.BlockMetadataKeys`.
 pub mod block_metadata_keys {
     /// The original Anthropic content of a block, kept for round-trips.
     pub const CLAUDE_ORIGINAL_CONTENT: &str = "claude_original_content";
     /// Provider tool calls attached to a block.
     pub const TOOL_CALLS: &str = "tool_calls";
-    /// The middleware that wrote the block (for example "systemprompt").
+    /// The middleware that wrote the block (for example 'systemprompt').
     pub const MIDDLEWARE: &str = "middleware";
     /// Tag of an agent mode block.
     pub const AGENTMODE_TAG: &str = "agentmode_tag";
     /// The agent mode a block belongs to.
     pub const AGENTMODE: &str = "agentmode";
+    /// The result summary of the inference that produced the block.
+    pub const INFERENCE_RESULT: &str = "inference_result";
 
     /// Every value, in spec order.
     pub const ALL: &[&str] = &[
@@ -229,6 +246,143 @@ pub mod block_metadata_keys {
         MIDDLEWARE,
         AGENTMODE_TAG,
         AGENTMODE,
+        INFERENCE_RESULT,
+    ];
+}
+
+/// Well-known keys of a run's metadata.
+///
+/// JS: `gp.consts.RunMetadataKeys`.
+pub mod run_metadata_keys {
+    /// A tracing id, when the host propagates one.
+    pub const TRACE_ID: &str = "trace_id";
+
+    /// Every value, in spec order.
+    pub const ALL: &[&str] = &[TRACE_ID];
+}
+
+/// Well-known keys of `block.payload`.
+///
+/// JS: `gp.consts.PayloadKeys`.
+pub mod payload_keys {
+    /// The text of a user, system, assistant or reasoning block.
+    pub const TEXT: &str = "text";
+    /// The call id of a tool_call or tool_use block.
+    pub const ID: &str = "id";
+    /// The tool name of a tool_call block.
+    pub const NAME: &str = "name";
+    /// The arguments of a tool_call block.
+    pub const ARGS: &str = "args";
+    /// The result of a tool_use block.
+    pub const RESULT: &str = "result";
+    /// The error text of a tool_use block.
+    pub const ERROR: &str = "error";
+    /// Images attached to a user block.
+    pub const IMAGES: &str = "images";
+    /// Encrypted reasoning content a provider returns for round-trips.
+    pub const ENCRYPTED_CONTENT: &str = "encrypted_content";
+    /// The summary of a reasoning block.
+    pub const SUMMARY: &str = "summary";
+    /// The provider's item id of a block (OpenAI Responses).
+    pub const ITEM_ID: &str = "item_id";
+
+    /// Every value, in spec order.
+    pub const ALL: &[&str] = &[
+        TEXT,
+        ID,
+        NAME,
+        ARGS,
+        RESULT,
+        ERROR,
+        IMAGES,
+        ENCRYPTED_CONTENT,
+        SUMMARY,
+        ITEM_ID,
+    ];
+}
+
+/// Event names an agent's emitters receive (`agent().events(emitter)`): every event comes as `"event"` and then under its own name.
+///
+/// JS: `gp.consts.AgentEvent`.
+pub mod agent_event {
+    /// Every event, delivered first under this name.
+    pub const EVENT: &str = "event";
+    /// A run starts ({prompt}).
+    pub const RUN_STARTED: &str = "run-started";
+    /// A run completed ({status}).
+    pub const RUN_FINISHED: &str = "run-finished";
+    /// A run was cancelled or hit its deadline ({reason}).
+    pub const RUN_STOPPED: &str = "run-stopped";
+    /// A run failed ({error, message}).
+    pub const RUN_FAILED: &str = "run-failed";
+    /// An engine step starts.
+    pub const PROVIDER_CALL_STARTED: &str = "provider-call-started";
+    /// Usage or a stop reason arrived ({stopReason, stopSequence, usage?}).
+    pub const PROVIDER_CALL_METADATA_UPDATED: &str = "provider-call-metadata-updated";
+    /// An engine step ended ({stopReason, finishClass, hasToolCalls, usage?, durationMs}).
+    pub const PROVIDER_CALL_FINISHED: &str = "provider-call-finished";
+    /// A text segment starts ({role}).
+    pub const TEXT_SEGMENT_STARTED: &str = "text-segment-started";
+    /// Streamed text ({delta, text, sequence}).
+    pub const TEXT_DELTA: &str = "text-delta";
+    /// A text segment ended ({text, finishReason}).
+    pub const TEXT_SEGMENT_FINISHED: &str = "text-segment-finished";
+    /// A reasoning segment starts ({role, source}).
+    pub const REASONING_SEGMENT_STARTED: &str = "reasoning-segment-started";
+    /// Streamed reasoning ({delta, text, sequence, source}).
+    pub const REASONING_DELTA: &str = "reasoning-delta";
+    /// A reasoning segment ended ({text, finishReason, source}).
+    pub const REASONING_SEGMENT_FINISHED: &str = "reasoning-segment-finished";
+    /// The model started a tool call ({toolCall: {id, name}}).
+    pub const TOOL_CALL_STARTED: &str = "tool-call-started";
+    /// Streamed tool call arguments ({toolCall: {id, delta, arguments, sequence}}).
+    pub const TOOL_CALL_ARGUMENTS_DELTA: &str = "tool-call-arguments-delta";
+    /// The model requested a tool call ({toolCall: {id, name, input}}).
+    pub const TOOL_CALL_REQUESTED: &str = "tool-call-requested";
+    /// The tool loop executes a call ({toolCall: {id, name, input}}).
+    pub const TOOL_EXECUTION_STARTED: &str = "tool-execution-started";
+    /// A tool call's result ({toolResult: {id, name, result, status}}).
+    pub const TOOL_RESULT_READY: &str = "tool-result-ready";
+    /// A tool call ended ({toolCall: {id, name, status}}).
+    pub const TOOL_CALL_FINISHED: &str = "tool-call-finished";
+    /// An engine step failed ({error, message}); the `error` event under an emitter-safe name.
+    pub const INFERENCE_ERROR: &str = "inference-error";
+    /// An engine step was cancelled ({text}).
+    pub const INTERRUPT: &str = "interrupt";
+    /// A log line from the host or persistence ({level, message, fields?}).
+    pub const LOG: &str = "log";
+    /// Information from the host ({message, data?}).
+    pub const INFO: &str = "info";
+    /// The agent mode changed ({message, data?}).
+    pub const AGENT_MODE_SWITCH: &str = "agent-mode-switch";
+
+    /// Every value, in spec order.
+    pub const ALL: &[&str] = &[
+        EVENT,
+        RUN_STARTED,
+        RUN_FINISHED,
+        RUN_STOPPED,
+        RUN_FAILED,
+        PROVIDER_CALL_STARTED,
+        PROVIDER_CALL_METADATA_UPDATED,
+        PROVIDER_CALL_FINISHED,
+        TEXT_SEGMENT_STARTED,
+        TEXT_DELTA,
+        TEXT_SEGMENT_FINISHED,
+        REASONING_SEGMENT_STARTED,
+        REASONING_DELTA,
+        REASONING_SEGMENT_FINISHED,
+        TOOL_CALL_STARTED,
+        TOOL_CALL_ARGUMENTS_DELTA,
+        TOOL_CALL_REQUESTED,
+        TOOL_EXECUTION_STARTED,
+        TOOL_RESULT_READY,
+        TOOL_CALL_FINISHED,
+        INFERENCE_ERROR,
+        INTERRUPT,
+        LOG,
+        INFO,
+        AGENT_MODE_SWITCH,
     ];
 }
 
@@ -295,6 +449,96 @@ pub const JS_CONST_GROUPS: &[(&str, &[(&str, &str)])] = &[
             ("TOOL_CALL_EXECUTE", event_type::TOOL_CALL_EXECUTE),
             ("TOOL_CALL_EXECUTION_RESULT", event_type::TOOL_CALL_EXECUTION_RESULT),
             ("INTERRUPT", event_type::INTERRUPT),
+        ],
+    ),
+    (
+        "TurnDataKeys",
+        &[
+            ("TOOL_CONFIG", turn_data_keys::TOOL_CONFIG),
+            ("TOOL_DEFINITIONS", turn_data_keys::TOOL_DEFINITIONS),
+            ("STRUCTURED_OUTPUT_CONFIG", turn_data_keys::STRUCTURED_OUTPUT_CONFIG),
+            ("INFERENCE_CONFIG", turn_data_keys::INFERENCE_CONFIG),
+            ("CLAUDE_INFERENCE_CONFIG", turn_data_keys::CLAUDE_INFERENCE_CONFIG),
+            ("OPENAI_INFERENCE_CONFIG", turn_data_keys::OPENAI_INFERENCE_CONFIG),
+            ("AGENT_MODE_ALLOWED_TOOLS", turn_data_keys::AGENT_MODE_ALLOWED_TOOLS),
+            ("AGENT_MODE", turn_data_keys::AGENT_MODE),
+            ("RESPONSES_SERVER_TOOLS", turn_data_keys::RESPONSES_SERVER_TOOLS),
+        ],
+    ),
+    (
+        "TurnMetadataKeys",
+        &[
+            ("PROVIDER", turn_metadata_keys::PROVIDER),
+            ("RUNTIME", turn_metadata_keys::RUNTIME),
+            ("SESSION_ID", turn_metadata_keys::SESSION_ID),
+            ("INFERENCE_ID", turn_metadata_keys::INFERENCE_ID),
+            ("TRACE_ID", turn_metadata_keys::TRACE_ID),
+            ("USAGE", turn_metadata_keys::USAGE),
+            ("STOP_REASON", turn_metadata_keys::STOP_REASON),
+            ("MODEL", turn_metadata_keys::MODEL),
+            ("INFERENCE_RESULT", turn_metadata_keys::INFERENCE_RESULT),
+        ],
+    ),
+    (
+        "BlockMetadataKeys",
+        &[
+            ("CLAUDE_ORIGINAL_CONTENT", block_metadata_keys::CLAUDE_ORIGINAL_CONTENT),
+            ("TOOL_CALLS", block_metadata_keys::TOOL_CALLS),
+            ("MIDDLEWARE", block_metadata_keys::MIDDLEWARE),
+            ("AGENTMODE_TAG", block_metadata_keys::AGENTMODE_TAG),
+            ("AGENTMODE", block_metadata_keys::AGENTMODE),
+            ("INFERENCE_RESULT", block_metadata_keys::INFERENCE_RESULT),
+        ],
+    ),
+    (
+        "RunMetadataKeys",
+        &[
+            ("TRACE_ID", run_metadata_keys::TRACE_ID),
+        ],
+    ),
+    (
+        "PayloadKeys",
+        &[
+            ("TEXT", payload_keys::TEXT),
+            ("ID", payload_keys::ID),
+            ("NAME", payload_keys::NAME),
+            ("ARGS", payload_keys::ARGS),
+            ("RESULT", payload_keys::RESULT),
+            ("ERROR", payload_keys::ERROR),
+            ("IMAGES", payload_keys::IMAGES),
+            ("ENCRYPTED_CONTENT", payload_keys::ENCRYPTED_CONTENT),
+            ("SUMMARY", payload_keys::SUMMARY),
+            ("ITEM_ID", payload_keys::ITEM_ID),
+        ],
+    ),
+    (
+        "AgentEvent",
+        &[
+            ("EVENT", agent_event::EVENT),
+            ("RUN_STARTED", agent_event::RUN_STARTED),
+            ("RUN_FINISHED", agent_event::RUN_FINISHED),
+            ("RUN_STOPPED", agent_event::RUN_STOPPED),
+            ("RUN_FAILED", agent_event::RUN_FAILED),
+            ("PROVIDER_CALL_STARTED", agent_event::PROVIDER_CALL_STARTED),
+            ("PROVIDER_CALL_METADATA_UPDATED", agent_event::PROVIDER_CALL_METADATA_UPDATED),
+            ("PROVIDER_CALL_FINISHED", agent_event::PROVIDER_CALL_FINISHED),
+            ("TEXT_SEGMENT_STARTED", agent_event::TEXT_SEGMENT_STARTED),
+            ("TEXT_DELTA", agent_event::TEXT_DELTA),
+            ("TEXT_SEGMENT_FINISHED", agent_event::TEXT_SEGMENT_FINISHED),
+            ("REASONING_SEGMENT_STARTED", agent_event::REASONING_SEGMENT_STARTED),
+            ("REASONING_DELTA", agent_event::REASONING_DELTA),
+            ("REASONING_SEGMENT_FINISHED", agent_event::REASONING_SEGMENT_FINISHED),
+            ("TOOL_CALL_STARTED", agent_event::TOOL_CALL_STARTED),
+            ("TOOL_CALL_ARGUMENTS_DELTA", agent_event::TOOL_CALL_ARGUMENTS_DELTA),
+            ("TOOL_CALL_REQUESTED", agent_event::TOOL_CALL_REQUESTED),
+            ("TOOL_EXECUTION_STARTED", agent_event::TOOL_EXECUTION_STARTED),
+            ("TOOL_RESULT_READY", agent_event::TOOL_RESULT_READY),
+            ("TOOL_CALL_FINISHED", agent_event::TOOL_CALL_FINISHED),
+            ("INFERENCE_ERROR", agent_event::INFERENCE_ERROR),
+            ("INTERRUPT", agent_event::INTERRUPT),
+            ("LOG", agent_event::LOG),
+            ("INFO", agent_event::INFO),
+            ("AGENT_MODE_SWITCH", agent_event::AGENT_MODE_SWITCH),
         ],
     ),
 ];

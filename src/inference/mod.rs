@@ -10,6 +10,7 @@
 //! - [`tools`] (trait, registry, typed host tools), [`tool_loop`] (settings and the loop),
 //!   [`hooks`] (tool hooks, their payloads and decisions).
 //! - [`session`]: history, one run at a time, cancellation and deadlines.
+//! - [`agent`]: the agent API's sessions, runs, results and events.
 //!
 //! # Example: a session from Rust, without JavaScript
 //! ```
@@ -62,6 +63,7 @@
 //! # });
 //! ```
 
+pub mod agent;
 pub mod context;
 pub mod engine;
 pub mod engines;

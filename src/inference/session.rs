@@ -474,33 +474,7 @@ impl PreparedRun {
                     }
                 }
             };
-            // The watchdog fires the token when the deadline passes. The work is polled first, so
-            // an engine that watches the token can still emit its `interrupt` event and return;
-            // one that does not is dropped on the next poll.
-            let deadline_hit = AtomicBool::new(false);
-            let watchdog = async {
-                match ctx.deadline {
-                    Some(deadline) => {
-                        tokio::time::sleep_until(tokio::time::Instant::from_std(deadline)).await;
-                        deadline_hit.store(true, Ordering::SeqCst);
-                        ctx.cancel.cancel();
-                    }
-                    None => std::future::pending::<()>().await,
-                }
-                std::future::pending::<()>().await
-            };
-            let result = tokio::select! {
-                biased;
-                result = work => result,
-                _ = ctx.cancel.cancelled() => Err(ctx.cancellation_error()),
-                _ = watchdog => unreachable!("the watchdog never completes"),
-            };
-            let result = match result {
-                Err(error) if error.is_cancellation() && deadline_hit.load(Ordering::SeqCst) => {
-                    Err(InferenceError::DeadlineExceeded)
-                }
-                result => result,
-            };
+            let result = bounded(&ctx, work).await;
             record_run_outcome(&ctx.span, &result);
             let mut output = result?;
             if output.id.is_empty() {
@@ -524,7 +498,7 @@ impl PreparedRun {
 
 /// Records a run's `outcome` (`ok`, `error`, `canceled`, `deadline`) on its `session.run` span,
 /// with an event for a cancellation, a deadline or a failure.
-fn record_run_outcome(span: &tracing::Span, result: &Result<Turn, InferenceError>) {
+pub(crate) fn record_run_outcome(span: &tracing::Span, result: &Result<Turn, InferenceError>) {
     if span.is_disabled() {
         return;
     }
@@ -544,6 +518,42 @@ fn record_run_outcome(span: &tracing::Span, result: &Result<Turn, InferenceError
         }
     };
     spans::record_outcome(span, outcome);
+}
+
+/// Runs `work` (a run's chain) within the run's cancellation token and deadline: ends with the
+/// cancellation error as soon as the token fires, and with [`InferenceError::DeadlineExceeded`]
+/// when the deadline fired it.
+pub(crate) async fn bounded(
+    ctx: &RunContext,
+    work: impl Future<Output = Result<Turn, InferenceError>>,
+) -> Result<Turn, InferenceError> {
+    // The watchdog fires the token when the deadline passes. The work is polled first, so an
+    // engine that watches the token can still emit its `interrupt` event and return; one that does
+    // not is dropped on the next poll.
+    let deadline_hit = AtomicBool::new(false);
+    let watchdog = async {
+        match ctx.deadline {
+            Some(deadline) => {
+                tokio::time::sleep_until(tokio::time::Instant::from_std(deadline)).await;
+                deadline_hit.store(true, Ordering::SeqCst);
+                ctx.cancel.cancel();
+            }
+            None => std::future::pending::<()>().await,
+        }
+        std::future::pending::<()>().await
+    };
+    let result = tokio::select! {
+        biased;
+        result = work => result,
+        _ = ctx.cancel.cancelled() => Err(ctx.cancellation_error()),
+        _ = watchdog => unreachable!("the watchdog never completes"),
+    };
+    match result {
+        Err(error) if error.is_cancellation() && deadline_hit.load(Ordering::SeqCst) => {
+            Err(InferenceError::DeadlineExceeded)
+        }
+        result => result,
+    }
 }
 
 /// One-shot inference (`runInference(engine, turn, opts)`): a fresh session with `engine` only,

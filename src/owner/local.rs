@@ -166,13 +166,16 @@ pub fn run_ready(ctx: &Ctx<'_>) {
     }
 }
 
-/// Schedules `callback` to run on this owner after `delay`.
+/// The latest a timer is scheduled: a delay beyond what `Instant` can represent (an embedder's
+/// `Duration::MAX`) means "never in practice", not a panic.
+const LATEST_TIMER: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
+
+/// Schedules `callback` to run on this owner after `delay` (at most about a century; longer
+/// delays are clamped to that).
 pub fn set_timeout(delay: Duration, callback: TimerCallback) -> Option<TimerId> {
     let local = actor::current_local()?;
-    let id = local
-        .timers
-        .borrow_mut()
-        .insert(Instant::now() + delay, callback);
+    let due = Instant::now() + delay.min(LATEST_TIMER);
+    let id = local.timers.borrow_mut().insert(due, callback);
     Some(id)
 }
 

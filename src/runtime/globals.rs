@@ -88,6 +88,21 @@ pub fn install<'js>(ctx: &Ctx<'js>, env: &BTreeMap<String, String>) -> rquickjs:
     Ok(())
 }
 
+/// Sets `globalThis[name] = value` for each entry, in order.
+pub fn install_values(
+    ctx: &Ctx<'_>,
+    values: &[(String, serde_json::Value)],
+) -> rquickjs::Result<()> {
+    let globals = ctx.globals();
+    for (name, value) in values {
+        let text = serde_json::to_string(value).map_err(|error| {
+            rquickjs::Exception::throw_type(ctx, &format!("global {name}: {error}"))
+        })?;
+        globals.set(name.as_str(), ctx.json_parse(text)?)?;
+    }
+    Ok(())
+}
+
 /// The longest delay a timer or `sleep` takes: 2^31 - 1 ms (about 24.8 days), the largest
 /// value of the WebIDL `long` that browsers use for `setTimeout`'s delay.
 pub const MAX_DELAY_MS: u32 = i32::MAX as u32;

@@ -1,6 +1,7 @@
 //! What runs on the owner thread for scripts: runtime setup, the module registry and `require`,
 //! the script-harness globals, and running a script to completion.
 
+pub mod events;
 pub mod globals;
 pub mod modules;
 pub mod rejections;
@@ -9,6 +10,7 @@ pub mod script;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+pub use events::EventsModule;
 pub use modules::{ModuleRegistry, NativeModule};
 pub use rejections::ScriptFailure;
 pub use script::{ScriptKind, run_to_completion};
@@ -22,6 +24,9 @@ pub struct ScriptHost {
     pub modules: ModuleRegistry,
     /// The `ENV` global's contents (the library never reads the process environment itself).
     pub env: BTreeMap<String, String>,
+    /// Globals set before the script runs (`geppetto run --global NAME=VALUE`, `--global-json
+    /// NAME=JSON`), in order: a later entry for the same name wins.
+    pub globals: Vec<(String, serde_json::Value)>,
 }
 
 impl ScriptHost {
@@ -40,10 +45,15 @@ impl ScriptHost {
             runtime.set_loader(resolver, loader);
             runtime.set_host_promise_rejection_tracker(Some(Box::new(rejections::track)));
         }));
-        let ScriptHost { modules, env } = self;
+        let ScriptHost {
+            modules,
+            env,
+            globals,
+        } = self;
         options.setup_context = Some(Box::new(move |ctx: &rquickjs::Ctx<'_>| {
             modules.install(ctx)?;
-            globals::install(ctx, &env)
+            globals::install(ctx, &env)?;
+            globals::install_values(ctx, &globals)
         }));
         options
     }

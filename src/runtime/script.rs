@@ -30,8 +30,10 @@ impl ScriptKind {
 }
 
 /// Evaluates `source` (named `name`) and runs until it is done: no pending job, timer, run or
-/// other native work. Returns the first uncaught exception or unhandled rejection. All of it runs
-/// in a `script` span (`path` = `name`), the parent of the runs the script starts.
+/// other native work. Returns the first uncaught exception or unhandled rejection. A classic
+/// script whose completion value is a Promise is awaited like a module's top-level `await`: a
+/// rejection fails the script. All of it runs in a `script` span (`path` = `name`), the parent of
+/// the runs the script starts.
 pub fn run_to_completion(
     ctx: &Ctx<'_>,
     name: &str,
@@ -65,7 +67,13 @@ pub fn run_to_completion(
             }
             PromiseState::Pending => {
                 return Err(ScriptFailure {
-                    message: "top-level await never settled".into(),
+                    message: match kind {
+                        ScriptKind::Module => "top-level await never settled",
+                        ScriptKind::Classic => {
+                            "the script's completion value (a Promise) never settled"
+                        }
+                    }
+                    .into(),
                     stack: None,
                 });
             }
@@ -94,9 +102,9 @@ fn evaluate<'js>(
             options.global = true;
             options.strict = false;
             options.filename = Some(name.to_string());
-            ctx.eval_with_options::<(), _>(source, options)
-                .map_err(thrown)?;
-            Ok(None)
+            let completion: rquickjs::Value =
+                ctx.eval_with_options(source, options).map_err(thrown)?;
+            Ok(completion.into_promise())
         }
         ScriptKind::Module => {
             let module = Module::declare(ctx.clone(), name, source).map_err(thrown)?;

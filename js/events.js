@@ -1,0 +1,269 @@
+// The `events` module (also `node:events`): the subset of Node 20's EventEmitter that
+// spec/js-api-agent.md lists, with Node's semantics. Evaluated once per runtime; the result is the
+// `EventEmitter` constructor, a plain function so that `EventEmitter.call(this)` and `class X
+// extends EventEmitter` both work.
+(function () {
+  "use strict";
+
+  var defaultMaxListeners = 10;
+
+  function EventEmitter(opts) {
+    EventEmitter.init.call(this, opts);
+  }
+
+  EventEmitter.init = function () {
+    if (this._events === undefined || this._events === Object.getPrototypeOf(this)._events) {
+      this._events = Object.create(null);
+      this._eventsCount = 0;
+    }
+    this._maxListeners = this._maxListeners || undefined;
+  };
+
+  Object.defineProperty(EventEmitter, "defaultMaxListeners", {
+    enumerable: true,
+    get: function () {
+      return defaultMaxListeners;
+    },
+    set: function (n) {
+      checkMaxListeners(n, "defaultMaxListeners");
+      defaultMaxListeners = n;
+    },
+  });
+
+  function describeValue(value) {
+    if (typeof value === "string") return "type string ('" + value + "')";
+    if (typeof value === "function") return "function " + (value.name || "<anonymous>");
+    if (value === null || value === undefined) return String(value);
+    if (typeof value === "object") return "an instance of " + ((value.constructor && value.constructor.name) || "Object");
+    return "type " + typeof value + " (" + String(value) + ")";
+  }
+
+  function checkListener(listener) {
+    if (typeof listener !== "function") {
+      var error = new TypeError('The "listener" argument must be of type function. Received ' + describeValue(listener));
+      error.code = "ERR_INVALID_ARG_TYPE";
+      throw error;
+    }
+  }
+
+  function checkMaxListeners(n, name) {
+    if (typeof n !== "number" || n < 0 || n !== n) {
+      var error = new RangeError('The value of "' + name + '" is out of range. It must be a non-negative number. Received ' + String(n));
+      error.code = "ERR_OUT_OF_RANGE";
+      throw error;
+    }
+  }
+
+  // Node's util.inspect for the values an "Unhandled error" message shows, in short.
+  function inspect(value) {
+    if (typeof value === "string") return "'" + value + "'";
+    if (typeof value === "symbol") return value.toString();
+    if (value === null || typeof value !== "object") return String(value);
+    try {
+      return JSON.stringify(value);
+    } catch (e) {
+      return Object.prototype.toString.call(value);
+    }
+  }
+
+  function events(emitter) {
+    if (emitter._events === undefined) {
+      emitter._events = Object.create(null);
+      emitter._eventsCount = 0;
+    }
+    return emitter._events;
+  }
+
+  function addListener(target, type, listener, prepend) {
+    checkListener(listener);
+    var map = events(target);
+    if (map.newListener !== undefined) {
+      target.emit("newListener", type, listener.listener ? listener.listener : listener);
+      map = events(target);
+    }
+    var list = map[type];
+    if (list === undefined) {
+      map[type] = [listener];
+      target._eventsCount++;
+      list = map[type];
+    } else if (prepend) {
+      list.unshift(listener);
+    } else {
+      list.push(listener);
+    }
+    var max = target.getMaxListeners();
+    if (max > 0 && list.length > max && !list.warned) {
+      list.warned = true;
+      var name = typeof type === "symbol" ? type.toString() : String(type);
+      var text = "Possible EventEmitter memory leak detected. " + list.length + " " + name +
+        " listeners added to [" + ((target.constructor && target.constructor.name) || "EventEmitter") +
+        "]. Use emitter.setMaxListeners() to increase limit";
+      if (typeof console !== "undefined" && typeof console.error === "function") {
+        console.error("MaxListenersExceededWarning: " + text);
+      }
+    }
+    return target;
+  }
+
+  function onceWrapper(target, type, listener) {
+    var state = { fired: false };
+    function wrapped() {
+      if (!state.fired) {
+        target.removeListener(type, wrapped);
+        state.fired = true;
+        return listener.apply(target, arguments);
+      }
+    }
+    wrapped.listener = listener;
+    return wrapped;
+  }
+
+  var proto = EventEmitter.prototype;
+  proto._events = undefined;
+  proto._eventsCount = 0;
+  proto._maxListeners = undefined;
+
+  proto.setMaxListeners = function setMaxListeners(n) {
+    checkMaxListeners(n, "n");
+    this._maxListeners = n;
+    return this;
+  };
+
+  proto.getMaxListeners = function getMaxListeners() {
+    return this._maxListeners === undefined ? EventEmitter.defaultMaxListeners : this._maxListeners;
+  };
+
+  proto.emit = function emit(type) {
+    var args = Array.prototype.slice.call(arguments, 1);
+    var map = this._events;
+    var list = map === undefined ? undefined : map[type];
+    if (type === "error" && list === undefined) {
+      var er = args[0];
+      if (er instanceof Error) throw er;
+      var error = new Error("Unhandled error. (" + inspect(er) + ")");
+      error.code = "ERR_UNHANDLED_ERROR";
+      error.context = er;
+      throw error;
+    }
+    if (list === undefined) return false;
+    var copy = list.slice();
+    for (var i = 0; i < copy.length; i++) copy[i].apply(this, args);
+    return true;
+  };
+
+  proto.addListener = function addListener_(type, listener) {
+    return addListener(this, type, listener, false);
+  };
+  proto.on = proto.addListener;
+
+  proto.prependListener = function prependListener(type, listener) {
+    return addListener(this, type, listener, true);
+  };
+
+  proto.once = function once(type, listener) {
+    checkListener(listener);
+    return this.on(type, onceWrapper(this, type, listener));
+  };
+
+  proto.prependOnceListener = function prependOnceListener(type, listener) {
+    checkListener(listener);
+    return this.prependListener(type, onceWrapper(this, type, listener));
+  };
+
+  proto.removeListener = function removeListener(type, listener) {
+    checkListener(listener);
+    var map = this._events;
+    if (map === undefined) return this;
+    var list = map[type];
+    if (list === undefined) return this;
+    for (var i = list.length - 1; i >= 0; i--) {
+      if (list[i] === listener || list[i].listener === listener) {
+        var removed = list[i];
+        if (list.length === 1) {
+          delete map[type];
+          this._eventsCount--;
+        } else {
+          list.splice(i, 1);
+        }
+        if (map.removeListener !== undefined) {
+          this.emit("removeListener", type, removed.listener || listener);
+        }
+        break;
+      }
+    }
+    return this;
+  };
+  proto.off = proto.removeListener;
+
+  proto.removeAllListeners = function removeAllListeners(type) {
+    var map = this._events;
+    if (map === undefined) return this;
+    if (map.removeListener === undefined) {
+      if (arguments.length === 0) {
+        this._events = Object.create(null);
+        this._eventsCount = 0;
+      } else if (map[type] !== undefined) {
+        delete map[type];
+        this._eventsCount--;
+      }
+      return this;
+    }
+    if (arguments.length === 0) {
+      var keys = Reflect.ownKeys(map);
+      for (var k = 0; k < keys.length; k++) {
+        if (keys[k] !== "removeListener") this.removeAllListeners(keys[k]);
+      }
+      this.removeAllListeners("removeListener");
+      this._events = Object.create(null);
+      this._eventsCount = 0;
+      return this;
+    }
+    var list = map[type];
+    if (list !== undefined) {
+      for (var i = list.length - 1; i >= 0; i--) this.removeListener(type, list[i]);
+    }
+    return this;
+  };
+
+  proto.listeners = function listeners(type) {
+    var list = this._events === undefined ? undefined : this._events[type];
+    if (list === undefined) return [];
+    return list.map(function (listener) {
+      return listener.listener || listener;
+    });
+  };
+
+  proto.rawListeners = function rawListeners(type) {
+    var list = this._events === undefined ? undefined : this._events[type];
+    return list === undefined ? [] : list.slice();
+  };
+
+  proto.listenerCount = function listenerCount(type) {
+    var list = this._events === undefined ? undefined : this._events[type];
+    return list === undefined ? 0 : list.length;
+  };
+
+  proto.eventNames = function eventNames() {
+    return this._eventsCount > 0 ? Reflect.ownKeys(this._events) : [];
+  };
+
+  // `EventEmitter.once(emitter, name)`: a Promise of the argument array of the next `name`
+  // event; rejects when "error" comes first.
+  EventEmitter.once = function once(emitter, name) {
+    return new Promise(function (resolve, reject) {
+      function onError(error) {
+        emitter.removeListener(name, onEvent);
+        reject(error);
+      }
+      function onEvent() {
+        if (name !== "error") emitter.removeListener("error", onError);
+        resolve(Array.prototype.slice.call(arguments));
+      }
+      emitter.once(name, onEvent);
+      if (name !== "error") emitter.once("error", onError);
+    });
+  };
+
+  EventEmitter.EventEmitter = EventEmitter;
+  return EventEmitter;
+})()
