@@ -1,15 +1,14 @@
-//! Embedding geppetto-rs in a Rust service: one owner thread with the `geppetto` module and a custom
-//! host tool. Rust runs a setup script, then many tokio tasks call into JS concurrently; the owner
-//! serializes them, and no JS value ever leaves its thread.
+//! Embedding geppetto-rs in a Rust service: one runtime with the `geppetto` module, a typed host
+//! tool and a Rust-defined module. Rust evaluates a setup script, then many tokio tasks call into
+//! JS concurrently (the owner serializes them), and one run's events stream back to Rust.
 //!
 //!     cargo run --example embed
 
-use std::sync::Arc;
-
-use geppetto::host::geppetto_module;
-use geppetto::inference::tools::{HostTool, default_host_tools};
-use geppetto::owner::{CallOptions, CpuBudget, Owner, OwnerOptions, ShutdownMode};
-use geppetto::runtime::{ScriptHost, ScriptKind, run_to_completion};
+use futures_util::StreamExt;
+use geppetto::embed::{
+    Block, CallSettings, CpuBudget, EmbedError, Exports, HostTool, JsName, Module, RunSettings,
+    Runtime, Script, SetupError, Turn,
+};
 
 /// Input of the `greet` host tool; its JSON schema is derived for the model.
 #[derive(serde::Deserialize, schemars::JsonSchema)]
@@ -18,63 +17,81 @@ struct Greet {
     name: String,
 }
 
+/// A module defined in Rust: `require("shout").shout(text)`.
+struct Shout;
+
+impl Module for Shout {
+    fn name(&self) -> &str {
+        "shout"
+    }
+
+    fn exports(&self) -> Result<Exports, SetupError> {
+        Ok(Exports::new().function("shout", |(text,): (String,)| {
+            Ok::<_, String>(text.to_uppercase())
+        }))
+    }
+}
+
 const SETUP: &str = r#"
   const gp = require("geppetto");
-  const tools = gp.tools.createRegistry().useHostTools(["greet", "go_double"]);
+  const { shout } = require("shout");
+  const tools = gp.tools.createRegistry().useGoTools(["greet"]);
   // Called from Rust: a synchronous echo session whose reply comes from the host tool.
   globalThis.answer = function (who) {
-    const reply = tools.call("greet", { name: who });
+    const reply = shout(tools.call("greet", { name: who }));
     const session = gp.createSession({ engine: gp.engines.echo({ reply }) });
     return session.run({ blocks: [{ kind: "user", payload: { text: who } }] }).blocks[1].payload.text;
   };
+  // Started from Rust: its events stream back.
+  globalThis.session = gp.createSession({ engine: gp.engines.echo({ reply: "streamed" }) });
 "#;
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let tools = default_host_tools();
-    tools.register(Arc::new(HostTool::new(
-        "greet",
-        "Greet someone by name",
-        |input: Greet| Ok::<_, std::convert::Infallible>(format!("hello, {}", input.name)),
-    )));
-    let host = ScriptHost::default().with_module(Arc::new(geppetto_module(tools)));
-    let owner = Owner::spawn(host.configure(OwnerOptions {
-        name: "embed".into(),
-        ..OwnerOptions::default()
-    }))?;
-
-    let setup = CallOptions {
-        cpu_budget: CpuBudget::Unlimited,
-        ..CallOptions::default()
-    };
-    owner
-        .call_with(setup, "eval", |ctx| {
-            Ok(run_to_completion(
-                ctx,
-                "setup.js",
-                SETUP,
-                ScriptKind::Classic,
-            ))
-        })
-        .await?
-        .map_err(|failure| format!("setup failed: {}", failure.message))?;
+async fn main() -> Result<(), EmbedError> {
+    let runtime = Runtime::builder()
+        .name("embed")
+        .geppetto()
+        .module(Shout)
+        .host_tool(HostTool::new(
+            "greet",
+            "Greet someone by name",
+            |input: Greet| Ok::<_, std::convert::Infallible>(format!("hello, {}", input.name)),
+        ))
+        .spawn()?;
+    let instance = runtime.instance();
+    instance
+        .eval_with(
+            CallSettings::new().cpu_budget(CpuBudget::Unlimited),
+            Script::classic("setup.js", SETUP),
+        )
+        .await?;
 
     let mut tasks = Vec::new();
     for i in 0..4 {
-        let owner = owner.clone();
+        let instance = instance.clone();
         tasks.push(tokio::spawn(async move {
-            owner
-                .call("answer", move |ctx| {
-                    let answer: rquickjs::Function = ctx.globals().get("answer")?;
-                    answer.call::<_, String>((format!("task {i}"),))
-                })
+            instance
+                .call::<String>(JsName::global("answer"), (format!("task {i}"),))
                 .await
         }));
     }
     for task in tasks {
-        println!("{}", task.await??);
+        println!("{}", task.await.expect("task panicked")?);
     }
-    println!("{:?}", owner.stats().per_op);
-    owner.shutdown(ShutdownMode::Drain, None).await;
+
+    let mut run = instance
+        .start(
+            JsName::global("session"),
+            Turn::new().with_block(Block::user("hello")),
+            RunSettings::new(),
+        )
+        .await?;
+    while let Some(event) = run.next().await {
+        println!("event: {}", event.kind.type_name());
+    }
+    let output = run.outcome().await?;
+    println!("output: {:?}", output.last_assistant_text());
+    println!("{:?}", instance.stats().per_op);
+    runtime.shutdown(None).await;
     Ok(())
 }

@@ -3,7 +3,9 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::bridge::{GeppettoModule, ProviderFactory, ProviderRequest};
+use crate::bridge::{
+    DatabaseSource, GeppettoModule, ProviderFactory, ProviderRequest, database_modules,
+};
 use crate::inference::ToolRegistry;
 use crate::inference::agent::TurnStore;
 use crate::inference::tools::default_host_tools;
@@ -54,11 +56,20 @@ pub fn with_geppetto_agent(host: ScriptHost, agent: AgentHost) -> ScriptHost {
         profiles: agent.profiles,
         profile_base_settings: None,
         bearer_tokens: None,
+        host_middlewares: Default::default(),
     };
     EventsModule::ALL
         .into_iter()
         .fold(host, |host, events| host.with_module(Arc::new(events)))
         .with_module(Arc::new(module))
+}
+
+/// `host` with the `database` module registered under both its names (`database`, `db`),
+/// starting from `source`.
+pub fn with_database(host: ScriptHost, source: DatabaseSource) -> ScriptHost {
+    database_modules(source)
+        .into_iter()
+        .fold(host, ScriptHost::with_module)
 }
 
 /// Provider engines for `fromConfig` and `fromProfile`, resolving API keys and profiles against

@@ -1,6 +1,8 @@
 //! geppetto-rs: script LLM inference in JavaScript, safely and fast.
 //!
 //! # Layout
+//! - [`embed`]: the embedding API: a runtime builder (modules, host tools, middlewares, owners),
+//!   scripts, calls and runs from Rust with typed errors and no JS engine type.
 //! - [`owner`]: the runtime-owner actor. Each QuickJS runtime lives on one dedicated thread behind a
 //!   bounded mailbox; everything else talks to it with `Send` closures, plain data and ids.
 //! - [`inference`]: the engine-agnostic core (turns, engines, middlewares, tools, sessions, events),
@@ -23,6 +25,7 @@
 pub mod bridge;
 pub mod cli;
 pub mod codegen;
+pub mod embed;
 pub mod generated;
 pub mod host;
 pub mod inference;

@@ -41,4 +41,5 @@ declare function clearTimeout(id?: TimerId): void;
 
 /** Loads a built-in module. */
 declare function require(id: "geppetto"): typeof import("geppetto");
+declare function require(id: "database" | "db"): typeof import("database");
 declare function require(id: string): any;

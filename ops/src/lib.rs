@@ -6,5 +6,7 @@
 //!
 //! # Layout
 //! - [`host_tools`]: the built-in host tools of the CLI harness (`go_double`, `go_concat`).
+//! - [`database`]: SQLite for the `database` module (values, statements, a connection thread).
 
+pub mod database;
 pub mod host_tools;

@@ -9,6 +9,7 @@ use super::hooks::{
     tool_error_payload,
 };
 use super::invoke::{InvokeError, invoke_json, release_callbacks};
+use super::js_engine::run_group;
 use crate::inference::ToolDefinition;
 use crate::inference::hooks::{
     AfterDecision, AfterToolCallPayload, BeforeDecision, BeforeToolCallPayload, HookMeta,
@@ -44,10 +45,16 @@ impl Tool for JsTool {
         let callback = self.callback;
         let name = self.definition.name.clone();
         Box::pin(async move {
+            // A handler may wait synchronously (a sync `run()`, a database query): like a JS
+            // middleware it is parked while another run's nested wait is in progress, so
+            // concurrent runs do not stack nested waits on each other.
             let options = CallOptions {
                 cancel: Some(ctx.cancel.clone()),
                 session_id: ctx.session_id.clone(),
                 inference_id: ctx.inference_id.clone(),
+                group: ctx.inference_id.as_deref().map(run_group),
+                // A call outside any run (`registry.call()`) has no group to be served by.
+                may_wait: ctx.inference_id.is_some(),
                 ..CallOptions::default()
             };
             let context = tool_context_json(&ctx);

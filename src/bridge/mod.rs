@@ -1,6 +1,6 @@
-//! The JS ↔ Rust boundary of the `geppetto` module: the codec, argument checks and option objects,
-//! hook payloads and decisions, the handle table, JS-backed engines, middlewares, tools and hooks,
-//! runs, and the module definition.
+//! The JS ↔ Rust boundary of the built-in modules. For `geppetto`: the codec, argument checks and
+//! option objects, hook payloads and decisions, the handle table, JS-backed engines, middlewares,
+//! tools and hooks, runs, and the module definition. The `database` module (`database.rs`).
 //!
 //! **Architecture Invariant:** `bridge/` and `runtime/` are the only places that name rquickjs
 //! types (besides the generic `owner/`). JS values never leave the owner thread: JS functions are
@@ -11,7 +11,9 @@
 mod agent;
 mod argument;
 pub mod codec;
+mod database;
 mod hooks;
+pub mod host_calls;
 mod invoke;
 mod js_engine;
 mod js_middleware;
@@ -22,11 +24,12 @@ pub mod profiles;
 mod runs;
 mod table;
 
+pub use database::{DATABASE_MODULE_NAMES, DatabaseModule, DatabaseSource, database_modules};
 pub use invoke::InvokeError;
 pub use js_engine::JsFunctionEngine;
 pub use js_middleware::JsMiddleware;
 pub use js_tools::{JsHooks, JsTool};
-pub use module::{GeppettoModule, ProviderFactory, ProviderRequest};
+pub use module::{GeppettoModule, HostMiddlewareFactory, ProviderFactory, ProviderRequest};
 pub use runs::event_json;
 pub use table::live_objects;
 

@@ -42,6 +42,9 @@ pub enum ProviderRequest<'a> {
     Profile(&'a str, EngineOptions),
 }
 
+/// The hidden property of a JS handle object holding `{kind, id}` (`REF` in `js/geppetto.js`).
+pub(crate) const REF_PROPERTY: &str = "__geppetto_ref";
+
 /// The `geppetto` module with its host configuration.
 #[derive(Clone, Default)]
 pub struct GeppettoModule {
@@ -51,6 +54,9 @@ pub struct GeppettoModule {
     pub providers: Option<ProviderFactory>,
     /// Environment for provider resolution (API keys, `PINOCCHIO_PROFILE`).
     pub env: BTreeMap<String, String>,
+    /// Middlewares the embedder offers to `middlewares.go(name, options?)`, by name; a name here
+    /// takes precedence over a built-in host middleware of the same name.
+    pub host_middlewares: BTreeMap<String, HostMiddlewareFactory>,
     /// Turn stores for the agent API (`gp.turnStores`), by name; `"default"` is the host default
     /// store that agent runs persist to unless they opt out.
     pub turn_stores: BTreeMap<String, Arc<dyn crate::inference::agent::TurnStore>>,
@@ -64,6 +70,10 @@ pub struct GeppettoModule {
     /// keys come from the settings only.
     pub bearer_tokens: Option<Arc<dyn crate::providers::BearerTokenSource>>,
 }
+
+/// Builds an embedder's host middleware from the script's options (a JSON object, or none).
+pub type HostMiddlewareFactory =
+    Arc<dyn Fn(Option<&Json>) -> Result<Arc<dyn Middleware>, String> + Send + Sync>;
 
 impl std::fmt::Debug for GeppettoModule {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -358,17 +368,25 @@ impl GeppettoModule {
     }
 
     fn session_ops<'js>(&self, ctx: &Ctx<'js>, native: &Object<'js>) -> rquickjs::Result<()> {
+        let host_middlewares = self.host_middlewares.clone();
         native.set(
             "createSession",
             Function::new(
                 ctx.clone(),
-                |ctx: Ctx<'js>,
-                 engine: f64,
-                 middlewares: Vec<Array<'js>>,
-                 tools: Option<f64>,
-                 settings: Value<'js>,
-                 hooks: Value<'js>| {
-                    create_session(&ctx, engine, middlewares, tools, settings, hooks)
+                move |ctx: Ctx<'js>,
+                      engine: f64,
+                      middlewares: Vec<Array<'js>>,
+                      tools: Option<f64>,
+                      settings: Value<'js>,
+                      hooks: Value<'js>| {
+                    let specs = SessionSpecs {
+                        engine,
+                        middlewares,
+                        tools,
+                        settings,
+                        hooks,
+                    };
+                    create_session(&ctx, &host_middlewares, specs)
                 },
             )?,
         )?;
@@ -512,18 +530,33 @@ fn provider_engine<'js>(
     Ok(made)
 }
 
-fn create_session<'js>(
-    ctx: &Ctx<'js>,
+/// The arguments of the `createSession` op.
+struct SessionSpecs<'js> {
     engine: f64,
-    middleware_specs: Vec<Array<'js>>,
+    middlewares: Vec<Array<'js>>,
     tools: Option<f64>,
     settings: Value<'js>,
     hooks: Value<'js>,
+}
+
+fn create_session<'js>(
+    ctx: &Ctx<'js>,
+    host_middlewares: &BTreeMap<String, HostMiddlewareFactory>,
+    specs: SessionSpecs<'js>,
 ) -> rquickjs::Result<f64> {
+    let SessionSpecs {
+        engine,
+        middlewares: middleware_specs,
+        tools,
+        settings,
+        hooks,
+    } = specs;
     let engine = table::engine(handle_id(engine)).ok_or_else(|| type_error(ctx, NOT_AN_ENGINE))?;
     let mut config = SessionConfig::new(engine);
     for spec in middleware_specs {
-        config.middlewares.push(middleware_from_spec(ctx, spec)?);
+        config
+            .middlewares
+            .push(host_or_script_middleware(ctx, host_middlewares, spec)?);
     }
     if let Some(tools) = tools {
         config.tools = Some(registry_of(ctx, tools)?);
@@ -541,12 +574,25 @@ pub(super) fn middleware_from_spec<'js>(
     ctx: &Ctx<'js>,
     spec: Array<'js>,
 ) -> rquickjs::Result<Arc<dyn Middleware>> {
+    host_or_script_middleware(ctx, &BTreeMap::new(), spec)
+}
+
+/// Like [`middleware_from_spec`], a `go` middleware looked up among the embedder's
+/// `host_middlewares` first.
+fn host_or_script_middleware<'js>(
+    ctx: &Ctx<'js>,
+    host_middlewares: &BTreeMap<String, HostMiddlewareFactory>,
+    spec: Array<'js>,
+) -> rquickjs::Result<Arc<dyn Middleware>> {
     let kind: String = spec.get(0)?;
     if kind == "go" {
         let name: String = spec.get(1)?;
         let options = options::middleware_options(ctx, spec.get(2)?)?;
-        crate::inference::middlewares::host_middleware(&name, options.as_ref())
-            .map_err(|message| error(ctx, &message))
+        match host_middlewares.get(&name) {
+            Some(factory) => factory(options.as_ref()),
+            None => crate::inference::middlewares::host_middleware(&name, options.as_ref()),
+        }
+        .map_err(|message| error(ctx, &message))
     } else {
         let id: f64 = spec.get(1)?;
         table::middleware(handle_id(id)).ok_or_else(|| type_error(ctx, NOT_A_MIDDLEWARE))

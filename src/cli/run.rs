@@ -178,6 +178,7 @@ pub async fn run(args: RunArgs) -> ExitCode {
             turn_stores: stores,
         },
     );
+    let host = crate::host::with_database(host, crate::bridge::DatabaseSource::Unconfigured);
     let mut options = host.configure(OwnerOptions::default());
     if let Some(limit) = args.max_memory {
         options.memory_limit = limit.as_option();

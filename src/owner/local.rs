@@ -117,6 +117,12 @@ where
     }
 }
 
+/// The cancellation token of the item now executing, if it has one. Native code that starts
+/// background work on the item's behalf (a promise settled later) stops that work when it fires.
+pub fn current_cancel() -> Option<tokio_util::sync::CancellationToken> {
+    actor::current_local()?.frames.top()?.cancel.clone()
+}
+
 /// Blocks the current JS turn for `duration` like a synchronous sleep: timers do not fire
 /// meanwhile, but the mailbox and promise jobs are still served, so other work is not starved.
 pub fn sleep(ctx: &Ctx<'_>, op: &'static str, duration: Duration) -> Result<(), OwnerError> {

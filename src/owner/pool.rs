@@ -28,6 +28,14 @@ impl OwnerPool {
         })
     }
 
+    /// A pool of owners spawned elsewhere (at least one, or `None`).
+    pub fn from_owners(owners: Vec<OwnerHandle>) -> Option<OwnerPool> {
+        (!owners.is_empty()).then(|| OwnerPool {
+            owners,
+            next: AtomicUsize::new(0),
+        })
+    }
+
     /// The least-loaded owner.
     pub fn get(&self) -> &OwnerHandle {
         let start = self.next.fetch_add(1, Ordering::Relaxed) % self.owners.len();

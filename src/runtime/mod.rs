@@ -5,6 +5,7 @@ pub mod events;
 pub mod globals;
 pub mod modules;
 pub mod rejections;
+pub mod rust_module;
 pub mod script;
 
 use std::collections::BTreeMap;
@@ -13,7 +14,8 @@ use std::sync::Arc;
 pub use events::EventsModule;
 pub use modules::{ModuleRegistry, NativeModule};
 pub use rejections::ScriptFailure;
-pub use script::{ScriptKind, run_to_completion};
+pub use rust_module::{Exports, RustModule};
+pub use script::{ScriptKind, module_namespace, run_to_completion};
 
 use crate::owner::OwnerOptions;
 
@@ -57,4 +59,49 @@ impl ScriptHost {
         }));
         options
     }
+
+    /// Like [`configure`](Self::configure), and every registered module is loaded while the owner
+    /// starts, so a module whose setup fails fails the spawn. The returned slot then names the
+    /// module and its error.
+    pub fn configure_loading_modules(
+        self,
+        options: OwnerOptions,
+    ) -> (OwnerOptions, Arc<parking_lot::Mutex<Option<ModuleFailure>>>) {
+        let registry = self.modules.clone();
+        let mut options = self.configure(options);
+        let failure = Arc::new(parking_lot::Mutex::new(None));
+        let report = failure.clone();
+        let setup = options.setup_context.take();
+        options.setup_context = Some(Box::new(move |ctx: &rquickjs::Ctx<'_>| {
+            if let Some(setup) = setup {
+                setup(ctx)?;
+            }
+            for module in registry.names() {
+                if let Err(error) = registry.require(ctx, module) {
+                    let message = match &error {
+                        rquickjs::Error::Exception => {
+                            ScriptFailure::from_value(&ctx.catch()).message
+                        }
+                        other => other.to_string(),
+                    };
+                    *report.lock() = Some(ModuleFailure {
+                        module: module.to_string(),
+                        message,
+                    });
+                    return Err(error);
+                }
+            }
+            Ok(())
+        }));
+        (options, failure)
+    }
+}
+
+/// A module that failed to load while its owner started.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModuleFailure {
+    /// The module's name.
+    pub module: String,
+    /// Its error.
+    pub message: String,
 }

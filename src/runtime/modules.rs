@@ -49,6 +49,11 @@ impl ModuleRegistry {
         self
     }
 
+    /// The registered module names, in registration order.
+    pub fn names(&self) -> Vec<&'static str> {
+        self.modules.iter().map(|module| module.name()).collect()
+    }
+
     /// Whether a module of that name is registered.
     pub fn contains(&self, name: &str) -> bool {
         self.find(name).is_some()

@@ -108,8 +108,47 @@ fn evaluate<'js>(
         }
         ScriptKind::Module => {
             let module = Module::declare(ctx.clone(), name, source).map_err(thrown)?;
-            let (_module, promise) = module.eval().map_err(thrown)?;
+            let (module, promise) = module.eval().map_err(thrown)?;
+            let namespace = module.namespace().map_err(thrown)?;
+            remember_namespace(ctx, name, namespace).map_err(thrown)?;
             Ok(Some(promise))
         }
+    }
+}
+
+/// Hidden global mapping module names to their namespaces, so a host can call their exports.
+const NAMESPACES_GLOBAL: &str = "__geppetto_module_namespaces";
+
+fn remember_namespace<'js>(
+    ctx: &Ctx<'js>,
+    name: &str,
+    namespace: rquickjs::Object<'js>,
+) -> rquickjs::Result<()> {
+    let globals = ctx.globals();
+    let namespaces = match globals.get::<_, Option<rquickjs::Object>>(NAMESPACES_GLOBAL)? {
+        Some(namespaces) => namespaces,
+        None => {
+            let namespaces = rquickjs::Object::new(ctx.clone())?;
+            globals.prop(
+                NAMESPACES_GLOBAL,
+                rquickjs::object::Property::from(namespaces.clone()),
+            )?;
+            namespaces
+        }
+    };
+    namespaces.set(name, namespace)
+}
+
+/// The namespace of the ES module evaluated under `name`, if any.
+pub fn module_namespace<'js>(
+    ctx: &Ctx<'js>,
+    name: &str,
+) -> rquickjs::Result<Option<rquickjs::Object<'js>>> {
+    match ctx
+        .globals()
+        .get::<_, Option<rquickjs::Object>>(NAMESPACES_GLOBAL)?
+    {
+        Some(namespaces) => namespaces.get(name),
+        None => Ok(None),
     }
 }
