@@ -452,3 +452,66 @@ async fn host_middlewares_and_tools_reach_scripts() {
     assert_eq!(doubled, 42);
     runtime.shutdown(None).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_agent_api_gets_events_and_the_builders_turn_store() {
+    let store = geppetto::stores::SqliteTurnStore::open(
+        "default",
+        &geppetto::stores::SqliteLocation::Path(":memory:".into()),
+    )
+    .unwrap();
+    let runtime = Runtime::builder()
+        .geppetto()
+        .turn_store("default", std::sync::Arc::new(store))
+        .spawn()
+        .unwrap();
+    let instance = runtime
+        .eval(Script::classic(
+            "agent.js",
+            r#"const gp = require("geppetto");
+               const EventEmitter = require("node:events");
+               const seen = [];
+               const events = new EventEmitter();
+               events.on("run-finished", (e) => seen.push(e.status));
+               const agent = gp.agent().name("svc")
+                 .engine(gp.engines.echo({ reply: "stored" })).events(events).build();
+               const session = agent.session().build();
+               globalThis.ask = (text) => session.next().user(text).run().text();
+               globalThis.stored = () => gp.turnStores.default().list().length;
+               globalThis.seen = () => seen;"#,
+        ))
+        .await
+        .unwrap();
+    let answer: String = instance.call(JsName::global("ask"), "hello").await.unwrap();
+    assert_eq!(answer, "stored");
+    let stored: usize = instance.call(JsName::global("stored"), ()).await.unwrap();
+    assert_eq!(
+        stored, 1,
+        "the run persisted to the builder's default store"
+    );
+    let seen: Vec<String> = instance.call(JsName::global("seen"), ()).await.unwrap();
+    assert_eq!(seen.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_default_heap_limit_applies_and_can_be_lifted() {
+    for (limit, expect_oom) in [(Some(16 << 20), true), (None, false)] {
+        let runtime = Runtime::builder().memory_limit(limit).spawn().unwrap();
+        let instance = runtime
+            .eval(Script::classic(
+                "hog.js",
+                r#"globalThis.hog = () => {
+                     try { const a = []; for (let i = 0; i < 64; i++) a.push("x".repeat(1 << 20) + i); return "fit"; }
+                     catch (e) { return "caught"; }
+                   };"#,
+            ))
+            .await
+            .unwrap();
+        let outcome: String = instance.call(JsName::global("hog"), ()).await.unwrap();
+        assert_eq!(
+            outcome,
+            if expect_oom { "caught" } else { "fit" },
+            "limit {limit:?}"
+        );
+    }
+}

@@ -11,10 +11,12 @@ use super::{Module, Runtime};
 use crate::bridge::{
     DATABASE_MODULE_NAMES, DatabaseSource, GeppettoModule, HostMiddlewareFactory, database_modules,
 };
+use crate::inference::agent::TurnStore;
 use crate::inference::tools::{HostTool, default_host_tools};
 use crate::inference::{Middleware, ToolRegistry};
-use crate::owner::{CpuBudget, Owner, OwnerHandle, OwnerOptions, OwnerPool};
-use crate::runtime::{ModuleRegistry, NativeModule, RustModule, ScriptHost};
+use crate::owner::{CpuBudget, DEFAULT_MEMORY_LIMIT, Owner, OwnerHandle, OwnerOptions, OwnerPool};
+use crate::profiles::HostProfiles;
+use crate::runtime::{EventsModule, ModuleRegistry, NativeModule, RustModule, ScriptHost};
 
 /// A registered module, set up per owner when the runtime spawns.
 enum ModuleEntry {
@@ -47,6 +49,8 @@ pub struct RuntimeBuilder {
     host_tools: ToolRegistry,
     host_middlewares: BTreeMap<String, HostMiddlewareFactory>,
     env: BTreeMap<String, String>,
+    turn_stores: BTreeMap<String, Arc<dyn TurnStore>>,
+    profiles: Option<HostProfiles>,
     cpu_budget: CpuBudget,
     memory_limit: Option<usize>,
 }
@@ -70,8 +74,10 @@ impl Default for RuntimeBuilder {
             host_tools: ToolRegistry::new(),
             host_middlewares: BTreeMap::new(),
             env: BTreeMap::new(),
+            turn_stores: BTreeMap::new(),
+            profiles: None,
             cpu_budget: CpuBudget::OwnerDefault,
-            memory_limit: None,
+            memory_limit: Some(DEFAULT_MEMORY_LIMIT),
         }
     }
 }
@@ -90,8 +96,9 @@ impl RuntimeBuilder {
         self
     }
 
-    /// Registers the `geppetto` module, with the host tools and middlewares registered here and
-    /// provider engines resolved against the environment given with [`env`](Self::env).
+    /// Registers the `geppetto` module, with the host tools, middlewares, turn stores and profiles
+    /// registered here and provider engines resolved against the environment given with
+    /// [`env`](Self::env); also `events` and `node:events` (the agent API's `EventEmitter`).
     pub fn geppetto(mut self) -> RuntimeBuilder {
         self.modules.push(ModuleEntry::Geppetto);
         self
@@ -175,15 +182,31 @@ impl RuntimeBuilder {
         self
     }
 
+    /// Offers a turn store to the agent API under `name` (`gp.turnStores.get(name)`); the store
+    /// named `"default"` is `gp.turnStores.default()` and the one agent runs persist to unless they
+    /// opt out. A second store under one name replaces the first.
+    pub fn turn_store(mut self, name: &str, store: Arc<dyn TurnStore>) -> RuntimeBuilder {
+        self.turn_stores.insert(name.to_string(), store);
+        self
+    }
+
+    /// The profile registries of `gp.inferenceProfiles.resolve()`/`default()` (none by default:
+    /// nothing is loaded implicitly).
+    pub fn profiles(mut self, profiles: HostProfiles) -> RuntimeBuilder {
+        self.profiles = Some(profiles);
+        self
+    }
+
     /// The owners' CPU budget per call.
     pub fn cpu_budget(mut self, budget: CpuBudget) -> RuntimeBuilder {
         self.cpu_budget = budget;
         self
     }
 
-    /// Each owner's JS heap limit in bytes.
-    pub fn memory_limit(mut self, bytes: usize) -> RuntimeBuilder {
-        self.memory_limit = Some(bytes);
+    /// Each owner's JS heap limit in bytes (default [`DEFAULT_MEMORY_LIMIT`], 1 GiB; `None`: no
+    /// limit). A script past it gets a catchable out-of-memory error.
+    pub fn memory_limit(mut self, bytes: Option<usize>) -> RuntimeBuilder {
+        self.memory_limit = bytes;
         self
     }
 
@@ -217,7 +240,10 @@ impl RuntimeBuilder {
         let mut seen = BTreeSet::new();
         for entry in &self.modules {
             let names: Vec<String> = match entry {
-                ModuleEntry::Geppetto => vec!["geppetto".into()],
+                ModuleEntry::Geppetto => std::iter::once("geppetto")
+                    .chain(EventsModule::ALL.map(|module| module.name()))
+                    .map(String::from)
+                    .collect(),
                 ModuleEntry::Database => DATABASE_MODULE_NAMES.map(String::from).to_vec(),
                 ModuleEntry::Rust(module) => vec![module.name().to_string()],
                 ModuleEntry::Native(module) => vec![module.name().to_string()],
@@ -244,6 +270,8 @@ impl RuntimeBuilder {
             )),
             env: self.env.clone(),
             host_middlewares: self.host_middlewares.clone(),
+            turn_stores: self.turn_stores.clone(),
+            profiles: self.profiles.clone(),
             ..GeppettoModule::default()
         };
         SharedModules {
@@ -256,7 +284,12 @@ impl RuntimeBuilder {
         let mut registry = ModuleRegistry::new();
         for entry in &self.modules {
             match entry {
-                ModuleEntry::Geppetto => registry = registry.with(shared.geppetto.clone()),
+                ModuleEntry::Geppetto => {
+                    registry = registry.with(shared.geppetto.clone());
+                    for events in EventsModule::ALL {
+                        registry = registry.with(Arc::new(events));
+                    }
+                }
                 ModuleEntry::Database => {
                     for module in &shared.database {
                         registry = registry.with(module.clone());
