@@ -299,7 +299,7 @@ impl RuntimeBuilder {
             },
             None => EmbedError::Spawn {
                 owner: name,
-                message,
+                message: message.to_string(),
             },
         })
     }

@@ -8,6 +8,7 @@ use crate::inference::{Engine, EngineTools, EventKind, InferenceError, RunContex
 use super::accumulator::Accumulator;
 use super::config::{ApiType, ProviderConfig};
 use super::decoder::StreamDecoder;
+use super::error::ConfigError;
 use super::transport::{self, HttpRequest, StepError};
 use super::{anthropic, gemini, openai_chat, openai_responses};
 
@@ -34,7 +35,10 @@ impl std::fmt::Debug for ProviderEngine {
 impl ProviderEngine {
     /// An engine called `name` (`config`, `profile:<p>`) running with `config`. Builds the HTTP
     /// client; touches no network.
-    pub fn new(name: impl Into<String>, config: ProviderConfig) -> Result<ProviderEngine, String> {
+    pub fn new(
+        name: impl Into<String>,
+        config: ProviderConfig,
+    ) -> Result<ProviderEngine, ConfigError> {
         let client = transport::build_client(&config)?;
         Ok(ProviderEngine {
             name: name.into(),
@@ -49,7 +53,11 @@ impl ProviderEngine {
     }
 
     /// The request body this engine would send for `turn` with `tools` (for inspection and tests).
-    pub fn request_body(&self, turn: &Turn, tools: Option<&EngineTools>) -> Result<Value, String> {
+    pub fn request_body(
+        &self,
+        turn: &Turn,
+        tools: Option<&EngineTools>,
+    ) -> Result<Value, ConfigError> {
         self.build_request(turn, tools).map(|request| request.body)
     }
 
@@ -57,12 +65,11 @@ impl ProviderEngine {
         &self,
         turn: &Turn,
         tools: Option<&EngineTools>,
-    ) -> Result<HttpRequest, String> {
+    ) -> Result<HttpRequest, ConfigError> {
         if self.config.api_key.is_none() && self.config.uses_default_base_url() {
-            return Err(format!(
-                "no API key: set apiKey or {}",
-                self.config.api_type.api_key_env_vars().join(" or ")
-            ));
+            return Err(ConfigError::NoApiKey {
+                api_type: self.config.api_type,
+            });
         }
         match self.config.api_type {
             ApiType::OpenAi => Ok(openai_chat::build_request(&self.config, turn, tools)),
@@ -90,7 +97,9 @@ impl ProviderEngine {
         out: &mut Accumulator<'_>,
     ) -> Result<(), StepError> {
         ctx.check_canceled().map_err(|_| StepError::Canceled)?;
-        let request = self.build_request(turn, ctx.tools.as_deref())?;
+        let request = self
+            .build_request(turn, ctx.tools.as_deref())
+            .map_err(|error| StepError::from(error.to_string()))?;
         let response = transport::send(&self.client, &self.config, &request, &ctx.cancel).await?;
         let mut decoder = self.decoder();
         transport::read_stream(response, &self.config, decoder.as_mut(), out, &ctx.cancel).await
