@@ -4,6 +4,7 @@
 // The peer benchmark in ../shared/bench/peer-ai-sdk does the same with the Vercel AI SDK in Node.
 //
 //   N=10000 geppetto run bench/concurrent_runs.js
+// `geppetto bench runs --n 10000` runs this same script (built in) and adds wall time and peak RSS.
 const gp = require("geppetto");
 
 const N = Number(ENV.N || 10000);
@@ -55,7 +56,9 @@ async function main() {
   if (ok !== N || toolCalls !== N || badEvents !== 0) {
     throw new Error(`FAILED ok=${ok} toolCalls=${toolCalls} badEvents=${badEvents}`);
   }
-  console.log(JSON.stringify({ runs: N, ms, runs_per_s: Math.round(N / (ms / 1000)), model_calls: modelCalls, steps, middleware: MIDDLEWARE, events_checked: N * 6 }));
+  const result = { runs: N, ms, runs_per_s: Math.round(N / (ms / 1000)), model_calls: modelCalls, steps, middleware: MIDDLEWARE, events_checked: N * 6 };
+  globalThis.benchResult = result; // read by `geppetto bench runs`
+  if (ENV.QUIET !== "1") console.log(JSON.stringify(result));
 }
 
 main();

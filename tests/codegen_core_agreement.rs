@@ -25,7 +25,7 @@ fn core_wire_names_match_the_spec() {
         EventKind::Start,
         EventKind::Partial {
             delta: text(),
-            completion: text(),
+            completion: text().into(),
         },
         EventKind::Final { text: text() },
         EventKind::ToolCall {

@@ -290,3 +290,84 @@ fn js_values_held_at_shutdown_are_released_before_the_runtime() {
     );
     drop(owner); // joins the thread; reaching the next line means no abort
 }
+
+/// What a future polled by `block_on_here_group` saw: the thread polling it, a value sent from
+/// another thread, and the result of an owner call it made.
+type PolledHere = (std::thread::ThreadId, i32, i32);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn block_on_here_polls_on_the_owner_thread_with_tokio_and_inline_calls() {
+    let owner = spawn("poll-here");
+    let seen: Result<(std::thread::ThreadId, PolledHere), _> = bounded(
+        "poll here",
+        owner.call("poll-here", |ctx| {
+            let handle = local::weak_handle().unwrap().upgrade().unwrap();
+            let future = async move {
+                let polled_on = std::thread::current().id();
+                // tokio timers work: the runtime is entered while polling.
+                tokio::time::sleep(Duration::from_millis(1)).await;
+                // A wake-up from another thread reaches the pump.
+                let (sender, receiver) = tokio::sync::oneshot::channel();
+                std::thread::spawn(move || {
+                    std::thread::sleep(Duration::from_millis(5));
+                    let _ = sender.send(7);
+                });
+                let sent = receiver.await.unwrap();
+                // An owner call runs inline, at once.
+                let inline = handle
+                    .call("inline", |ctx| ctx.eval::<i32, _>("6 * 7"))
+                    .await
+                    .unwrap();
+                (polled_on, sent, inline)
+            };
+            let here = std::thread::current().id();
+            local::block_on_here_group(ctx, "poll-here", None, future)
+                .map(|seen| (here, seen))
+                .map_err(|error| rquickjs::Exception::throw_message(ctx, &error.message()))
+        }),
+    )
+    .await;
+    let (owner_thread, (polled_on, sent, inline)) = seen.unwrap();
+    assert_eq!(polled_on, owner_thread);
+    assert_eq!((sent, inline), (7, 42));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn block_on_here_ends_when_the_item_is_cancelled() {
+    let owner = spawn("poll-here-cancel");
+    let token = tokio_util::sync::CancellationToken::new();
+    let options = owner::CallOptions {
+        cancel: Some(token.clone()),
+        ..owner::CallOptions::default()
+    };
+    let dropped = Arc::new(AtomicBool::new(false));
+    let dropped_in_future = dropped.clone();
+    let call = owner.call_with(options, "poll-forever", move |ctx| {
+        struct SetOnDrop(Arc<AtomicBool>);
+        impl Drop for SetOnDrop {
+            fn drop(&mut self) {
+                self.0.store(true, Ordering::SeqCst);
+            }
+        }
+        let guard = SetOnDrop(dropped_in_future);
+        let future = async move {
+            let _guard = guard;
+            std::future::pending::<()>().await
+        };
+        local::block_on_here_group(ctx, "poll-forever", None, future)
+            .map_err(|error| rquickjs::Exception::throw_message(ctx, &error.message()))
+    });
+    let cancel = async {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        token.cancel();
+    };
+    let (result, ()) = bounded("cancelled poll", async { tokio::join!(call, cancel) }).await;
+    assert!(result.is_err(), "a cancelled item fails: {result:?}");
+    // The caller's answer may come before the owner has unwound the item: wait for the drop.
+    bounded("future dropped", async {
+        while !dropped.load(Ordering::SeqCst) {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    })
+    .await;
+}

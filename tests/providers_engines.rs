@@ -610,7 +610,7 @@ mod openai {
             .events
             .iter()
             .filter_map(|event| match event {
-                EventKind::Partial { completion, .. } => Some(completion.clone()),
+                EventKind::Partial { completion, .. } => Some(completion.to_string()),
                 _ => None,
             })
             .collect();

@@ -30,7 +30,6 @@ pub use js_engine::JsFunctionEngine;
 pub use js_middleware::JsMiddleware;
 pub use js_tools::{JsHooks, JsTool};
 pub use module::{GeppettoModule, HostMiddlewareFactory, ProviderFactory, ProviderRequest};
-pub use runs::event_json;
 pub use table::live_objects;
 
 #[cfg(test)]

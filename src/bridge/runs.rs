@@ -3,14 +3,17 @@
 
 use std::sync::Arc;
 
-use rquickjs::{Ctx, Function, Value};
-use serde_json::{Map, Value as Json, json};
-use tokio::sync::mpsc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use rquickjs::object::Accessor;
+use rquickjs::{Ctx, Function, Object, Value};
+use serde_json::Value as Json;
+use tokio::sync::{Notify, mpsc};
 
 use super::codec::{json_to_js, turn_to_js};
 use super::table;
 use crate::inference::session::RunOptions;
-use crate::inference::{Event, EventKind, EventSink, Session, Turn};
+use crate::inference::{Event, EventKind, EventSink, Room, Session, Turn};
 use crate::owner::{CallbackId, local};
 
 /// Runs `session` synchronously: the run executes on tokio while this owner keeps serving the
@@ -89,7 +92,7 @@ pub fn start<'js>(
         let _ = released.await;
         let outcome = prepared.execute().await.map_err(|error| error.to_string());
         // After every event of the run: they went into the same channel before it completed.
-        let _ = deliveries.send(Delivery::Settle {
+        deliveries.send(Delivery::Settle {
             deliver,
             settle,
             cancel_id,
@@ -116,61 +119,151 @@ enum Delivery {
 
 /// Sends a run's events into this owner's delivery channel.
 struct DeliverySink {
-    deliveries: mpsc::UnboundedSender<Delivery>,
+    deliveries: Deliveries,
     deliver: CallbackId,
 }
 
 impl EventSink for DeliverySink {
     fn emit(&self, event: Event) {
-        let _ = self.deliveries.send(Delivery::Event {
+        self.deliveries.send(Delivery::Event {
             deliver: self.deliver,
             event,
         });
+    }
+
+    fn room(&self) -> Room<'_> {
+        self.deliveries.backlog.room()
+    }
+}
+
+/// Most deliveries posted to the owner in one message.
+const DELIVERY_BATCH: usize = 1024;
+
+/// Deliveries sent but not yet run by the owner above which a producer waits for room
+/// ([`EventSink::room`]). Nothing is dropped: `emit` always sends, and the producer waits before
+/// producing more (a provider stream is then read more slowly).
+const DELIVERY_BACKLOG: usize = 2 * DELIVERY_BATCH;
+
+/// One owner's delivery channel: events and settlements of its started runs, in order, and the
+/// count of those the owner has not run yet.
+#[derive(Clone)]
+struct Deliveries {
+    sender: mpsc::UnboundedSender<Delivery>,
+    backlog: Arc<Backlog>,
+}
+
+impl Deliveries {
+    fn send(&self, delivery: Delivery) {
+        self.backlog.pending.fetch_add(1, Ordering::Relaxed);
+        if self.sender.send(delivery).is_err() {
+            // The owner is gone: nothing will run it, nobody must wait for it.
+            self.backlog.close();
+        }
+    }
+}
+
+/// Deliveries sent and not yet run, and the producers waiting for that number to fall.
+#[derive(Default)]
+struct Backlog {
+    pending: AtomicUsize,
+    closed: AtomicBool,
+    drained: Notify,
+}
+
+impl Backlog {
+    fn has_room(&self) -> bool {
+        self.pending.load(Ordering::Acquire) < DELIVERY_BACKLOG
+            || self.closed.load(Ordering::Acquire)
+    }
+
+    fn room(&self) -> Room<'_> {
+        if self.has_room() {
+            return Box::pin(std::future::ready(()));
+        }
+        Box::pin(async move {
+            loop {
+                let drained = self.drained.notified();
+                tokio::pin!(drained);
+                drained.as_mut().enable();
+                if self.has_room() {
+                    return;
+                }
+                drained.await;
+            }
+        })
+    }
+
+    /// The owner ran `count` deliveries.
+    fn ran(&self, count: usize) {
+        let before = self.pending.fetch_sub(count, Ordering::AcqRel);
+        if before >= DELIVERY_BACKLOG && before - count < DELIVERY_BACKLOG {
+            self.drained.notify_waiters();
+        }
+    }
+
+    /// The owner is gone: waiting producers go on (their events go nowhere).
+    fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+        self.drained.notify_waiters();
     }
 }
 
 thread_local! {
     /// This owner's delivery channel, served by one forwarding task.
-    static DELIVERIES: std::cell::RefCell<Option<mpsc::UnboundedSender<Delivery>>> =
+    static DELIVERIES: std::cell::RefCell<Option<Deliveries>> =
         const { std::cell::RefCell::new(None) };
 }
 
-/// Most deliveries posted to the owner in one message.
-const DELIVERY_BATCH: usize = 256;
-
 /// The delivery channel of this owner, starting its forwarding task on first use. One task per
 /// owner posts deliveries in batches, in channel order: per run, events in emission order and the
-/// settlement last; and only one sender waits on the mailbox however many runs are active.
-fn deliveries() -> Option<mpsc::UnboundedSender<Delivery>> {
-    if let Some(sender) = DELIVERIES.with(|slot| slot.borrow().clone()) {
-        return Some(sender);
+/// settlement last; only one sender waits on the mailbox however many runs are active, and it
+/// posts the next batch when the owner has run the last one.
+fn deliveries() -> Option<Deliveries> {
+    if let Some(deliveries) = DELIVERIES.with(|slot| slot.borrow().clone()) {
+        return Some(deliveries);
     }
     let owner = local::weak_handle()?;
     let tokio = local::tokio_handle()?;
     let (sender, mut receiver) = mpsc::unbounded_channel::<Delivery>();
+    let deliveries = Deliveries {
+        sender,
+        backlog: Arc::default(),
+    };
+    let backlog = deliveries.backlog.clone();
     tokio.spawn(async move {
         let mut batch = Vec::with_capacity(DELIVERY_BATCH);
         while receiver.recv_many(&mut batch, DELIVERY_BATCH).await > 0 {
             let Some(owner) = owner.upgrade() else {
-                return;
+                break;
             };
             let items = std::mem::replace(&mut batch, Vec::with_capacity(DELIVERY_BATCH));
+            let ran = backlog.clone();
+            let (done, delivered) = tokio::sync::oneshot::channel::<()>();
             let posted = owner
                 .post("deliver-events", move |ctx| {
                     local::run_at_top_level(
                         ctx,
-                        Box::new(move |ctx: &Ctx<'_>| deliver_all(ctx, items)),
+                        Box::new(move |ctx: &Ctx<'_>| {
+                            let count = items.len();
+                            deliver_all(ctx, items);
+                            ran.ran(count);
+                            let _ = done.send(());
+                        }),
                     );
                     Ok(())
                 })
                 .await;
-            if posted.is_err() {
-                return;
+            drop(owner);
+            // One batch on the owner at a time: what arrives meanwhile makes the next batch, so a
+            // busy owner runs few, large batches instead of one item per event.
+            if posted.is_err() || delivered.await.is_err() {
+                break;
             }
         }
+        backlog.close();
     });
-    DELIVERIES.with(|slot| *slot.borrow_mut() = Some(sender.clone()));
-    Some(sender)
+    DELIVERIES.with(|slot| *slot.borrow_mut() = Some(deliveries.clone()));
+    Some(deliveries)
 }
 
 /// Runs a batch of deliveries on the owner, in order.
@@ -178,7 +271,9 @@ fn deliver_all(ctx: &Ctx<'_>, items: Vec<Delivery>) {
     for item in items {
         match item {
             Delivery::Event { deliver, event } => {
-                let result = call_registered(ctx, deliver, &event_json(&event));
+                let result = event_to_js(ctx, event).and_then(|event| {
+                    super::invoke::callback_function(ctx, deliver)?.call::<_, ()>((event,))
+                });
                 report(ctx, "deliver-event", result);
             }
             Delivery::Settle {
@@ -197,12 +292,6 @@ fn deliver_all(ctx: &Ctx<'_>, items: Vec<Delivery>) {
             }
         }
     }
-}
-
-/// Calls the registered function `id` with `value`.
-fn call_registered<'js>(ctx: &Ctx<'js>, id: CallbackId, value: &Json) -> rquickjs::Result<()> {
-    let function = super::invoke::callback_function(ctx, id)?;
-    function.call::<_, ()>((json_to_js(ctx, value)?,))
 }
 
 /// Calls the run's `settle` function with `(true, outputTurn)` or `(false, message)`.
@@ -229,41 +318,93 @@ fn report(ctx: &Ctx<'_>, op: &'static str, result: rquickjs::Result<()>) {
 }
 
 /// The JS event object: `{type, timestampMs, sessionId, inferenceId, turnId?, runId, metaExtra?}`
-/// plus the type's fields.
-pub fn event_json(event: &Event) -> Json {
-    let mut object = Map::new();
-    object.insert("type".into(), Json::String(event.kind.type_name().into()));
-    object.insert("timestampMs".into(), Json::from(event.timestamp_ms));
-    object.insert("sessionId".into(), Json::String(event.session_id.clone()));
-    object.insert(
-        "inferenceId".into(),
-        Json::String(event.inference_id.clone()),
-    );
-    if let Some(turn_id) = &event.turn_id {
-        object.insert("turnId".into(), Json::String(turn_id.clone()));
+/// plus the type's fields, built directly (no JSON text). A `partial` event's `completion` is an
+/// enumerable getter reading the step's shared text up to this event, so building the event costs
+/// O(its delta) whatever the text so far.
+fn event_to_js<'js>(ctx: &Ctx<'js>, event: Event) -> rquickjs::Result<Object<'js>> {
+    let object = Object::new(ctx.clone())?;
+    object.set("type", event.kind.type_name())?;
+    object.set("timestampMs", event.timestamp_ms as f64)?;
+    object.set("sessionId", event.session_id)?;
+    object.set("inferenceId", event.inference_id)?;
+    if let Some(turn_id) = event.turn_id {
+        object.set("turnId", turn_id)?;
     }
-    object.insert("runId".into(), Json::String(event.run_id.clone()));
-    if let Some(extra) = &event.meta_extra {
-        object.insert("metaExtra".into(), Json::Object(extra.clone()));
+    object.set("runId", event.run_id)?;
+    if let Some(extra) = event.meta_extra {
+        object.set("metaExtra", json_to_js(ctx, &Json::Object(extra))?)?;
     }
-    let fields = match &event.kind {
-        EventKind::Start => json!({}),
+    match event.kind {
+        EventKind::Start => {}
         EventKind::Partial { delta, completion } => {
-            json!({"delta": delta, "completion": completion})
+            object.set("delta", delta)?;
+            let read = move |ctx: Ctx<'js>| {
+                completion.with_str(|text| rquickjs::String::from_str(ctx, text))
+            };
+            object.prop(
+                "completion",
+                Accessor::new_get(read).enumerable().configurable(),
+            )?;
         }
         EventKind::ToolCall { id, name, input }
         | EventKind::ToolCallExecute { id, name, input } => {
-            json!({"toolCall": {"id": id, "name": name, "input": input}})
+            let call = Object::new(ctx.clone())?;
+            call.set("id", id)?;
+            call.set("name", name)?;
+            call.set("input", input)?;
+            object.set("toolCall", call)?;
         }
         EventKind::ToolResult { id, result }
         | EventKind::ToolCallExecutionResult { id, result } => {
-            json!({"toolResult": {"id": id, "result": result}})
+            let outcome = Object::new(ctx.clone())?;
+            outcome.set("id", id)?;
+            outcome.set("result", result)?;
+            object.set("toolResult", outcome)?;
         }
-        EventKind::Final { text } | EventKind::Interrupt { text } => json!({"text": text}),
-        EventKind::Error { error } => json!({"error": error}),
-    };
-    if let Json::Object(fields) = fields {
-        object.extend(fields);
+        EventKind::Final { text } | EventKind::Interrupt { text } => object.set("text", text)?,
+        EventKind::Error { error } => object.set("error", error)?,
     }
-    Json::Object(object)
+    Ok(object)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::task::{Context, Poll, Waker};
+
+    use super::*;
+
+    fn poll_once(room: &mut Room<'_>) -> Poll<()> {
+        room.as_mut().poll(&mut Context::from_waker(Waker::noop()))
+    }
+
+    #[test]
+    fn producers_wait_while_the_backlog_is_full_and_go_on_when_it_drains() {
+        let backlog = Backlog::default();
+        backlog
+            .pending
+            .store(DELIVERY_BACKLOG - 1, Ordering::Relaxed);
+        assert!(poll_once(&mut backlog.room()).is_ready());
+
+        backlog
+            .pending
+            .store(DELIVERY_BACKLOG + 10, Ordering::Relaxed);
+        let mut waiting = backlog.room();
+        assert!(poll_once(&mut waiting).is_pending());
+        backlog.ran(5);
+        assert!(poll_once(&mut waiting).is_pending(), "still over the bound");
+        backlog.ran(10);
+        assert!(poll_once(&mut waiting).is_ready());
+    }
+
+    #[test]
+    fn a_closed_backlog_never_blocks() {
+        let backlog = Backlog::default();
+        backlog
+            .pending
+            .store(DELIVERY_BACKLOG * 2, Ordering::Relaxed);
+        let mut waiting = backlog.room();
+        assert!(poll_once(&mut waiting).is_pending());
+        backlog.close();
+        assert!(poll_once(&mut waiting).is_ready());
+    }
 }

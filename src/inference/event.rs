@@ -1,7 +1,10 @@
 //! Inference events as plain Rust data, and the sink engines and the tool loop emit them into.
 
+use std::fmt;
+use std::pin::Pin;
 use std::sync::Arc;
 
+use parking_lot::RwLock;
 use serde_json::Value;
 
 use super::turn::JsonMap;
@@ -15,8 +18,9 @@ pub enum EventKind {
     Partial {
         /// The new text.
         delta: String,
-        /// All text of this step so far.
-        completion: String,
+        /// All text of this step so far: a view of the step's shared buffer, so an event costs
+        /// O(its delta), not O(text so far).
+        completion: TextPrefix,
     },
     /// The model requested a tool call.
     ToolCall {
@@ -103,12 +107,22 @@ pub struct Event {
     pub meta_extra: Option<JsonMap>,
 }
 
-/// Receives the events of a run. Implementations must be cheap and never block: the JS bridge
-/// forwards each event to the owner's mailbox.
+/// Receives the events of a run. `emit` must be cheap and never block (it takes every event: none
+/// is dropped); a sink whose consumer can fall behind says so through [`EventSink::room`], which a
+/// producer of many events (a provider stream) awaits before producing more.
 pub trait EventSink: Send + Sync {
     /// Delivers one event.
     fn emit(&self, event: Event);
+
+    /// Completes when the sink's consumer has caught up enough to take more events. The default
+    /// sink is never behind.
+    fn room(&self) -> Room<'_> {
+        Box::pin(std::future::ready(()))
+    }
 }
+
+/// The future [`EventSink::room`] returns (boxing a zero-sized ready future does not allocate).
+pub type Room<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
 
 /// A sink that drops every event.
 #[derive(Debug, Default, Clone, Copy)]
@@ -153,4 +167,132 @@ pub fn now_ms() -> u64 {
 /// Parses JSON text into a value, keeping non-JSON text as a JSON string.
 pub fn json_or_string(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_string()))
+}
+
+/// Text that only grows, shared by the step that writes it and the `partial` events that show a
+/// prefix of it: each event holds the buffer and a length, never a copy.
+#[derive(Clone, Default)]
+pub struct SharedText(Arc<RwLock<String>>);
+
+impl SharedText {
+    /// An empty buffer.
+    pub fn new() -> SharedText {
+        SharedText::default()
+    }
+
+    /// Appends `delta` and returns the view of the text up to and including it.
+    pub fn push_str(&self, delta: &str) -> TextPrefix {
+        let mut text = self.0.write();
+        text.push_str(delta);
+        TextPrefix {
+            text: self.clone(),
+            len: text.len(),
+        }
+    }
+
+    /// The whole text so far, copied.
+    pub fn to_text(&self) -> String {
+        self.0.read().clone()
+    }
+
+    /// Whether nothing was written yet.
+    pub fn is_empty(&self) -> bool {
+        self.0.read().is_empty()
+    }
+}
+
+impl fmt::Debug for SharedText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.0.read().as_str(), f)
+    }
+}
+
+/// The first `len` bytes of a [`SharedText`] (a prefix ending on a character boundary, as every
+/// append ends on one): what a `partial` event's `completion` is.
+#[derive(Clone)]
+pub struct TextPrefix {
+    text: SharedText,
+    len: usize,
+}
+
+impl TextPrefix {
+    /// Calls `read` with the prefix, without copying it.
+    pub fn with_str<R>(&self, read: impl FnOnce(&str) -> R) -> R {
+        read(&self.text.0.read()[..self.len])
+    }
+
+    /// Length of the prefix in bytes.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the prefix is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+impl From<&str> for TextPrefix {
+    fn from(text: &str) -> TextPrefix {
+        SharedText::new().push_str(text)
+    }
+}
+
+impl From<String> for TextPrefix {
+    fn from(text: String) -> TextPrefix {
+        TextPrefix {
+            len: text.len(),
+            text: SharedText(Arc::new(RwLock::new(text))),
+        }
+    }
+}
+
+impl fmt::Display for TextPrefix {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.with_str(|text| f.write_str(text))
+    }
+}
+
+impl fmt::Debug for TextPrefix {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.with_str(|text| fmt::Debug::fmt(text, f))
+    }
+}
+
+impl PartialEq for TextPrefix {
+    fn eq(&self, other: &TextPrefix) -> bool {
+        // One lock at a time: both may view the same buffer.
+        let mine = self.to_string();
+        other.with_str(|theirs| mine == theirs)
+    }
+}
+
+impl PartialEq<str> for TextPrefix {
+    fn eq(&self, other: &str) -> bool {
+        self.with_str(|mine| mine == other)
+    }
+}
+
+impl PartialEq<&str> for TextPrefix {
+    fn eq(&self, other: &&str) -> bool {
+        self == *other
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefixes_of_a_shared_text_keep_their_length_while_it_grows() {
+        let text = SharedText::new();
+        let first = text.push_str("Hello");
+        let second = text.push_str(", wörld");
+        assert_eq!(first, "Hello");
+        assert_eq!(second, "Hello, wörld");
+        assert_eq!(second.len(), "Hello, wörld".len());
+        assert_eq!(text.to_text(), "Hello, wörld");
+        assert_eq!(first, TextPrefix::from("Hello"));
+        assert_eq!(format!("{first:?} {second}"), "\"Hello\" Hello, wörld");
+    }
 }

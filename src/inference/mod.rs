@@ -80,7 +80,7 @@ pub mod turn;
 pub use context::RunContext;
 pub use engine::{Engine, EngineTools, ToolChoice, ToolDefinition};
 pub use error::InferenceError;
-pub use event::{Event, EventKind, EventSink};
+pub use event::{Event, EventKind, EventSink, Room, SharedText, TextPrefix};
 pub use hooks::ToolHooks;
 pub use middleware::{Middleware, Next, chain};
 pub use session::{PreparedRun, RunOptions, Session, SessionConfig, run_inference};

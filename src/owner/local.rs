@@ -5,6 +5,7 @@
 
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
@@ -114,6 +115,91 @@ where
             owner: local.name.clone(),
             op,
         }),
+    }
+}
+
+/// Like [`block_on_group`], but polls `future` here, on the owner thread, between the items the
+/// nested wait serves, instead of handing it to a tokio worker: no thread hop per step. Owner
+/// calls the future makes run inline at once (see [`OwnerHandle::call_with`]), so a chain whose
+/// next step is also JS never leaves this thread. For futures that do little CPU work between
+/// their awaits (the rest of an inference chain below a JS middleware); tokio resources (timers,
+/// sockets, spawning) work as on a worker, the runtime being entered while polling.
+pub fn block_on_here_group<'js, F>(
+    ctx: &Ctx<'js>,
+    op: &'static str,
+    group: Option<u64>,
+    future: F,
+) -> Result<F::Output, OwnerError>
+where
+    F: Future,
+{
+    let local = local(op)?;
+    local.check_nesting(op)?;
+    let cancel = local.frames.top().and_then(|frame| frame.cancel.clone());
+    // Stops polling once the pumping item is cancelled; the pump then ends with the cancellation.
+    let guarded = async {
+        let canceled = async {
+            match &cancel {
+                Some(token) => token.cancelled().await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            output = future => Some(output),
+            _ = canceled => None,
+        }
+    };
+    let mut guarded = std::pin::pin!(guarded);
+    let signal = Arc::new(PollSignal {
+        woken: AtomicBool::new(true),
+        owner_thread: std::thread::current().id(),
+        wake: local.inbox.wake.clone(),
+    });
+    let waker = std::task::Waker::from(signal.clone());
+    let mut finished = false;
+    let mut output = None;
+    let pumped = local.pump_until(ctx, op, NestedWait::MidTurn { group }, || {
+        if !finished && signal.woken.swap(false, Ordering::AcqRel) {
+            let _entered = local.tokio.enter();
+            let mut context = std::task::Context::from_waker(&waker);
+            if let std::task::Poll::Ready(value) = guarded.as_mut().poll(&mut context) {
+                finished = true;
+                output = value;
+            }
+        }
+        output.is_some()
+    });
+    match (pumped, output) {
+        (_, Some(output)) => Ok(output),
+        (Err(error), None) => Err(error),
+        (Ok(()), None) => Err(OwnerError::Closed {
+            owner: local.name.clone(),
+            op,
+        }),
+    }
+}
+
+/// Wakes a future polled on an owner thread: marks it to be polled again and, from another
+/// thread, wakes the owner's pump (on the owner thread itself the pump re-checks at once).
+struct PollSignal {
+    woken: AtomicBool,
+    owner_thread: std::thread::ThreadId,
+    wake: flume::WeakSender<Message>,
+}
+
+impl std::task::Wake for PollSignal {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        let was_woken = self.woken.swap(true, Ordering::AcqRel);
+        if !was_woken
+            && std::thread::current().id() != self.owner_thread
+            && let Some(sender) = self.wake.upgrade()
+        {
+            let _ = sender.send(Message::Wake);
+        }
     }
 }
 

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::inference::event::json_or_string;
+use crate::inference::event::{SharedText, json_or_string};
 use crate::inference::{Block, BlockKind, EventKind, JsonMap, RunContext};
 
 /// A tool call being assembled from streamed pieces.
@@ -37,8 +37,8 @@ pub(crate) struct CompletedCall {
 /// The accumulated answer of one inference step.
 pub(crate) struct Accumulator<'a> {
     ctx: &'a RunContext,
-    /// Text so far.
-    pub text: String,
+    /// Text so far, shared with the `partial` events that show it.
+    text: SharedText,
     /// Reasoning text so far.
     pub reasoning: String,
     /// Signature of the reasoning (Anthropic), needed to send it back.
@@ -57,7 +57,7 @@ impl<'a> Accumulator<'a> {
     pub fn new(ctx: &'a RunContext) -> Accumulator<'a> {
         Accumulator {
             ctx,
-            text: String::new(),
+            text: SharedText::new(),
             reasoning: String::new(),
             reasoning_signature: String::new(),
             calls: Vec::new(),
@@ -72,11 +72,22 @@ impl<'a> Accumulator<'a> {
         if delta.is_empty() {
             return;
         }
-        self.text.push_str(delta);
+        let completion = self.text.push_str(delta);
         self.ctx.emit(EventKind::Partial {
             delta: delta.to_string(),
-            completion: self.text.clone(),
+            completion,
         });
+    }
+
+    /// The text so far, copied.
+    pub fn text(&self) -> String {
+        self.text.to_text()
+    }
+
+    /// Completes when the run's event consumer can take more events (see [`crate::inference::EventSink::room`]):
+    /// awaited before reading more of a stream, so a slow consumer slows the reading down.
+    pub async fn room(&self) {
+        self.ctx.sink.room().await
     }
 
     /// Appends a reasoning delta.
@@ -140,8 +151,9 @@ impl<'a> Accumulator<'a> {
             }
             blocks.push(block);
         }
-        if !self.text.is_empty() {
-            blocks.push(Block::assistant(self.text.clone()));
+        let text = self.text.to_text();
+        if !text.is_empty() {
+            blocks.push(Block::assistant(text.clone()));
         }
         let mut calls = Vec::new();
         for call in self.calls {
@@ -183,7 +195,7 @@ impl<'a> Accumulator<'a> {
             blocks,
             calls,
             metadata,
-            text: self.text,
+            text,
         }
     }
 }

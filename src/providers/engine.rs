@@ -139,13 +139,14 @@ impl ProviderEngine {
                 Ok(turn)
             }
             Err(StepError::Canceled) => {
-                ctx.emit(EventKind::Interrupt { text: out.text });
+                ctx.emit(EventKind::Interrupt { text: out.text() });
                 Err(ctx.cancellation_error())
             }
             Err(StepError::Failed(message)) => {
                 let mut error = format!("{provider}: {message}");
-                if !out.text.is_empty() {
-                    error.push_str(&format!(" (partial text: {:?})", out.text));
+                let text = out.text();
+                if !text.is_empty() {
+                    error.push_str(&format!(" (partial text: {text:?})"));
                 }
                 let error = self.redact(error);
                 tracing::warn!(provider, model = %self.config.model, %error, "provider inference failed");

@@ -162,7 +162,11 @@ pub(crate) async fn read_stream(
         let next = tokio::select! {
             biased;
             _ = cancel.cancelled() => return Err(StepError::Canceled),
-            next = events.next() => next,
+            // Backpressure: the next event is read only when the run's event consumer has room.
+            next = async {
+                out.room().await;
+                events.next().await
+            } => next,
         };
         match next {
             None if decoder.may_end() => return Ok(()),

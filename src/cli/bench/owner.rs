@@ -612,15 +612,20 @@ fn idle_owners(count: usize) -> Result<(u64, u64), String> {
 
 /// This process's resident set size (`VmRSS` in `/proc/self/status`), bytes.
 pub fn vm_rss_bytes() -> Result<u64, String> {
+    proc_status_bytes("VmRSS")
+}
+
+/// A `kB` field of `/proc/self/status` (`VmRSS`, `VmHWM`, ...), in bytes.
+pub(crate) fn proc_status_bytes(field: &str) -> Result<u64, String> {
     let status = std::fs::read_to_string("/proc/self/status")
         .map_err(|error| format!("cannot read /proc/self/status: {error}"))?;
     status
         .lines()
-        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
         .and_then(|rest| rest.trim().strip_suffix("kB"))
         .and_then(|kib| kib.trim().parse::<u64>().ok())
         .map(|kib| kib * 1024)
-        .ok_or_else(|| "no VmRSS in /proc/self/status".to_string())
+        .ok_or_else(|| format!("no {field} in /proc/self/status"))
 }
 
 #[cfg(test)]

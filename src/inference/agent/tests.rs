@@ -343,7 +343,7 @@ impl Engine for Streaming {
                 completion.push_str(delta);
                 ctx.emit(EventKind::Partial {
                     delta: delta.into(),
-                    completion: completion.clone(),
+                    completion: completion.clone().into(),
                 });
             }
             ctx.emit(EventKind::Final {
