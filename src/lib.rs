@@ -21,7 +21,9 @@
 //!   HTTP, and the configuration and profiles behind `engines.fromConfig` / `engines.fromProfile`.
 
 pub mod bridge;
+#[doc(hidden)] // The `geppetto` binary's command code (and benches), not an embedding API.
 pub mod cli;
+#[doc(hidden)] // The constants generator behind `src/bin/gen.rs`, not an embedding API.
 pub mod codegen;
 pub mod embed;
 pub mod generated;

@@ -303,7 +303,7 @@ impl GeppettoModule {
                     let names = names.unwrap_or_else(|| host.names());
                     registry
                         .import(host, &names)
-                        .map_err(|message| error(&ctx, &message))
+                        .map_err(|message| error(&ctx, &message.to_string()))
                 },
             )?,
         )?;
