@@ -583,7 +583,8 @@ fn host_or_script_middleware<'js>(
         let options = options::middleware_options(ctx, spec.get(2)?)?;
         match host_middlewares.get(&name) {
             Some(factory) => factory(options.as_ref()),
-            None => crate::inference::middlewares::host_middleware(&name, options.as_ref()),
+            None => crate::inference::middlewares::host_middleware(&name, options.as_ref())
+                .map_err(|error| error.to_string()),
         }
         .map_err(|message| error(ctx, &message))
     } else {
