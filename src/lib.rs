@@ -20,6 +20,8 @@
 //! - [`providers`]: provider engines (OpenAI, OpenAI Responses, Anthropic, Gemini) streaming over
 //!   HTTP, and the configuration and profiles behind `engines.fromConfig` / `engines.fromProfile`.
 
+#![warn(missing_docs)]
+
 pub mod bridge;
 #[doc(hidden)] // The `geppetto` binary's command code (and benches), not an embedding API.
 pub mod cli;
