@@ -231,7 +231,8 @@
     for (i = 0; i < listeners.length; i += 2) if (listeners[i] === "*") callListener(listeners[i + 1], event);
   }
 
-  function startRun(sessionId, seed, opts) {
+  // `asynchronous`: started by runAsync (only the tracing span's `mode` differs).
+  function startRun(sessionId, seed, opts, asynchronous) {
     var listeners = [];
     var settled = false;
     var resolveRun, rejectRun;
@@ -249,7 +250,7 @@
         settled = true;
         if (ok) resolveRun(value);
         else rejectRun(new Error(value));
-      });
+      }, asynchronous === true);
     var cancelId = ids[3];
     handle.cancel = function () {
       native.cancelRun(cancelId);
@@ -289,7 +290,7 @@
       },
       runAsync: function (seed, opts) {
         try {
-          return startRun(id, seed, opts).promise;
+          return startRun(id, seed, opts, true).promise;
         } catch (e) {
           return Promise.reject(e);
         }

@@ -19,6 +19,8 @@
 //! - [`stores`]: the built-in turn stores of the agent API (SQLite, Go's schema).
 //! - [`providers`]: provider engines (OpenAI, OpenAI Responses, Anthropic, Gemini) streaming over
 //!   HTTP, and the configuration and profiles behind `engines.fromConfig` / `engines.fromProfile`.
+//! - [`telemetry`]: the tracing spans of a run and the layers that print them as JSON/text lines
+//!   or export them over OTLP (the library never installs a global subscriber).
 
 #![warn(missing_docs)]
 
@@ -36,3 +38,4 @@ pub mod profiles;
 pub mod providers;
 pub mod runtime;
 pub mod stores;
+pub mod telemetry;

@@ -12,12 +12,14 @@
 //!
 //! No network; no timing assumptions beyond a generous guard against a hung child process.
 
+#[path = "support/child.rs"]
+mod child;
+
 use std::collections::VecDeque;
-use std::io::Read;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::State;
@@ -195,40 +197,11 @@ fn run_script(script: &str, url: &str, extra_env: &[(&str, &str)]) -> Run {
     for (name, value) in extra_env {
         command.env(name, value);
     }
-    let mut child = command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("cannot start geppetto");
-    let drain = |mut pipe: Box<dyn Read + Send>| {
-        std::thread::spawn(move || {
-            let mut text = String::new();
-            let _ = pipe.read_to_string(&mut text);
-            text
-        })
-    };
-    let stdout = drain(Box::new(child.stdout.take().unwrap()));
-    let stderr = drain(Box::new(child.stderr.take().unwrap()));
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("cannot wait for geppetto") {
-            break status;
-        }
-        if started.elapsed() > CHILD_GUARD {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!(
-                "{script} still running after {CHILD_GUARD:?}; stderr so far:\n{}",
-                stderr.join().unwrap_or_default()
-            );
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
+    let output = child::run_guarded(command, script, CHILD_GUARD);
     Run {
-        status,
-        stdout: stdout.join().unwrap(),
-        stderr: stderr.join().unwrap(),
+        status: output.status,
+        stdout: output.stdout,
+        stderr: output.stderr,
     }
 }
 

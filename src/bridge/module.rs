@@ -19,6 +19,7 @@ use super::options;
 use super::{runs, table};
 use crate::generated::consts::JS_CONST_GROUPS;
 use crate::inference::engines::EchoEngine;
+use crate::inference::session::RunMode;
 use crate::inference::{
     Engine, Middleware, Session, SessionConfig, ToolContext, ToolDefinition, ToolRegistry, Turn,
 };
@@ -478,9 +479,15 @@ impl GeppettoModule {
                  seed: Value<'js>,
                  options: Value<'js>,
                  deliver: Function<'js>,
-                 settle: Function<'js>| {
+                 settle: Function<'js>,
+                 asynchronous: Opt<bool>| {
                     let session = session_of(&ctx, id)?;
-                    let options = options::run_options(&ctx, &options)?;
+                    let mut options = options::run_options(&ctx, &options)?;
+                    options.mode = if asynchronous.0 == Some(true) {
+                        RunMode::RunAsync
+                    } else {
+                        RunMode::Start
+                    };
                     let seed = optional_turn(&ctx, seed)?;
                     let started = runs::start(&ctx, &session, seed, options, deliver, settle)?;
                     let ids = Array::new(ctx.clone())?;

@@ -308,10 +308,12 @@ fn rerank_request<'js>(
     options: &Value<'js>,
 ) -> rquickjs::Result<RerankRequest> {
     let fail = |reason: String| error(ctx, &format!("{reason}{REQUEST_SUFFIX}"));
-    let Some(query) = js_string(ctx, query)? else {
+    // The contract's order: query, documents, then options (so an empty query or document list
+    // is reported before an options mistake, as in one validation pass).
+    let Some(query) = js_string(ctx, query)?.filter(|query| !query.trim().is_empty()) else {
         return Err(fail("rerank query is required".into()));
     };
-    let Some(array) = documents.as_array() else {
+    let Some(array) = documents.as_array().filter(|array| !array.is_empty()) else {
         return Err(fail("rerank requires at least one document".into()));
     };
     let mut docs = Vec::with_capacity(array.len());

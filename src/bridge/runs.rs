@@ -12,7 +12,7 @@ use tokio::sync::{Notify, mpsc};
 
 use super::codec::{json_to_js, turn_to_js};
 use super::table;
-use crate::inference::session::RunOptions;
+use crate::inference::session::{RunMode, RunOptions};
 use crate::inference::{Event, EventKind, EventSink, Room, Session, Turn};
 use crate::owner::{CallbackId, local};
 
@@ -24,6 +24,10 @@ pub fn run_sync<'js>(
     seed: Option<Turn>,
     options: RunOptions,
 ) -> rquickjs::Result<Value<'js>> {
+    let options = RunOptions {
+        mode: RunMode::Run,
+        ..options
+    };
     let prepared = session
         .prepare_run(seed, options)
         .map_err(|error| rquickjs::Exception::throw_message(ctx, &error.to_string()))?;
@@ -48,9 +52,10 @@ pub struct StartedRun {
     pub cancel_id: u64,
 }
 
-/// Starts a run on tokio; it begins executing when [`table::release_run`] is called. Every event
-/// is delivered to `deliver` and the outcome to `settle` (`settle(true, turn)` /
-/// `settle(false, message)`) on this owner, between JS turns, events first.
+/// Starts a run on tokio (`options.mode` says whether for `runAsync` or `start`); it begins
+/// executing when [`table::release_run`] is called. Every event is delivered to `deliver` and the
+/// outcome to `settle` (`settle(true, turn)` / `settle(false, message)`) on this owner, between JS
+/// turns, events first.
 pub fn start<'js>(
     ctx: &Ctx<'js>,
     session: &Session,

@@ -11,7 +11,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::error::{EmbedError, RunError};
-use crate::inference::session::RunOptions;
+use crate::inference::session::{RunMode, RunOptions};
 use crate::inference::{Event, EventSink, Session, Turn};
 
 /// Options of a run started from Rust.
@@ -109,6 +109,7 @@ impl Run {
             sink: Arc::new(ChannelSink {
                 sender: sender.clone(),
             }),
+            mode: RunMode::Start,
         };
         let prepared = session
             .prepare_run(Some(seed), options)

@@ -33,6 +33,10 @@ pub struct RunContext {
     pub sink: Arc<dyn EventSink>,
     /// Tools the engine may offer the model, and the tool choice.
     pub tools: Option<Arc<EngineTools>>,
+    /// The tracing span of the layer now running (`session.run`, `inference.step`, `middleware`,
+    /// `engine`): spans opened below it are its children (see [`crate::telemetry::spans`]).
+    /// Disabled (`Span::none()`) when nobody listens.
+    pub span: tracing::Span,
 }
 
 impl std::fmt::Debug for RunContext {
@@ -63,6 +67,7 @@ impl RunContext {
             cancel: CancellationToken::new(),
             sink: Arc::new(NullSink),
             tools: None,
+            span: tracing::Span::none(),
         }
     }
 

@@ -11,11 +11,13 @@
 use std::sync::Arc;
 
 use futures_util::future::BoxFuture;
+use tracing::Instrument;
 
 use super::context::RunContext;
 use super::engine::Engine;
 use super::error::InferenceError;
 use super::turn::Turn;
+use crate::telemetry::spans;
 
 /// One step of the middleware chain.
 pub trait Middleware: Send + Sync {
@@ -61,6 +63,7 @@ impl std::fmt::Debug for Next {
 
 impl Next {
     /// Runs the rest of the chain on `turn`. `ctx.turn_id` is set to the turn's id when it has one.
+    /// The step runs in a `middleware` (or `engine`) span, child of `ctx.span`.
     ///
     /// Fails with the run's cancellation error, without calling the engine, when the run was
     /// cancelled before the engine step starts.
@@ -78,14 +81,21 @@ impl Next {
                     chain: Arc::clone(&self.chain),
                     index: self.index + 1,
                 };
-                middleware.handle(ctx, turn, next)
+                let span = spans::middleware(&ctx.span, middleware.name());
+                if span.is_disabled() {
+                    return middleware.handle(ctx, turn, next);
+                }
+                spans::enter_child(&mut ctx.span, &span);
+                Box::pin(middleware.handle(ctx, turn, next).instrument(span))
             }
             None => {
                 let engine = Arc::clone(&self.chain.engine);
-                Box::pin(async move {
+                let span = spans::engine(&ctx.span, engine.name());
+                spans::enter_child(&mut ctx.span, &span);
+                Box::pin(spans::instrument(span, async move {
                     ctx.check_canceled()?;
                     engine.run_inference(&ctx, turn).await
-                })
+                }))
             }
         }
     }

@@ -83,7 +83,7 @@ pub use error::InferenceError;
 pub use event::{Event, EventKind, EventSink, Room, SharedText, TextPrefix};
 pub use hooks::ToolHooks;
 pub use middleware::{Middleware, Next, chain};
-pub use session::{PreparedRun, RunOptions, Session, SessionConfig, run_inference};
+pub use session::{PreparedRun, RunMode, RunOptions, Session, SessionConfig, run_inference};
 pub use tool_loop::{ToolLoop, ToolLoopSettings};
 pub use tools::{Tool, ToolContext, ToolRegistry};
 pub use turn::{Block, BlockKind, JsonMap, Turn};

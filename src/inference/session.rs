@@ -41,6 +41,7 @@ use super::middleware::{Middleware, Next, chain};
 use super::tool_loop::{ToolLoop, ToolLoopSettings};
 use super::tools::ToolRegistry;
 use super::turn::{Turn, new_id};
+use crate::telemetry::spans;
 
 /// The turn metadata key holding the session id.
 pub const SESSION_ID_KEY: &str = "session_id";
@@ -82,6 +83,29 @@ impl SessionConfig {
     }
 }
 
+/// How a run was started: the `mode` field of its `session.run` span.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RunMode {
+    /// `session.run()` (synchronous), and runs started from Rust.
+    #[default]
+    Run,
+    /// `session.runAsync()`.
+    RunAsync,
+    /// `session.start()`.
+    Start,
+}
+
+impl RunMode {
+    /// `run`, `runAsync` or `start`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunMode::Run => "run",
+            RunMode::RunAsync => "runAsync",
+            RunMode::Start => "start",
+        }
+    }
+}
+
 /// Options of one run.
 #[derive(Clone)]
 pub struct RunOptions {
@@ -95,6 +119,8 @@ pub struct RunOptions {
     pub run_id: Option<String>,
     /// Where the run's events go.
     pub sink: Arc<dyn EventSink>,
+    /// How the run was started (tracing only).
+    pub mode: RunMode,
 }
 
 impl Default for RunOptions {
@@ -104,6 +130,7 @@ impl Default for RunOptions {
             tags: None,
             run_id: None,
             sink: Arc::new(NullSink),
+            mode: RunMode::Run,
         }
     }
 }
@@ -114,6 +141,7 @@ impl std::fmt::Debug for RunOptions {
             .field("timeout_ms", &self.timeout_ms)
             .field("tags", &self.tags)
             .field("run_id", &self.run_id)
+            .field("mode", &self.mode)
             .finish_non_exhaustive()
     }
 }
@@ -291,10 +319,18 @@ impl Session {
             .filter(|timeout| *timeout > 0)
             .map(Duration::from_millis);
         let deadline = timeout.and_then(|timeout| Instant::now().checked_add(timeout));
+        let run_id = options.run_id.unwrap_or_else(new_id);
+        // The parent is the span current here: the one that started the run.
+        let span = spans::session_run(
+            &self.inner.id,
+            &inference_id,
+            &run_id,
+            options.mode.as_str(),
+        );
         let ctx = RunContext {
             session_id: self.inner.id.clone(),
             inference_id,
-            run_id: options.run_id.unwrap_or_else(new_id),
+            run_id,
             turn_id: Some(input.id.clone()),
             tags: options.tags,
             deadline,
@@ -304,6 +340,7 @@ impl Session {
             cancel: CancellationToken::new(),
             sink: options.sink,
             tools: None,
+            span,
         };
         state.active = Some(ActiveRun {
             run_id: ctx.run_id.clone(),
@@ -421,16 +458,25 @@ impl PreparedRun {
             input,
             index,
         } = self;
-        async move {
+        let span = ctx.span.clone();
+        let run = async move {
             let session = guard.session.clone();
             let input_id = input.id.clone();
             let work = async {
                 match &session.inner.tool_loop {
                     Some(tool_loop) => tool_loop.run(&ctx, &session.inner.next, input).await,
-                    None => session.inner.next.run(ctx.clone(), input).await,
+                    None => {
+                        let mut step_ctx = ctx.clone();
+                        let step =
+                            spans::inference_step(&ctx.span, 0, &ctx.session_id, &ctx.inference_id);
+                        spans::enter_child(&mut step_ctx.span, &step);
+                        spans::instrument(step, session.inner.next.run(step_ctx, input)).await
+                    }
                 }
             };
-            let mut output = bounded(&ctx, work).await?;
+            let result = bounded(&ctx, work).await;
+            record_run_outcome(&ctx.span, &result);
+            let mut output = result?;
             if output.id.is_empty() {
                 output.id = input_id;
             }
@@ -445,8 +491,33 @@ impl PreparedRun {
             session.store_output(index, output.clone());
             drop(guard);
             Ok(output)
-        }
+        };
+        spans::instrument(span, run)
     }
+}
+
+/// Records a run's `outcome` (`ok`, `error`, `canceled`, `deadline`) on its `session.run` span,
+/// with an event for a cancellation, a deadline or a failure.
+pub(crate) fn record_run_outcome(span: &tracing::Span, result: &Result<Turn, InferenceError>) {
+    if span.is_disabled() {
+        return;
+    }
+    let outcome = match result {
+        Ok(_) => "ok",
+        Err(InferenceError::DeadlineExceeded) => {
+            tracing::info!(target: "geppetto::session", parent: span, "run deadline exceeded");
+            "deadline"
+        }
+        Err(error) if error.is_cancellation() => {
+            tracing::info!(target: "geppetto::session", parent: span, "run canceled");
+            "canceled"
+        }
+        Err(error) => {
+            tracing::info!(target: "geppetto::session", parent: span, error = %error, "run failed");
+            "error"
+        }
+    };
+    spans::record_outcome(span, outcome);
 }
 
 /// Runs `work` (a run's chain) within the run's cancellation token and deadline: ends with the

@@ -3,13 +3,18 @@
 use futures_util::future::BoxFuture;
 use serde_json::Value;
 
-use crate::inference::{Engine, EngineTools, EventKind, InferenceError, RunContext, Turn};
+use std::time::Instant;
+
+use tracing::Span;
+
+use crate::inference::{Engine, EngineTools, EventKind, InferenceError, JsonMap, RunContext, Turn};
+use crate::telemetry::spans;
 
 use super::accumulator::Accumulator;
 use super::config::{ApiType, ProviderConfig};
 use super::decoder::StreamDecoder;
 use super::error::ConfigError;
-use super::transport::{self, HttpRequest, StepError};
+use super::transport::{self, ERROR_TYPE, HttpRequest, StepError};
 use super::{anthropic, gemini, openai_chat, openai_responses};
 
 /// Shortest API key that is stripped from error messages.
@@ -21,6 +26,8 @@ pub struct ProviderEngine {
     name: String,
     config: ProviderConfig,
     client: reqwest::Client,
+    /// The host of the base URL (`server.address` of the request spans).
+    server_address: String,
 }
 
 impl std::fmt::Debug for ProviderEngine {
@@ -40,10 +47,15 @@ impl ProviderEngine {
         config: ProviderConfig,
     ) -> Result<ProviderEngine, ConfigError> {
         let client = transport::build_client(&config)?;
+        let server_address = reqwest::Url::parse(&config.base_url)
+            .ok()
+            .and_then(|url| url.host_str().map(str::to_string))
+            .unwrap_or_default();
         Ok(ProviderEngine {
             name: name.into(),
             config,
             client,
+            server_address,
         })
     }
 
@@ -95,14 +107,27 @@ impl ProviderEngine {
         ctx: &RunContext,
         turn: &Turn,
         out: &mut Accumulator<'_>,
+        span: &Span,
     ) -> Result<(), StepError> {
         ctx.check_canceled().map_err(|_| StepError::Canceled)?;
         let request = self
             .build_request(turn, ctx.tools.as_deref())
+            .inspect_err(|_| spans::record(span, ERROR_TYPE, "invalid_request"))
             .map_err(|error| StepError::from(error.to_string()))?;
-        let response = transport::send(&self.client, &self.config, &request, &ctx.cancel).await?;
+        let sent = Instant::now();
+        let response =
+            transport::send(&self.client, &self.config, &request, &ctx.cancel, span).await?;
         let mut decoder = self.decoder();
-        transport::read_stream(response, &self.config, decoder.as_mut(), out, &ctx.cancel).await
+        let stream = (span, sent);
+        transport::read_stream(
+            response,
+            &self.config,
+            decoder.as_mut(),
+            out,
+            &ctx.cancel,
+            stream,
+        )
+        .await
     }
 
     /// `message` with the API key replaced by `[redacted]`, should a server have echoed it. Keys
@@ -117,13 +142,30 @@ impl ProviderEngine {
         }
     }
 
-    async fn run(&self, ctx: &RunContext, mut turn: Turn) -> Result<Turn, InferenceError> {
+    /// One request in a `provider.request` span (child of the engine's span).
+    async fn run(&self, ctx: &RunContext, turn: Turn) -> Result<Turn, InferenceError> {
+        let span = spans::provider_request(
+            &ctx.span,
+            gen_ai_system(self.config.api_type),
+            &self.config.model,
+            &self.server_address,
+        );
+        spans::instrument(span.clone(), self.request(ctx, turn, &span)).await
+    }
+
+    async fn request(
+        &self,
+        ctx: &RunContext,
+        mut turn: Turn,
+        span: &Span,
+    ) -> Result<Turn, InferenceError> {
         ctx.emit(EventKind::Start);
         let provider = self.config.api_type.as_str();
         let mut out = Accumulator::new(ctx);
-        match self.step(ctx, &turn, &mut out).await {
+        match self.step(ctx, &turn, &mut out, span).await {
             Ok(()) => {
                 let finished = out.finish(provider, &self.config.model);
+                record_answer(span, &finished.metadata);
                 for call in &finished.calls {
                     ctx.emit(EventKind::ToolCall {
                         id: call.id.clone(),
@@ -139,6 +181,7 @@ impl ProviderEngine {
                 Ok(turn)
             }
             Err(StepError::Canceled) => {
+                spans::record(span, ERROR_TYPE, "canceled");
                 ctx.emit(EventKind::Interrupt { text: out.text() });
                 Err(ctx.cancellation_error())
             }
@@ -149,13 +192,48 @@ impl ProviderEngine {
                     error.push_str(&format!(" (partial text: {text:?})"));
                 }
                 let error = self.redact(error);
-                tracing::warn!(provider, model = %self.config.model, %error, "provider inference failed");
+                tracing::warn!(target: "geppetto::provider", provider, model = %self.config.model, %error, "provider inference failed");
                 ctx.emit(EventKind::Error {
                     error: error.clone(),
                 });
                 Err(InferenceError::Failed(error))
             }
         }
+    }
+}
+
+/// The OpenTelemetry `gen_ai.system` of a provider API.
+fn gen_ai_system(api_type: ApiType) -> &'static str {
+    match api_type {
+        ApiType::OpenAi | ApiType::OpenAiResponses => "openai",
+        ApiType::Claude => "anthropic",
+        ApiType::Gemini => "gcp.gemini",
+    }
+}
+
+/// Records the answer's model, token counts and stop reason (from the turn metadata entries the
+/// accumulator produced) on the `provider.request` span.
+fn record_answer(span: &Span, metadata: &JsonMap) {
+    if span.is_disabled() {
+        return;
+    }
+    if let Some(model) = metadata.get("model").and_then(Value::as_str) {
+        span.record("gen_ai.response.model", model);
+    }
+    let usage = metadata.get("usage");
+    for (key, field) in [
+        ("input_tokens", "gen_ai.usage.input_tokens"),
+        ("output_tokens", "gen_ai.usage.output_tokens"),
+    ] {
+        if let Some(count) = usage
+            .and_then(|usage| usage.get(key))
+            .and_then(Value::as_i64)
+        {
+            span.record(field, count);
+        }
+    }
+    if let Some(reason) = metadata.get("stop_reason").and_then(Value::as_str) {
+        span.record("gen_ai.response.finish_reasons", reason);
     }
 }
 

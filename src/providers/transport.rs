@@ -2,7 +2,7 @@
 //! failures to clear messages, and reading the answer as server-sent events until the decoder is
 //! done or the run is cancelled.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use eventsource_stream::{EventStreamError, Eventsource};
 use futures_util::StreamExt;
@@ -10,11 +10,16 @@ use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
+use tracing::Span;
 
 use super::accumulator::Accumulator;
 use super::config::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_IDLE_TIMEOUT, ProviderConfig, RetryPolicy};
 use super::decoder::{StreamDecoder, describe_event, error_object_message};
 use super::error::ConfigError;
+use crate::telemetry::spans;
+
+/// The span field naming why a request failed (OpenTelemetry `error.type`).
+pub(crate) const ERROR_TYPE: &str = "error.type";
 
 /// A request ready to send: URL, headers and JSON body.
 #[derive(Clone)]
@@ -69,21 +74,28 @@ pub(crate) fn build_client(config: &ProviderConfig) -> Result<reqwest::Client, C
 }
 
 /// Sends `request`, retrying 429 and 5xx answers per `config.retry`, and returns the successful
-/// response. Cancellation aborts the request (and any backoff wait) at once.
+/// response. Cancellation aborts the request (and any backoff wait) at once. Records
+/// `http.response.status_code`, `attempt` and, on failure, `error.type` on `span` (the
+/// `provider.request` span); each retry is an event in it.
 pub(crate) async fn send(
     client: &reqwest::Client,
     config: &ProviderConfig,
     request: &HttpRequest,
     cancel: &CancellationToken,
+    span: &Span,
 ) -> Result<reqwest::Response, StepError> {
+    let invalid = |message: String| {
+        spans::record(span, ERROR_TYPE, "invalid_request");
+        message
+    };
     let body = serde_json::to_vec(&request.body)
-        .map_err(|error| format!("cannot encode request body: {error}"))?;
+        .map_err(|error| invalid(format!("cannot encode request body: {error}")))?;
     let mut headers = HeaderMap::new();
     headers.insert("content-type", HeaderValue::from_static("application/json"));
     headers.insert("accept", HeaderValue::from_static("text/event-stream"));
     for header in &request.headers {
         let mut value = HeaderValue::from_str(&header.value)
-            .map_err(|_| format!("invalid characters in the {} header", header.name))?;
+            .map_err(|_| invalid(format!("invalid characters in the {} header", header.name)))?;
         value.set_sensitive(header.sensitive);
         headers.insert(HeaderName::from_static(header.name), value);
     }
@@ -96,6 +108,7 @@ pub(crate) async fn send(
     }
     let mut attempt: u32 = 0;
     loop {
+        spans::record(span, "attempt", i64::from(attempt) + 1);
         let pending = client
             .post(&request.url)
             .headers(headers.clone())
@@ -106,8 +119,23 @@ pub(crate) async fn send(
             _ = cancel.cancelled() => return Err(StepError::Canceled),
             response = pending => response,
         };
-        let response = response.map_err(|error| describe_request_error(&error, config))?;
+        let response = response.map_err(|error| {
+            let kind = if error.is_timeout() {
+                "timeout"
+            } else if error.is_connect() {
+                "connect"
+            } else {
+                "request"
+            };
+            spans::record(span, ERROR_TYPE, kind);
+            describe_request_error(&error, config)
+        })?;
         let status = response.status();
+        spans::record(
+            span,
+            "http.response.status_code",
+            i64::from(status.as_u16()),
+        );
         if status.is_success() {
             return Ok(response);
         }
@@ -122,10 +150,11 @@ pub(crate) async fn send(
         if retryable && attempt < config.retry.max_retries {
             let delay = backoff(&config.retry, attempt, retry_after);
             tracing::warn!(
+                target: "geppetto::provider",
                 provider = config.api_type.as_str(),
+                attempt = attempt + 1,
                 status = status.as_u16(),
-                attempt,
-                delay_ms = delay.as_millis() as u64,
+                retry_after_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
                 "provider request failed, retrying"
             );
             tokio::select! {
@@ -136,6 +165,7 @@ pub(crate) async fn send(
             attempt += 1;
             continue;
         }
+        spans::record(span, ERROR_TYPE, status.as_str());
         let attempts = if attempt > 0 {
             format!(" (after {} attempts)", attempt + 1)
         } else {
@@ -148,16 +178,23 @@ pub(crate) async fn send(
 }
 
 /// Reads `response` as server-sent events into `decoder` until the decoder reports completion.
-/// Cancellation drops the stream, which closes the connection at once.
+/// Cancellation drops the stream, which closes the connection at once. Records
+/// `time_to_first_token_ms` (from `sent`, when the first event arrives) and, on failure,
+/// `error.type` on `span`.
 pub(crate) async fn read_stream(
     response: reqwest::Response,
     config: &ProviderConfig,
     decoder: &mut dyn StreamDecoder,
     out: &mut Accumulator<'_>,
     cancel: &CancellationToken,
+    (span, sent): (&Span, Instant),
 ) -> Result<(), StepError> {
     let mut events = Box::pin(super::sse_lines::split_lines(response.bytes_stream())).eventsource();
     let mut last_event: Option<String> = None;
+    let failed = |kind: &'static str, message: String| {
+        spans::record(span, ERROR_TYPE, kind);
+        StepError::Failed(message)
+    };
     loop {
         let next = tokio::select! {
             biased;
@@ -173,23 +210,37 @@ pub(crate) async fn read_stream(
             None => break,
             Some(Err(error)) => {
                 let last = last_event.as_deref().unwrap_or("(none)");
-                let message = match &error {
-                    EventStreamError::Transport(cause) if cause.is_timeout() => format!(
-                        "stream from {} timed out after event {last}: {}",
-                        config.base_url,
-                        root_cause(cause)
+                return Err(match &error {
+                    EventStreamError::Transport(cause) if cause.is_timeout() => failed(
+                        "stream_timeout",
+                        format!(
+                            "stream from {} timed out after event {last}: {}",
+                            config.base_url,
+                            root_cause(cause)
+                        ),
                     ),
-                    EventStreamError::Transport(cause) => format!(
-                        "stream from {} failed after event {last}: {}",
-                        config.base_url,
-                        root_cause(cause)
+                    EventStreamError::Transport(cause) => failed(
+                        "stream",
+                        format!(
+                            "stream from {} failed after event {last}: {}",
+                            config.base_url,
+                            root_cause(cause)
+                        ),
                     ),
-                    other => format!("malformed stream after event {last}: {other}"),
-                };
-                return Err(StepError::Failed(message));
+                    other => failed(
+                        "malformed_stream",
+                        format!("malformed stream after event {last}: {other}"),
+                    ),
+                });
             }
             Some(Ok(event)) => {
-                decoder.on_event(&event, out)?;
+                if last_event.is_none() {
+                    let elapsed = i64::try_from(sent.elapsed().as_millis()).unwrap_or(i64::MAX);
+                    spans::record(span, "time_to_first_token_ms", elapsed);
+                }
+                decoder
+                    .on_event(&event, out)
+                    .map_err(|message| failed("provider_error", message))?;
                 last_event = Some(describe_event(&event));
                 if decoder.is_complete() {
                     return Ok(());
@@ -197,10 +248,13 @@ pub(crate) async fn read_stream(
             }
         }
     }
-    Err(StepError::Failed(format!(
-        "stream ended before the answer was complete (truncated after event {})",
-        last_event.as_deref().unwrap_or("(none)")
-    )))
+    Err(failed(
+        "truncated",
+        format!(
+            "stream ended before the answer was complete (truncated after event {})",
+            last_event.as_deref().unwrap_or("(none)")
+        ),
+    ))
 }
 
 /// The delay before retry number `attempt + 1`: `Retry-After` when given, else exponential backoff,

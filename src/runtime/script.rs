@@ -32,13 +32,16 @@ impl ScriptKind {
 /// Evaluates `source` (named `name`) and runs until it is done: no pending job, timer, run or
 /// other native work. Returns the first uncaught exception or unhandled rejection. A classic
 /// script whose completion value is a Promise is awaited like a module's top-level `await`: a
-/// rejection fails the script.
+/// rejection fails the script. All of it runs in a `script` span (`path` = `name`), the parent of
+/// the runs the script starts.
 pub fn run_to_completion(
     ctx: &Ctx<'_>,
     name: &str,
     source: &str,
     kind: ScriptKind,
 ) -> Result<(), ScriptFailure> {
+    let span = crate::telemetry::spans::script(name);
+    let _entered = (!span.is_disabled()).then(|| span.enter());
     let module_promise = evaluate(ctx, name, source, kind)?;
     local::run_until_idle_or(ctx, "script", rejections::has_failure).map_err(|error| {
         ScriptFailure {

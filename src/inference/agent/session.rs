@@ -44,11 +44,12 @@ use crate::inference::event::now_ms;
 use crate::inference::hooks::ToolHooks;
 use crate::inference::middleware::{Middleware, chain};
 use crate::inference::session::{
-    ERR_ALREADY_ACTIVE, ERR_NO_SEED, INFERENCE_ID_KEY, SESSION_ID_KEY, bounded,
+    ERR_ALREADY_ACTIVE, ERR_NO_SEED, INFERENCE_ID_KEY, SESSION_ID_KEY, bounded, record_run_outcome,
 };
 use crate::inference::tool_loop::{ToolLoop, ToolLoopSettings};
 use crate::inference::tools::ToolRegistry;
 use crate::inference::turn::{BlockKind, JsonMap, Turn, new_id};
+use crate::telemetry::spans;
 
 /// `session is closed`.
 pub const ERR_CLOSED: &str = "session is closed";
@@ -456,6 +457,9 @@ impl AgentSession {
             turn_id: effective.id.clone(),
         };
         let emitter = Arc::new(RunEmitter::new(ids, options.sink));
+        let inference_id = &emitter.ids().inference_id;
+        // The parent is the span current here: the one that started the run.
+        let span = spans::session_run(&self.inner.id, inference_id, inference_id, "agent");
         let ctx = RunContext {
             session_id: self.inner.id.clone(),
             inference_id: emitter.ids().inference_id.clone(),
@@ -467,6 +471,7 @@ impl AgentSession {
             cancel: CancellationToken::new(),
             sink: emitter.clone(),
             tools: None,
+            span,
         };
         state.runs += 1;
         let run = state.runs;
@@ -611,7 +616,8 @@ impl PreparedAgentRun {
                 None => next.run(ctx.clone(), turn).await,
             }
         };
-        let result = bounded(&ctx, work).await;
+        let result = spans::instrument(ctx.span.clone(), bounded(&ctx, work)).await;
+        record_run_outcome(&ctx.span, &result);
         let outcome = match result {
             Ok(mut output) => {
                 if output.id.is_empty() {

@@ -61,12 +61,12 @@ impl Engine for StepEngine {
             translator.emit(AgentEventKind::ProviderCallStarted, None);
             turn.metadata.remove(STOP_REASON_KEY);
             turn.metadata.remove(USAGE_KEY);
-            let known: HashSet<String> = turn
-                .blocks
-                .iter()
-                .filter(|block| !block.id.is_empty())
-                .map(|block| block.id.clone())
-                .collect();
+            // Blocks that reach a step without an id (an earlier step's or a middleware's) get one
+            // now, as the output turn would anyway: otherwise they would count as this step's.
+            for block in turn.blocks.iter_mut().filter(|block| block.id.is_empty()) {
+                block.id = new_id();
+            }
+            let known: HashSet<String> = turn.blocks.iter().map(|block| block.id.clone()).collect();
             let mut step_ctx = ctx.clone();
             step_ctx.sink = translator.clone();
             let result = self.inner.run_inference(&step_ctx, turn).await;

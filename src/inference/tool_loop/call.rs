@@ -18,6 +18,7 @@ use crate::inference::hooks::{
 };
 use crate::inference::tools::{Tool, ToolContext, ToolRegistry};
 use crate::inference::turn::Block;
+use crate::telemetry::spans;
 
 /// Everything a call needs besides the call itself; shared by the calls of one step.
 pub(super) struct CallEnv<'a> {
@@ -82,9 +83,27 @@ impl CallEnv<'_> {
         self.hooks.filter(|hooks| hooks.handles(phase))
     }
 
-    /// Executes `pending`. Fails only when the run is cancelled; every other failure is the
-    /// outcome's error.
+    /// Executes `pending` in a `tool.call` span (child of the step's span), recording its
+    /// `outcome`: `ok`, `error` (a tool error), `aborted` (a hook aborted it), `canceled` or
+    /// `deadline`. Fails only when the run is cancelled; every other failure is the outcome's
+    /// error.
     pub async fn execute(&self, pending: PendingCall) -> Result<CallOutcome, InferenceError> {
+        let span = spans::tool_call(&self.ctx.span, &pending.name, &pending.id);
+        let result = spans::instrument(span.clone(), self.execute_call(pending)).await;
+        if !span.is_disabled() {
+            let outcome = match &result {
+                Ok(outcome) if outcome.error.is_empty() => "ok",
+                Ok(outcome) if outcome.is_tool_error => "error",
+                Ok(_) => "aborted",
+                Err(InferenceError::DeadlineExceeded) => "deadline",
+                Err(_) => "canceled",
+            };
+            spans::record_outcome(&span, outcome);
+        }
+        result
+    }
+
+    async fn execute_call(&self, pending: PendingCall) -> Result<CallOutcome, InferenceError> {
         let started = Instant::now();
         let mut call = HookCall {
             id: pending.id.clone(),
@@ -97,7 +116,19 @@ impl CallEnv<'_> {
                 call: call.clone(),
                 meta: HookMeta::from_context(self.ctx),
             };
-            match until_canceled(self.ctx, hooks.before_tool_call(payload)).await? {
+            let span = spans::tool_hook(HookPhase::BeforeToolCall.as_str());
+            let decision = self
+                .traced_hook(
+                    &span,
+                    hooks.before_tool_call(payload),
+                    |decision| match decision {
+                        BeforeDecision::Continue => "continue",
+                        BeforeDecision::Abort { .. } => "abort",
+                        BeforeDecision::Rewrite(_) => "rewrite",
+                    },
+                )
+                .await?;
+            match decision {
                 Ok(BeforeDecision::Continue) => {}
                 Ok(BeforeDecision::Abort { error }) => {
                     return Ok(CallOutcome::failed(&pending, error, false));
@@ -105,7 +136,9 @@ impl CallEnv<'_> {
                 Ok(BeforeDecision::Rewrite(rewrite)) => rewrite.apply(&mut call),
                 Err(message) => {
                     let policy = hooks.policy();
-                    if let Some(error) = policy.hook_failure(HookPhase::BeforeToolCall, &message) {
+                    let failure =
+                        span.in_scope(|| policy.hook_failure(HookPhase::BeforeToolCall, &message));
+                    if let Some(error) = failure {
                         return Ok(CallOutcome::failed(&pending, error, true));
                     }
                 }
@@ -141,16 +174,28 @@ impl CallEnv<'_> {
                 duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
                 meta: HookMeta::from_context(self.ctx),
             };
-            match until_canceled(self.ctx, hooks.after_tool_call(payload)).await? {
+            let span = spans::tool_hook(HookPhase::AfterToolCall.as_str());
+            let decision = self
+                .traced_hook(&span, hooks.after_tool_call(payload), |decision| {
+                    if decision.aborted {
+                        "abort"
+                    } else if decision.result.is_some() || decision.error.is_some() {
+                        "replace"
+                    } else {
+                        "continue"
+                    }
+                })
+                .await?;
+            match decision {
                 Ok(decision) => {
                     hook_aborted = decision.aborted;
                     decision.apply(&mut value, &mut error);
                 }
                 Err(message) => {
                     let policy = hooks.policy();
-                    if let Some(hook_error) =
-                        policy.hook_failure(HookPhase::AfterToolCall, &message)
-                    {
+                    let failure =
+                        span.in_scope(|| policy.hook_failure(HookPhase::AfterToolCall, &message));
+                    if let Some(hook_error) = failure {
                         error = hook_error;
                     }
                 }
@@ -182,11 +227,18 @@ impl CallEnv<'_> {
                 Ok(value) => return Ok(Ok(value)),
                 Err(error) => error,
             };
+            tracing::info!(target: "geppetto::tool", attempt, error = %error, "tool attempt failed");
             let (retry, backoff_ms, hook_error) =
                 self.retry_decision(attempt, call, &error).await?;
             if !retry {
                 return Ok(Err(hook_error.unwrap_or(error)));
             }
+            tracing::info!(
+                target: "geppetto::tool",
+                attempt,
+                retry_after_ms = backoff_ms,
+                "tool call retrying"
+            );
             until_canceled(
                 self.ctx,
                 tokio::time::sleep(Duration::from_millis(backoff_ms)),
@@ -221,19 +273,47 @@ impl CallEnv<'_> {
             default_backoff_ms,
             meta: HookMeta::from_context(self.ctx),
         };
-        Ok(
-            match until_canceled(self.ctx, hooks.on_tool_error(payload)).await? {
-                Ok(ToolErrorDecision::Retry { backoff_ms }) => {
-                    (true, backoff_ms.unwrap_or(default_backoff_ms), None)
-                }
-                Ok(ToolErrorDecision::Stop) => (false, 0, None),
-                Ok(ToolErrorDecision::Default) => (default_retry, default_backoff_ms, None),
-                Err(message) => match policy.hook_failure(HookPhase::OnToolError, &message) {
+        let span = spans::tool_hook(HookPhase::OnToolError.as_str());
+        let decision = self
+            .traced_hook(
+                &span,
+                hooks.on_tool_error(payload),
+                |decision| match decision {
+                    ToolErrorDecision::Retry { .. } => "retry",
+                    ToolErrorDecision::Stop => "stop",
+                    ToolErrorDecision::Default => "default",
+                },
+            )
+            .await?;
+        Ok(match decision {
+            Ok(ToolErrorDecision::Retry { backoff_ms }) => {
+                (true, backoff_ms.unwrap_or(default_backoff_ms), None)
+            }
+            Ok(ToolErrorDecision::Stop) => (false, 0, None),
+            Ok(ToolErrorDecision::Default) => (default_retry, default_backoff_ms, None),
+            Err(message) => {
+                match span.in_scope(|| policy.hook_failure(HookPhase::OnToolError, &message)) {
                     None => (default_retry, default_backoff_ms, None),
                     Some(hook_error) => (false, 0, Some(hook_error)),
-                },
-            },
-        )
+                }
+            }
+        })
+    }
+
+    /// Runs a hook in its `tool.hook` span unless the run is cancelled first, recording the
+    /// span's `action` (`action_of` its decision, or `error` when the hook failed).
+    async fn traced_hook<T>(
+        &self,
+        span: &tracing::Span,
+        hook: impl Future<Output = Result<T, String>>,
+        action_of: impl FnOnce(&T) -> &'static str,
+    ) -> Result<Result<T, String>, InferenceError> {
+        let result = spans::instrument(span.clone(), until_canceled(self.ctx, hook)).await?;
+        if !span.is_disabled() {
+            let action = result.as_ref().map_or("error", action_of);
+            span.record("action", action);
+        }
+        Ok(result)
     }
 
     /// One attempt, limited by `executionTimeoutMs`: on timeout the attempt's own token fires

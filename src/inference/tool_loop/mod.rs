@@ -27,6 +27,15 @@ use super::hooks::ToolHooks;
 use super::middleware::Next;
 use super::tools::ToolRegistry;
 use super::turn::Turn;
+use crate::telemetry::spans;
+
+/// How a step ended.
+enum Step {
+    /// No call is pending: the run's output.
+    Done(Turn),
+    /// Tool results were appended: the next step's input.
+    Continue(Turn),
+}
 
 /// The `data` key the loop writes its settings under.
 pub const TOOL_CONFIG_KEY: &str = "tool_config";
@@ -80,37 +89,54 @@ impl ToolLoop {
         for iteration in 0..max_iterations as usize {
             let mut step_ctx = ctx.clone();
             step_ctx.tools = Some(Arc::new(self.engine_tools(iteration)));
-            let mut updated = next.run(step_ctx, turn).await?;
-            let calls = pending_calls(&updated);
-            if calls.is_empty() {
-                return Ok(updated);
+            let span =
+                spans::inference_step(&ctx.span, iteration, &ctx.session_id, &ctx.inference_id);
+            spans::enter_child(&mut step_ctx.span, &span);
+            match spans::instrument(span, self.step(&step_ctx, next, turn)).await? {
+                Step::Done(output) => return Ok(output),
+                Step::Continue(updated) => turn = updated,
             }
-            let env = CallEnv {
-                ctx,
-                registry: &self.registry,
-                settings: &self.settings,
-                hooks: self.hooks.as_ref(),
-            };
-            let abort_on_error = self.settings.tool_error_handling == ToolErrorHandling::Abort;
-            let mut outcomes = futures_util::stream::iter(calls)
-                .map(|call| env.execute(call))
-                .buffered(self.settings.max_parallel_tools.max(1));
-            while let Some(outcome) = outcomes.next().await {
-                let outcome = outcome?;
-                if abort_on_error && outcome.is_tool_error {
-                    return Err(InferenceError::failed(format!(
-                        "tool execution aborted due to error in {}: {}",
-                        outcome.name, outcome.error
-                    )));
-                }
-                updated.blocks.push(outcome.into_block());
-            }
-            ctx.check_canceled()?;
-            turn = updated;
         }
         Err(InferenceError::failed(format!(
             "max iterations ({max_iterations}) reached"
         )))
+    }
+
+    /// One step: the engine (through `next`), then the tool calls it asked for, their results
+    /// appended. `ctx` is the step's context (its tools and span).
+    async fn step(
+        &self,
+        ctx: &RunContext,
+        next: &Next,
+        turn: Turn,
+    ) -> Result<Step, InferenceError> {
+        let mut updated = next.run(ctx.clone(), turn).await?;
+        let calls = pending_calls(&updated);
+        if calls.is_empty() {
+            return Ok(Step::Done(updated));
+        }
+        let env = CallEnv {
+            ctx,
+            registry: &self.registry,
+            settings: &self.settings,
+            hooks: self.hooks.as_ref(),
+        };
+        let abort_on_error = self.settings.tool_error_handling == ToolErrorHandling::Abort;
+        let mut outcomes = futures_util::stream::iter(calls)
+            .map(|call| env.execute(call))
+            .buffered(self.settings.max_parallel_tools.max(1));
+        while let Some(outcome) = outcomes.next().await {
+            let outcome = outcome?;
+            if abort_on_error && outcome.is_tool_error {
+                return Err(InferenceError::failed(format!(
+                    "tool execution aborted due to error in {}: {}",
+                    outcome.name, outcome.error
+                )));
+            }
+            updated.blocks.push(outcome.into_block());
+        }
+        ctx.check_canceled()?;
+        Ok(Step::Continue(updated))
     }
 
     /// The tools offered to the engine at step `iteration`: the registry's definitions allowed by
