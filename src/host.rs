@@ -77,13 +77,15 @@ pub fn with_database(host: ScriptHost, source: DatabaseSource) -> ScriptHost {
 pub fn provider_factory(env: Env) -> ProviderFactory {
     Arc::new(move |request| match request {
         ProviderRequest::Config(options) => {
-            let engine = providers::engine_from_config_with_env(options, &env)?;
+            let engine = providers::engine_from_config_with_env(options, &env)
+                .map_err(|error| error.to_string())?;
             let name = engine.name().to_string();
             Ok((engine, name))
         }
         ProviderRequest::Profile(profile, options) => {
             let profile = (!profile.is_empty()).then_some(profile);
-            let engine = providers::engine_from_profile(profile, options, &env)?;
+            let engine = providers::engine_from_profile(profile, options, &env)
+                .map_err(|error| error.to_string())?;
             let name = engine.name().to_string();
             Ok((engine, name))
         }

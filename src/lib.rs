@@ -22,8 +22,12 @@
 //! - [`telemetry`]: the tracing spans of a run and the layers that print them as JSON/text lines
 //!   or export them over OTLP (the library never installs a global subscriber).
 
+#![warn(missing_docs)]
+
 pub mod bridge;
+#[doc(hidden)] // The `geppetto` binary's command code (and benches), not an embedding API.
 pub mod cli;
+#[doc(hidden)] // The constants generator behind `src/bin/gen.rs`, not an embedding API.
 pub mod codegen;
 pub mod embed;
 pub mod generated;

@@ -307,14 +307,14 @@ async fn failing_setup_is_a_spawn_error() {
         ..OwnerOptions::default()
     })
     .unwrap_err();
-    assert!(error.contains("setup failed"), "{error}");
+    assert!(error.to_string().contains("setup failed"), "{error}");
     let error = Owner::spawn(OwnerOptions {
         name: "panicking-setup".into(),
         setup_context: Some(Box::new(|_ctx| panic!("setup panic"))),
         ..OwnerOptions::default()
     })
     .unwrap_err();
-    assert!(error.contains("setup panic"), "{error}");
+    assert!(error.to_string().contains("setup panic"), "{error}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

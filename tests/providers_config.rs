@@ -82,7 +82,7 @@ fn config_errors() {
             .and_then(engine_from_config)
             .err()
             .unwrap_or_else(|| panic!("{opts} accepted"));
-        assert_eq!(error, expected, "options {opts}");
+        assert_eq!(error.to_string(), expected, "options {opts}");
     }
 }
 
@@ -280,6 +280,7 @@ fn profiles_file_errors_and_default_location() {
             &Env::new().with("GEPPETTO_PROFILES", fixture(name)),
         )
         .unwrap_err()
+        .to_string()
     };
     let error = file_error("malformed.yaml");
     assert!(error.starts_with("malformed profiles file "), "{error}");

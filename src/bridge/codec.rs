@@ -216,7 +216,7 @@ pub fn map_to_js<'js>(ctx: &Ctx<'js>, map: &Map<String, Json>) -> rquickjs::Resu
 }
 
 /// Decodes a turn (taking the parts it keeps), with the spec's rules and errors.
-pub fn decode_turn(value: Json) -> Result<Turn, String> {
+pub(crate) fn decode_turn(value: Json) -> Result<Turn, String> {
     let Json::Object(mut object) = value else {
         return Err("turn must be an object".into());
     };
@@ -238,7 +238,7 @@ pub fn decode_turn(value: Json) -> Result<Turn, String> {
 
 /// Decodes a block: `kind` case-insensitive (unknown: `other`); without `payload`, top-level
 /// `text`, `args`, `result`, `id`, `name`, `error` are taken as payload fields.
-pub fn decode_block(value: Json) -> Result<Block, String> {
+pub(crate) fn decode_block(value: Json) -> Result<Block, String> {
     let Json::Object(mut object) = value else {
         return Err("block must be an object".into());
     };

@@ -167,7 +167,7 @@ pub fn after_decision(value: &Json) -> AfterDecision {
 /// [`ToolErrorDecision::Default`]. A negative `backoffMs` means 0 and fractions are cut (as the
 /// original's `toInt`); one above 2^53 - 1 is the hook's error
 /// (`backoffMs must be a number from 0 to 9007199254740991, got X`).
-pub fn tool_error_decision(value: &Json) -> Result<ToolErrorDecision, String> {
+pub(crate) fn tool_error_decision(value: &Json) -> Result<ToolErrorDecision, String> {
     let Some(object) = value.as_object() else {
         return Ok(ToolErrorDecision::Default);
     };

@@ -10,7 +10,7 @@
 
 mod agent;
 mod argument;
-pub mod codec;
+pub(crate) mod codec;
 mod database;
 mod hooks;
 pub mod host_calls;

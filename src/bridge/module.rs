@@ -304,7 +304,7 @@ impl GeppettoModule {
                     let names = names.unwrap_or_else(|| host.names());
                     registry
                         .import(host, &names)
-                        .map_err(|message| error(&ctx, &message))
+                        .map_err(|message| error(&ctx, &message.to_string()))
                 },
             )?,
         )?;
@@ -590,7 +590,8 @@ fn host_or_script_middleware<'js>(
         let options = options::middleware_options(ctx, spec.get(2)?)?;
         match host_middlewares.get(&name) {
             Some(factory) => factory(options.as_ref()),
-            None => crate::inference::middlewares::host_middleware(&name, options.as_ref()),
+            None => crate::inference::middlewares::host_middleware(&name, options.as_ref())
+                .map_err(|error| error.to_string()),
         }
         .map_err(|message| error(ctx, &message))
     } else {

@@ -192,7 +192,9 @@ pub fn engine_options<'js>(ctx: &Ctx<'js>, value: &Value<'js>) -> rquickjs::Resu
         }
     };
     let api_type = match text(&["apiType", "provider"])? {
-        Some(name) => Some(ApiType::parse(&name).map_err(|message| type_error(ctx, &message))?),
+        Some(name) => {
+            Some(ApiType::parse(&name).map_err(|message| type_error(ctx, &message.to_string()))?)
+        }
         None => None,
     };
     let millis = options

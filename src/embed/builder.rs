@@ -332,7 +332,7 @@ impl RuntimeBuilder {
             },
             None => EmbedError::Spawn {
                 owner: name,
-                message,
+                message: message.to_string(),
             },
         })
     }

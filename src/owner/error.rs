@@ -28,6 +28,26 @@ impl fmt::Display for InterruptReason {
     }
 }
 
+/// Why [`Owner::spawn`](super::Owner::spawn) failed: the owner never served its mailbox.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SpawnError {
+    /// The OS refused to start the owner thread.
+    #[error("cannot spawn owner thread: {0}")]
+    Thread(String),
+    /// QuickJS could not create the runtime.
+    #[error("cannot create runtime: {0}")]
+    Runtime(String),
+    /// QuickJS could not create the context.
+    #[error("cannot create context: {0}")]
+    Context(String),
+    /// A context setup hook threw or panicked; the text is the thrown message.
+    #[error("{0}")]
+    Setup(String),
+    /// The owner thread ended before reporting that it was ready.
+    #[error("owner thread exited during startup")]
+    Exited,
+}
+
 /// The error of every owner operation. Display texts name the owner and the op, for example
 /// `owner "main" op invoke-tool: interrupted after 30s CPU budget`.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

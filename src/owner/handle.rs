@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::actor;
 use super::callbacks::CallbackId;
-use super::error::{InterruptReason, Outcome, OwnerError};
+use super::error::{InterruptReason, Outcome, OwnerError, SpawnError};
 use super::frame::Frame;
 use super::lifecycle::{Lifecycle, OwnerState, ShutdownMode};
 use super::mailbox::{Envelope, Job, Message};
@@ -30,7 +30,7 @@ impl Owner {
     /// Starts an owner thread (`js-owner-<name>`), builds its runtime and context there, runs the
     /// setup hooks, and returns once it serves its mailbox. Fails when the runtime cannot be built
     /// or a setup hook fails.
-    pub fn spawn(mut options: OwnerOptions) -> Result<OwnerHandle, String> {
+    pub fn spawn(mut options: OwnerOptions) -> Result<OwnerHandle, SpawnError> {
         let tokio = options
             .tokio
             .take()
@@ -66,7 +66,7 @@ impl Owner {
             let thread = match thread {
                 Ok(thread) => Some(thread),
                 Err(error) => {
-                    spawn_error = Some(format!("cannot spawn owner thread: {error}"));
+                    spawn_error = Some(SpawnError::Thread(error.to_string()));
                     None
                 }
             };
@@ -84,7 +84,7 @@ impl Owner {
         match ready_rx.recv() {
             Ok(Ok(())) => Ok(OwnerHandle { inner }),
             Ok(Err(error)) => Err(error),
-            Err(_) => Err("owner thread exited during startup".into()),
+            Err(_) => Err(SpawnError::Exited),
         }
     }
 }

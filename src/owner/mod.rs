@@ -40,7 +40,7 @@ mod thrown;
 mod timers;
 
 pub use callbacks::CallbackId;
-pub use error::{InterruptReason, Outcome, OwnerError};
+pub use error::{InterruptReason, Outcome, OwnerError, SpawnError};
 pub use handle::{Owner, OwnerHandle, WeakOwnerHandle};
 pub use lifecycle::{OwnerState, ShutdownMode};
 pub use options::{

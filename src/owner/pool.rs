@@ -2,6 +2,7 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use super::error::SpawnError;
 use super::handle::{Owner, OwnerHandle};
 use super::options::OwnerOptions;
 
@@ -18,7 +19,7 @@ impl OwnerPool {
     pub fn new(
         n: usize,
         mut options: impl FnMut(usize) -> OwnerOptions,
-    ) -> Result<OwnerPool, String> {
+    ) -> Result<OwnerPool, SpawnError> {
         let owners = (0..n.max(1))
             .map(|index| Owner::spawn(options(index)))
             .collect::<Result<Vec<_>, _>>()?;

@@ -12,6 +12,7 @@ use rquickjs::{Context, Runtime};
 
 use super::actor::{self, OwnerLocal};
 use super::callbacks::CallbackTable;
+use super::error::SpawnError;
 use super::frame::FrameStack;
 use super::handle::Inner;
 use super::inbox::Inbox;
@@ -34,7 +35,7 @@ pub(crate) struct Startup {
     pub(crate) handle: Weak<Inner>,
     pub(crate) tokio: tokio::runtime::Handle,
     pub(crate) options: OwnerOptions,
-    pub(crate) ready: std::sync::mpsc::SyncSender<Result<(), String>>,
+    pub(crate) ready: std::sync::mpsc::SyncSender<Result<(), SpawnError>>,
 }
 
 /// The body of an owner thread.
@@ -57,7 +58,7 @@ pub(crate) fn run_owner_thread(startup: Startup) {
     let runtime = match Runtime::new() {
         Ok(runtime) => runtime,
         Err(error) => {
-            let _ = ready.send(Err(format!("cannot create runtime: {error}")));
+            let _ = ready.send(Err(SpawnError::Runtime(error.to_string())));
             return;
         }
     };
@@ -73,7 +74,7 @@ pub(crate) fn run_owner_thread(startup: Startup) {
     let context = match Context::full(&runtime) {
         Ok(context) => context,
         Err(error) => {
-            let _ = ready.send(Err(format!("cannot create context: {error}")));
+            let _ = ready.send(Err(SpawnError::Context(error.to_string())));
             return;
         }
     };
@@ -114,7 +115,7 @@ pub(crate) fn run_owner_thread(startup: Startup) {
                 Err(panic) => Some(format!("setup panicked: {}", panic_text(&*panic))),
             };
             if let Some(failure) = failure {
-                let _ = ready.send(Err(failure));
+                let _ = ready.send(Err(SpawnError::Setup(failure)));
                 return;
             }
         }

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use super::env::Env;
+use super::error::ConfigError;
 use super::outbound::OutboundPolicy;
 
 /// Which wire protocol an engine speaks.
@@ -34,16 +35,15 @@ impl ApiType {
     ///
     /// The error names the allowed providers:
     /// `unknown provider "X", expected one of: openai, openai-responses, claude, anthropic, gemini`.
-    pub fn parse(name: &str) -> Result<ApiType, String> {
+    pub fn parse(name: &str) -> Result<ApiType, ConfigError> {
         match name.trim().to_ascii_lowercase().as_str() {
             "openai" => Ok(ApiType::OpenAi),
             "openai-responses" => Ok(ApiType::OpenAiResponses),
             "claude" | "anthropic" => Ok(ApiType::Claude),
             "gemini" => Ok(ApiType::Gemini),
-            _ => Err(format!(
-                "unknown provider \"{name}\", expected one of: {}",
-                ApiType::NAMES.join(", ")
-            )),
+            _ => Err(ConfigError::UnknownProvider {
+                name: name.to_string(),
+            }),
         }
     }
 
@@ -236,9 +236,9 @@ impl ProviderConfig {
     /// variables in `env`, but only for the provider's own endpoint: a key from the environment is
     /// never sent to a custom base URL (a local or third-party server gets a key only when the
     /// options or the profile name one).
-    pub fn resolve(options: EngineOptions, env: &Env) -> Result<ProviderConfig, String> {
+    pub fn resolve(options: EngineOptions, env: &Env) -> Result<ProviderConfig, ConfigError> {
         let Some(model) = options.model else {
-            return Err("provider options require model".to_string());
+            return Err(ConfigError::MissingModel);
         };
         let api_type = options
             .api_type
@@ -260,9 +260,7 @@ impl ProviderConfig {
             .trim_end_matches('/')
             .to_string();
         if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
-            return Err(format!(
-                "baseURL must start with http:// or https://, got \"{base_url}\""
-            ));
+            return Err(ConfigError::BaseUrl { base_url });
         }
         Ok(ProviderConfig {
             api_type,

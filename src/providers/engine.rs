@@ -13,6 +13,7 @@ use crate::telemetry::spans;
 use super::accumulator::Accumulator;
 use super::config::{ApiType, ProviderConfig};
 use super::decoder::StreamDecoder;
+use super::error::ConfigError;
 use super::transport::{self, ERROR_TYPE, HttpRequest, StepError};
 use super::{anthropic, gemini, openai_chat, openai_responses};
 
@@ -41,7 +42,10 @@ impl std::fmt::Debug for ProviderEngine {
 impl ProviderEngine {
     /// An engine called `name` (`config`, `profile:<p>`) running with `config`. Builds the HTTP
     /// client; touches no network.
-    pub fn new(name: impl Into<String>, config: ProviderConfig) -> Result<ProviderEngine, String> {
+    pub fn new(
+        name: impl Into<String>,
+        config: ProviderConfig,
+    ) -> Result<ProviderEngine, ConfigError> {
         let client = transport::build_client(&config)?;
         let server_address = reqwest::Url::parse(&config.base_url)
             .ok()
@@ -61,7 +65,11 @@ impl ProviderEngine {
     }
 
     /// The request body this engine would send for `turn` with `tools` (for inspection and tests).
-    pub fn request_body(&self, turn: &Turn, tools: Option<&EngineTools>) -> Result<Value, String> {
+    pub fn request_body(
+        &self,
+        turn: &Turn,
+        tools: Option<&EngineTools>,
+    ) -> Result<Value, ConfigError> {
         self.build_request(turn, tools).map(|request| request.body)
     }
 
@@ -69,12 +77,11 @@ impl ProviderEngine {
         &self,
         turn: &Turn,
         tools: Option<&EngineTools>,
-    ) -> Result<HttpRequest, String> {
+    ) -> Result<HttpRequest, ConfigError> {
         if self.config.api_key.is_none() && self.config.uses_default_base_url() {
-            return Err(format!(
-                "no API key: set apiKey or {}",
-                self.config.api_type.api_key_env_vars().join(" or ")
-            ));
+            return Err(ConfigError::NoApiKey {
+                api_type: self.config.api_type,
+            });
         }
         match self.config.api_type {
             ApiType::OpenAi => Ok(openai_chat::build_request(&self.config, turn, tools)),
@@ -105,7 +112,8 @@ impl ProviderEngine {
         ctx.check_canceled().map_err(|_| StepError::Canceled)?;
         let request = self
             .build_request(turn, ctx.tools.as_deref())
-            .inspect_err(|_| spans::record(span, ERROR_TYPE, "invalid_request"))?;
+            .inspect_err(|_| spans::record(span, ERROR_TYPE, "invalid_request"))
+            .map_err(|error| StepError::from(error.to_string()))?;
         let sent = Instant::now();
         let response =
             transport::send(&self.client, &self.config, &request, &ctx.cancel, span).await?;

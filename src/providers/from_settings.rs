@@ -263,7 +263,7 @@ pub fn engine_from_settings_with_tokens(
     tokens: Option<&dyn BearerTokenSource>,
 ) -> Result<Arc<dyn Engine>, SettingsEngineError> {
     let config = provider_config_from_settings_with_tokens(settings, tokens)?;
-    let engine =
-        ProviderEngine::new(SETTINGS_ENGINE_NAME, config).map_err(SettingsEngineError::Client)?;
+    let engine = ProviderEngine::new(SETTINGS_ENGINE_NAME, config)
+        .map_err(|error| SettingsEngineError::Client(error.to_string()))?;
     Ok(Arc::new(engine))
 }

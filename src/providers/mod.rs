@@ -37,6 +37,7 @@ mod decoder;
 pub mod embeddings;
 pub mod engine;
 pub mod env;
+mod error;
 pub mod from_settings;
 mod gemini;
 mod openai_chat;
@@ -51,6 +52,7 @@ mod transport;
 pub use config::{ApiKey, ApiType, EngineOptions, ProviderConfig, RetryPolicy};
 pub use engine::ProviderEngine;
 pub use env::Env;
+pub use error::ConfigError;
 pub use from_settings::{
     BearerTokenSource, SettingsEngineError, engine_from_settings, engine_from_settings_with_tokens,
 };
@@ -60,7 +62,7 @@ pub use profiles::{ResolvedProfile, resolve_profile};
 /// A provider engine named `config` (`engines.fromConfig(opts)`): the provider is `api_type` or
 /// inferred from the model (required); the API key comes from the options only; see
 /// [`engine_from_config_with_env`] for the environment fallback.
-pub fn engine_from_config(options: EngineOptions) -> Result<Arc<dyn Engine>, String> {
+pub fn engine_from_config(options: EngineOptions) -> Result<Arc<dyn Engine>, ConfigError> {
     engine_from_config_with_env(options, &Env::new())
 }
 
@@ -69,7 +71,7 @@ pub fn engine_from_config(options: EngineOptions) -> Result<Arc<dyn Engine>, Str
 pub fn engine_from_config_with_env(
     options: EngineOptions,
     env: &Env,
-) -> Result<Arc<dyn Engine>, String> {
+) -> Result<Arc<dyn Engine>, ConfigError> {
     let config = ProviderConfig::resolve(options, env)?;
     Ok(Arc::new(ProviderEngine::new("config", config)?))
 }
@@ -80,7 +82,7 @@ pub fn engine_from_profile(
     profile: Option<&str>,
     overrides: EngineOptions,
     env: &Env,
-) -> Result<Arc<dyn Engine>, String> {
+) -> Result<Arc<dyn Engine>, ConfigError> {
     let resolved = resolve_profile(profile, overrides, env)?;
     let name = format!("profile:{}", resolved.name);
     Ok(Arc::new(ProviderEngine::new(name, resolved.config)?))

@@ -15,6 +15,7 @@ use serde_json::{Map, Value};
 
 use super::config::{ApiKey, ApiType, EngineOptions, ProviderConfig};
 use super::env::Env;
+use super::error::ConfigError;
 
 /// The profile used when none is given anywhere.
 pub const DEFAULT_PROFILE: &str = "4o-mini";
@@ -58,7 +59,7 @@ pub fn resolve_profile(
     profile: Option<&str>,
     overrides: EngineOptions,
     env: &Env,
-) -> Result<ResolvedProfile, String> {
+) -> Result<ResolvedProfile, ConfigError> {
     let name = profile
         .map(str::trim)
         .filter(|name| !name.is_empty())
@@ -74,11 +75,14 @@ pub fn resolve_profile(
     };
     let (base, source) = match profiles.as_ref().and_then(|profiles| profiles.get(&name)) {
         Some(settings) => (
-            profile_options(settings).map_err(|error| {
-                format!(
-                    "profile \"{name}\" in {}: {error}",
-                    path.as_deref().unwrap_or(Path::new("?")).display()
-                )
+            profile_options(settings).map_err(|error| ConfigError::Profile {
+                name: name.clone(),
+                path: path
+                    .as_deref()
+                    .unwrap_or(Path::new("?"))
+                    .display()
+                    .to_string(),
+                source: Box::new(error),
             })?,
             path.clone(),
         ),
@@ -104,29 +108,36 @@ pub fn resolve_profile(
 
 /// Reads a profiles file: a YAML mapping from profile name to settings. A missing file is `None`
 /// unless `required`.
-pub fn load_profiles(path: &Path, required: bool) -> Result<Option<Map<String, Value>>, String> {
+pub fn load_profiles(
+    path: &Path,
+    required: bool,
+) -> Result<Option<Map<String, Value>>, ConfigError> {
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound && !required => return Ok(None),
         Err(error) => {
-            return Err(format!(
+            return Err(ConfigError::ProfilesFile(format!(
                 "cannot read profiles file {}: {error}",
                 path.display()
-            ));
+            )));
         }
     };
     if text.trim().is_empty() {
         return Ok(Some(Map::new()));
     }
-    let value: Value = serde_norway::from_str(&text)
-        .map_err(|error| format!("malformed profiles file {}: {error}", path.display()))?;
+    let value: Value = serde_norway::from_str(&text).map_err(|error| {
+        ConfigError::ProfilesFile(format!(
+            "malformed profiles file {}: {error}",
+            path.display()
+        ))
+    })?;
     match value {
         Value::Object(map) => Ok(Some(map)),
         Value::Null => Ok(Some(Map::new())),
-        _ => Err(format!(
+        _ => Err(ConfigError::ProfilesFile(format!(
             "malformed profiles file {}: expected a mapping from profile name to settings",
             path.display()
-        )),
+        ))),
     }
 }
 
@@ -135,9 +146,11 @@ pub fn load_profiles(path: &Path, required: bool) -> Result<Option<Map<String, V
 /// layered one
 /// (`ai-chat: {ai-api-type, ai-engine, ...}`, `openai-chat: {openai-api-key, openai-base-url}`,
 /// `claude-chat: {claude-api-key, claude-base-url}`, `gemini-chat: {gemini-api-key}`).
-pub fn profile_options(settings: &Value) -> Result<EngineOptions, String> {
+pub fn profile_options(settings: &Value) -> Result<EngineOptions, ConfigError> {
     let Some(map) = settings.as_object() else {
-        return Err("settings must be a mapping".to_string());
+        return Err(ConfigError::Setting(
+            "settings must be a mapping".to_string(),
+        ));
     };
     if !map.keys().any(|key| key.ends_with("-chat")) {
         return flat_profile(settings);
@@ -200,22 +213,25 @@ const MAX_TIMEOUT_MS: f64 = 9_007_199_254_740_991.0;
 /// Reads and checks a flat profile: numbers must be finite and non-negative, `maxTokens` a positive
 /// whole number, timeouts at most 2^53 - 1 ms (0 means none; `timeoutMs` wins); blank strings count
 /// as absent.
-fn flat_profile(settings: &Value) -> Result<EngineOptions, String> {
-    let flat = FlatProfile::deserialize(settings).map_err(|error| error.to_string())?;
+fn flat_profile(settings: &Value) -> Result<EngineOptions, ConfigError> {
+    let flat = FlatProfile::deserialize(settings)
+        .map_err(|error| ConfigError::Setting(error.to_string()))?;
     let text = |value: Option<String>| {
         value
             .map(|text| text.trim().to_string())
             .filter(|text| !text.is_empty())
     };
     let number = |name: &str, value: Option<f64>, max: f64| match value {
-        Some(number) if !(number >= 0.0 && number <= max) => Err(format!(
+        Some(number) if !(number >= 0.0 && number <= max) => Err(ConfigError::Setting(format!(
             "{name} must be a non-negative number no larger than {max}, got {number}"
-        )),
+        ))),
         other => Ok(other),
     };
     let max_tokens = match number("maxTokens", flat.max_tokens, f64::from(u32::MAX))? {
         Some(n) if n < 1.0 || n.fract() != 0.0 => {
-            return Err(format!("maxTokens must be a positive integer, got {n}"));
+            return Err(ConfigError::Setting(format!(
+                "maxTokens must be a positive integer, got {n}"
+            )));
         }
         other => other.map(|n| n as u64),
     };

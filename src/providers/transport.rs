@@ -15,6 +15,7 @@ use tracing::Span;
 use super::accumulator::Accumulator;
 use super::config::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_IDLE_TIMEOUT, ProviderConfig, RetryPolicy};
 use super::decoder::{StreamDecoder, describe_event, error_object_message};
+use super::error::ConfigError;
 use crate::telemetry::spans;
 
 /// The span field naming why a request failed (OpenTelemetry `error.type`).
@@ -58,7 +59,7 @@ impl From<String> for StepError {
 }
 
 /// Builds the HTTP client of an engine. Touches no network.
-pub(crate) fn build_client(config: &ProviderConfig) -> Result<reqwest::Client, String> {
+pub(crate) fn build_client(config: &ProviderConfig) -> Result<reqwest::Client, ConfigError> {
     let builder =
         reqwest::Client::builder().user_agent(concat!("geppetto-rs/", env!("CARGO_PKG_VERSION")));
     let builder = match config.timeout {
@@ -69,7 +70,7 @@ pub(crate) fn build_client(config: &ProviderConfig) -> Result<reqwest::Client, S
     };
     builder
         .build()
-        .map_err(|error| format!("cannot build HTTP client: {error}"))
+        .map_err(|error| ConfigError::Client(error.to_string()))
 }
 
 /// Sends `request`, retrying 429 and 5xx answers per `config.retry`, and returns the successful

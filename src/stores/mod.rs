@@ -1,7 +1,7 @@
 //! Built-in turn stores (the agent API's persistence): the SQLite store with Go's schema and
 //! YAML payload layout.
 
-pub mod payload;
+pub(crate) mod payload;
 pub mod sqlite;
 
 pub use sqlite::{SqliteLocation, SqliteTurnStore};

@@ -9,7 +9,7 @@ use crate::generated::consts::{NAMESPACE, turn_data_keys, turn_metadata_keys};
 use crate::inference::turn::{Block, BlockKind, JsonMap, Turn};
 
 /// `turn` as a YAML document.
-pub fn encode(turn: &Turn) -> Result<String, String> {
+pub(crate) fn encode(turn: &Turn) -> Result<String, String> {
     let mut document = Map::new();
     document.insert("id".into(), Value::String(turn.id.clone()));
     let blocks = turn
@@ -50,7 +50,7 @@ pub fn encode(turn: &Turn) -> Result<String, String> {
 }
 
 /// A turn from a YAML document of the shape [`encode`] writes.
-pub fn decode(text: &str) -> Result<Turn, String> {
+pub(crate) fn decode(text: &str) -> Result<Turn, String> {
     let document: Value = serde_norway::from_str(text).map_err(|error| error.to_string())?;
     let Value::Object(document) = document else {
         return Err("turn payload is not a mapping".into());

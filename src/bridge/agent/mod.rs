@@ -54,7 +54,7 @@ pub fn install<'js>(
         Function::new(ctx.clone(), |ctx: Ctx<'js>, name: String| {
             crate::inference::middlewares::host_middleware(&name, None)
                 .map(|_| ())
-                .map_err(|message| error(&ctx, &message))
+                .map_err(|message| error(&ctx, &message.to_string()))
         })?,
     )?;
     native.set(

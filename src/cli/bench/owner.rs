@@ -271,7 +271,8 @@ pub async fn owner_report(options: &OwnerBenchOptions) -> Result<OwnerBenchRepor
     let owner = Owner::spawn(OwnerOptions {
         name: "bench".into(),
         ..OwnerOptions::default()
-    })?;
+    })
+    .map_err(|error| error.to_string())?;
 
     let latencies = latencies(owner.clone(), iterations).await?;
     let (post_per_s, flume_post_per_s) = throughputs(owner.clone(), posts).await?;

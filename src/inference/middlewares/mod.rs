@@ -22,7 +22,10 @@ pub const HOST_MIDDLEWARE_NAMES: [&str; 3] = ["systemPrompt", "reorderToolResult
 /// Builds the host middleware `name` with its `options` (a JSON object, or none).
 ///
 /// Unknown names fail with `unknown go middleware: <name>`.
-pub fn host_middleware(name: &str, options: Option<&Value>) -> Result<Arc<dyn Middleware>, String> {
+pub fn host_middleware(
+    name: &str,
+    options: Option<&Value>,
+) -> Result<Arc<dyn Middleware>, UnknownMiddleware> {
     match name {
         "systemPrompt" => {
             let prompt = options
@@ -33,8 +36,18 @@ pub fn host_middleware(name: &str, options: Option<&Value>) -> Result<Arc<dyn Mi
         }
         "reorderToolResults" => Ok(Arc::new(ReorderToolResults)),
         "turnLogging" => Ok(Arc::new(TurnLogging)),
-        _ => Err(format!("unknown go middleware: {name}")),
+        _ => Err(UnknownMiddleware {
+            name: name.to_string(),
+        }),
     }
+}
+
+/// A name that is not one of [`HOST_MIDDLEWARE_NAMES`] (`unknown go middleware: <name>`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown go middleware: {name}")]
+pub struct UnknownMiddleware {
+    /// The name asked for.
+    pub name: String,
 }
 
 #[cfg(test)]
@@ -56,7 +69,7 @@ mod tests {
             let got = host_middleware(name, options);
             match expected {
                 Ok(expected_name) => assert_eq!(got.unwrap().name(), expected_name),
-                Err(message) => assert_eq!(got.err().unwrap(), message),
+                Err(message) => assert_eq!(got.err().unwrap().to_string(), message),
             }
         }
     }

@@ -9,7 +9,7 @@ use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
 pub use host::{HostTool, default_host_tools};
-pub use registry::{ToolListing, ToolRegistry};
+pub use registry::{ToolListing, ToolNotFound, ToolRegistry};
 
 use super::context::RunContext;
 use super::engine::ToolDefinition;

@@ -115,7 +115,7 @@ impl ToolRegistry {
     /// Registers the tools of `source` named in `names`, or all of them when `names` is empty
     /// (`useGoTools(names?)`). An unknown name fails with `tool not found: <name>` and registers
     /// nothing.
-    pub fn import(&self, source: &ToolRegistry, names: &[String]) -> Result<(), String> {
+    pub fn import(&self, source: &ToolRegistry, names: &[String]) -> Result<(), ToolNotFound> {
         let picked: Vec<Arc<dyn Tool>> = if names.is_empty() {
             source.tools.read().clone()
         } else {
@@ -124,7 +124,7 @@ impl ToolRegistry {
                 .map(|name| {
                     source
                         .get(name)
-                        .ok_or_else(|| format!("tool not found: {name}"))
+                        .ok_or_else(|| ToolNotFound { name: name.clone() })
                 })
                 .collect::<Result<_, _>>()?
         };
@@ -150,6 +150,14 @@ impl ToolRegistry {
             }
         }
     }
+}
+
+/// A tool name that is not in the registry (`tool not found: <name>`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("tool not found: {name}")]
+pub struct ToolNotFound {
+    /// The name asked for.
+    pub name: String,
 }
 
 #[cfg(test)]
@@ -189,7 +197,7 @@ mod tests {
             match (registry.import(&default_host_tools(), &names), expected) {
                 (Ok(()), Ok(expected)) => assert_eq!(registry.names(), expected),
                 (Err(error), Err(expected)) => {
-                    assert_eq!(error, expected);
+                    assert_eq!(error.to_string(), expected);
                     assert!(registry.is_empty());
                 }
                 (got, expected) => panic!("{names:?}: got {got:?}, expected {expected:?}"),
