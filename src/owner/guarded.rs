@@ -52,7 +52,7 @@ impl OwnerLocal {
             op,
             session_id = session_id.as_deref(),
             inference_id = inference_id.as_deref(),
-            queue_wait_us = queue_wait.as_micros() as u64,
+            queue_wait_us = micros(queue_wait),
             exec_us = Empty,
             outcome = Empty,
         );
@@ -73,7 +73,7 @@ impl OwnerLocal {
         let exec = started.elapsed();
         drop(frame);
         if traced {
-            span.record("exec_us", exec.as_micros() as u64);
+            span.record("exec_us", micros(exec));
             span.record("outcome", outcome.as_str());
         }
         self.lifecycle.stats.record(op, outcome, queue_wait, exec);
@@ -170,4 +170,10 @@ impl OwnerLocal {
             stack: thrown.stack,
         }
     }
+}
+
+/// A duration in whole microseconds as `i64` (saturating): OpenTelemetry exports `u64` span
+/// fields as strings, `i64` as integers.
+fn micros(duration: std::time::Duration) -> i64 {
+    i64::try_from(duration.as_micros()).unwrap_or(i64::MAX)
 }
