@@ -318,11 +318,7 @@ impl RuntimeBuilder {
         let (options, failure) = host.configure_loading_modules(OwnerOptions {
             name: name.clone(),
             memory_limit: self.memory_limit,
-            cpu_budget: match self.cpu_budget {
-                CpuBudget::OwnerDefault => OwnerOptions::default().cpu_budget,
-                CpuBudget::Unlimited => None,
-                CpuBudget::Limit(budget) => Some(budget),
-            },
+            cpu_budget: self.cpu_budget.resolve(OwnerOptions::default().cpu_budget),
             ..OwnerOptions::default()
         });
         Owner::spawn(options).map_err(|message| match failure.lock().take() {
