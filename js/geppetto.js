@@ -216,6 +216,37 @@
   // method taken off its handle (`const {run, append} = session`, `const {on, cancel} = h`) works.
   // Costs per object are in docs/decisions.md.
 
+  // Descriptors for `Object.defineProperties` that give an object of `kind` the methods made by
+  // `makers[name](id)` on first read. Each name is an own enumerable accessor whose getter (one
+  // for every object of the kind) makes the method for `this` object's id, stores it as a plain
+  // own property in its place and returns it; assigning stores the value the same way. An object
+  // whose methods are never read (a session only `start()`ed) pays for none of them.
+  function lazyMethods(kind, makers) {
+    var descriptors = {};
+    Object.keys(makers).forEach(function (name) {
+      var make = makers[name];
+      function store(object, value) {
+        try {
+          Object.defineProperty(object, name, { value: value, writable: true, enumerable: true, configurable: true });
+        } catch (e) {
+          // A frozen object keeps its accessor: the method is made again on each read.
+        }
+        return value;
+      }
+      descriptors[name] = {
+        get: function () {
+          var ref = refOf(this, kind);
+          if (!ref) throw new TypeError(name + " must be read from a " + kind);
+          return store(this, make(ref.id));
+        },
+        set: function (value) { store(this, value); },
+        enumerable: true,
+        configurable: true,
+      };
+    });
+    return descriptors;
+  }
+
   function callListener(callback, event) {
     try {
       callback(event);
@@ -270,36 +301,43 @@
     return handle;
   }
 
-  function sessionHandle(id) {
-    var session = {
-      append: function (turn) {
+  var sessionMethods = lazyMethods("session", {
+    append: function (id) {
+      return function (turn) {
         if (!isObject(turn)) throw new TypeError("append requires a turn object");
         return native.sessionAppend(id, turn);
-      },
-      latest: function () { return native.sessionLatest(id); },
-      turnCount: function () { return native.sessionTurnCount(id); },
-      turns: function () { return native.sessionTurns(id); },
-      getTurn: function (index) { return native.sessionGetTurn(id, Number(index)); },
-      turnsRange: function (start, end) {
+      };
+    },
+    latest: function (id) { return function () { return native.sessionLatest(id); }; },
+    turnCount: function (id) { return function () { return native.sessionTurnCount(id); }; },
+    turns: function (id) { return function () { return native.sessionTurns(id); }; },
+    getTurn: function (id) { return function (index) { return native.sessionGetTurn(id, Number(index)); }; },
+    turnsRange: function (id) {
+      return function (start, end) {
         return native.sessionTurnsRange(id, start === undefined ? null : Number(start), end === undefined ? null : Number(end));
-      },
-      isRunning: function () { return native.sessionIsRunning(id); },
-      cancelActive: function () { native.sessionCancelActive(id); },
-      run: function (seed, opts) {
+      };
+    },
+    isRunning: function (id) { return function () { return native.sessionIsRunning(id); }; },
+    cancelActive: function (id) { return function () { native.sessionCancelActive(id); }; },
+    run: function (id) {
+      return function (seed, opts) {
         return native.sessionRun(id, seed === undefined ? null : seed, opts === undefined ? null : opts);
-      },
-      runAsync: function (seed, opts) {
+      };
+    },
+    runAsync: function (id) {
+      return function (seed, opts) {
         try {
           return startRun(id, seed, opts, true).promise;
         } catch (e) {
           return Promise.reject(e);
         }
-      },
-      start: function (seed, opts) {
-        return startRun(id, seed, opts);
-      },
-    };
-    return handle(session, "session", id);
+      };
+    },
+    start: function (id) { return function (seed, opts) { return startRun(id, seed, opts); }; },
+  });
+
+  function sessionHandle(id) {
+    return handle(Object.defineProperties({}, sessionMethods), "session", id);
   }
 
   function createSession(opts) {

@@ -7,6 +7,8 @@ use std::rc::Rc;
 
 use rquickjs::function::{Args, This};
 use rquickjs::{Ctx, Function, Value};
+use futures_util::FutureExt;
+use futures_util::future::Either;
 use serde_json::Value as Json;
 
 use super::codec::{JsArg, js_to_json};
@@ -87,23 +89,29 @@ impl PendingPromise {
 
 /// Calls the JS function `callback` with `args` on its owner and returns its result as JSON; a
 /// returned Promise is awaited. `options.cancel` stops the wait (and interrupts running JS).
-pub async fn invoke_json(
+///
+/// Built from combinators rather than an `async fn`: the future holds the owner call, then the
+/// Promise wait, never both and never a second copy of the arguments (every run waiting on the
+/// owner holds one).
+pub fn invoke_json(
     owner: &WeakOwnerHandle,
     options: CallOptions,
     op: &'static str,
     callback: CallbackId,
     args: Vec<JsArg>,
-) -> Result<Json, InvokeError> {
-    let owner = owner.upgrade().ok_or(InvokeError::Closed)?;
+) -> impl Future<Output = Result<Json, InvokeError>> + Send + 'static {
+    let Some(owner) = owner.upgrade() else {
+        return Either::Left(std::future::ready(Err(InvokeError::Closed)));
+    };
     let cancel = options.cancel.clone();
-    let answer = owner
-        .call_with(options, op, move |ctx| call_callback(ctx, callback, &args))
-        .await
-        .map_err(InvokeError::from_owner)?;
-    match answer {
-        Answer::Ready(value) => Ok(value),
-        Answer::Pending(pending) => pending.settled(&owner, cancel.as_ref()).await,
-    }
+    let call = owner.call_with(options, op, move |ctx| call_callback(ctx, callback, &args));
+    Either::Right(call.then(move |answer| match answer {
+        Ok(Answer::Ready(value)) => Either::Left(std::future::ready(Ok(value))),
+        Ok(Answer::Pending(pending)) => Either::Right(Box::pin(async move {
+            pending.settled(&owner, cancel.as_ref()).await
+        })),
+        Err(error) => Either::Left(std::future::ready(Err(InvokeError::from_owner(error)))),
+    }))
 }
 
 /// The JS function registered under `id`.

@@ -1,5 +1,6 @@
 //! JS tool handlers and JS tool hooks, as inference-core `Tool`s and `ToolHooks`.
 
+use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 use serde_json::{Map, Value as Json};
 
@@ -41,33 +42,32 @@ impl Tool for JsTool {
     }
 
     fn call(&self, args: Json, ctx: ToolContext) -> BoxFuture<'static, Result<Json, String>> {
-        let owner = self.owner.clone();
-        let callback = self.callback;
+        // A handler may wait synchronously (a sync `run()`, a database query): like a JS
+        // middleware it is parked while another run's nested wait is in progress, so concurrent
+        // runs do not stack nested waits on each other.
+        let context = tool_context_json(&ctx);
+        let options = CallOptions {
+            group: ctx.inference_id.as_deref().map(run_group),
+            // A call outside any run (`registry.call()`) has no group to be served by.
+            may_wait: ctx.inference_id.is_some(),
+            cancel: Some(ctx.cancel),
+            session_id: ctx.session_id,
+            inference_id: ctx.inference_id,
+            ..CallOptions::default()
+        };
         let name = self.definition.name.clone();
-        Box::pin(async move {
-            // A handler may wait synchronously (a sync `run()`, a database query): like a JS
-            // middleware it is parked while another run's nested wait is in progress, so
-            // concurrent runs do not stack nested waits on each other.
-            let options = CallOptions {
-                cancel: Some(ctx.cancel.clone()),
-                session_id: ctx.session_id.clone(),
-                inference_id: ctx.inference_id.clone(),
-                group: ctx.inference_id.as_deref().map(run_group),
-                // A call outside any run (`registry.call()`) has no group to be served by.
-                may_wait: ctx.inference_id.is_some(),
-                ..CallOptions::default()
-            };
-            let context = tool_context_json(&ctx);
-            invoke_json(
-                &owner,
-                options,
-                "invoke-tool",
-                callback,
-                vec![JsArg::Json(args), JsArg::Json(context)],
-            )
-            .await
-            .map_err(|error| format!("js tool {name}: {}", error.message()))
-        })
+        // Built here and mapped (no async block): a block would hold the arguments twice while
+        // the call waits for the owner (once captured, once in the call's own future).
+        let call = invoke_json(
+            &self.owner,
+            options,
+            "invoke-tool",
+            self.callback,
+            vec![JsArg::Json(args), JsArg::Json(context)],
+        );
+        Box::pin(call.map(move |result| {
+            result.map_err(|error| format!("js tool {name}: {}", error.message()))
+        }))
     }
 }
 

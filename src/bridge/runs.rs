@@ -91,11 +91,14 @@ pub fn start<'js>(
     };
     let keep_alive = local::keep_alive().ok_or_else(unavailable)?;
     let tokio = local::tokio_handle().ok_or_else(unavailable)?;
+    // Boxed outside the task: awaited as a captured value, the run's future would be stored twice
+    // in the task (the capture and the awaited copy).
+    let run = Box::pin(prepared.execute());
     tokio.spawn(async move {
         // The run begins once the JS turn that started it has ended, so a `cancel()` in that same
         // turn always cancels it (the glue releases it from a promise job).
         let _ = released.await;
-        let outcome = prepared.execute().await.map_err(|error| error.to_string());
+        let outcome = run.await.map_err(|error| error.to_string());
         // After every event of the run: they went into the same channel before it completed.
         deliveries.send(Delivery::Settle {
             deliver,

@@ -24,6 +24,7 @@
 //! ```
 
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -462,7 +463,9 @@ impl PreparedRun {
         let run = async move {
             let session = guard.session.clone();
             let input_id = input.id.clone();
-            let work = async {
+            // Boxed: the chain's future is large, and a local moved into `bounded` would keep its
+            // storage in this future as well (rustc does not overlap a moved-from local).
+            let work = Box::pin(async {
                 match &session.inner.tool_loop {
                     Some(tool_loop) => tool_loop.run(&ctx, &session.inner.next, input).await,
                     None => {
@@ -473,7 +476,7 @@ impl PreparedRun {
                         spans::instrument(step, session.inner.next.run(step_ctx, input)).await
                     }
                 }
-            };
+            });
             let result = bounded(&ctx, work).await;
             record_run_outcome(&ctx.span, &result);
             let mut output = result?;
@@ -531,16 +534,16 @@ pub(crate) async fn bounded(
     // engine that watches the token can still emit its `interrupt` event and return; one that does
     // not is dropped on the next poll.
     let deadline_hit = AtomicBool::new(false);
-    let watchdog = async {
-        match ctx.deadline {
-            Some(deadline) => {
-                tokio::time::sleep_until(tokio::time::Instant::from_std(deadline)).await;
-                deadline_hit.store(true, Ordering::SeqCst);
-                ctx.cancel.cancel();
-            }
-            None => std::future::pending::<()>().await,
-        }
-        std::future::pending::<()>().await
+    // Only a run with a deadline holds a timer (boxed, so the others do not carry its space).
+    let hit = &deadline_hit;
+    let watchdog: Pin<Box<dyn Future<Output = ()> + Send + '_>> = match ctx.deadline {
+        Some(deadline) => Box::pin(async move {
+            tokio::time::sleep_until(tokio::time::Instant::from_std(deadline)).await;
+            hit.store(true, Ordering::SeqCst);
+            ctx.cancel.cancel();
+            std::future::pending::<()>().await
+        }),
+        None => Box::pin(std::future::pending::<()>()),
     };
     let result = tokio::select! {
         biased;

@@ -209,7 +209,7 @@ impl OwnerHandle {
         &self,
         op: &'static str,
         f: F,
-    ) -> impl Future<Output = Result<T, OwnerError>> + Send + 'static
+    ) -> impl Future<Output = Result<T, OwnerError>> + Send + 'static + use<T, F>
     where
         T: Send + 'static,
         F: for<'js> FnOnce(&Ctx<'js>) -> rquickjs::Result<T> + Send + 'static,
@@ -224,7 +224,7 @@ impl OwnerHandle {
         options: CallOptions,
         op: &'static str,
         f: F,
-    ) -> impl Future<Output = Result<T, OwnerError>> + Send + 'static
+    ) -> impl Future<Output = Result<T, OwnerError>> + Send + 'static + use<T, F>
     where
         T: Send + 'static,
         F: for<'js> FnOnce(&Ctx<'js>) -> rquickjs::Result<T> + Send + 'static,
@@ -232,8 +232,7 @@ impl OwnerHandle {
         if self.is_owner_thread() {
             return Either::Left(std::future::ready(self.run_inline(options, op, f)));
         }
-        let this = self.clone();
-        Either::Right(async move { this.call_remote(options, op, f).await })
+        Either::Right(self.clone().call_remote(options, op, f))
     }
 
     /// Like [`call`](Self::call), blocking the calling thread. Do not use it from async code.
@@ -407,8 +406,10 @@ impl OwnerHandle {
             .unwrap_or_else(|_| Err(self.closed_error(op)))
     }
 
+    /// Takes the handle by value: a future that owns it is not a wrapper holding a second copy of
+    /// the arguments (every run waiting on the owner holds one of these).
     async fn call_remote<T, F>(
-        &self,
+        self,
         options: CallOptions,
         op: &'static str,
         f: F,
@@ -432,21 +433,10 @@ impl OwnerHandle {
             f(ctx)
         });
         let envelope = self.envelope(options, op, job);
-        let answer = async {
-            self.send(envelope, cancel.as_ref()).await?;
-            reply.await.unwrap_or_else(|_| Err(self.closed_error(op)))
-        };
-        let canceled = async {
-            match &cancel {
-                Some(token) => token.cancelled().await,
-                None => std::future::pending().await,
-            }
-        };
-        let expired = async {
-            match deadline {
-                Some(deadline) => tokio::time::sleep_until(deadline.into()).await,
-                None => std::future::pending().await,
-            }
+        // Only a call with a deadline holds a timer (boxed: most calls have none).
+        let expired: std::pin::Pin<Box<dyn Future<Output = ()> + Send>> = match deadline {
+            Some(deadline) => Box::pin(tokio::time::sleep_until(deadline.into())),
+            None => Box::pin(std::future::pending()),
         };
         // The caller stops waiting the moment its token fires or its deadline passes. When the
         // closure was already running, the interrupt handler stops its JS at the next check, so
@@ -471,10 +461,19 @@ impl OwnerHandle {
                 }
             }
         };
+        // The branches are written in place: futures bound to locals first would be stored twice.
         tokio::select! {
             biased;
-            result = answer => result,
-            _ = canceled => Err(stopped(InterruptReason::Canceled)),
+            result = async {
+                self.send(envelope, cancel.as_ref()).await?;
+                reply.await.unwrap_or_else(|_| Err(self.closed_error(op)))
+            } => result,
+            _ = async {
+                match &cancel {
+                    Some(token) => token.cancelled().await,
+                    None => std::future::pending().await,
+                }
+            } => Err(stopped(InterruptReason::Canceled)),
             _ = expired => Err(stopped(InterruptReason::Deadline)),
         }
     }

@@ -103,12 +103,13 @@ impl CallEnv<'_> {
         result
     }
 
-    async fn execute_call(&self, pending: PendingCall) -> Result<CallOutcome, InferenceError> {
+    async fn execute_call(&self, mut pending: PendingCall) -> Result<CallOutcome, InferenceError> {
         let started = Instant::now();
         let mut call = HookCall {
             id: pending.id.clone(),
             name: pending.name.clone(),
-            args: pending.args.clone(),
+            // Moved, not copied: only the pending call's id and name are used below.
+            args: std::mem::take(&mut pending.args),
         };
 
         if let Some(hooks) = self.hook(HookPhase::BeforeToolCall) {

@@ -88,11 +88,13 @@ impl ToolLoop {
         let max_iterations = self.settings.max_iterations.max(1);
         for iteration in 0..max_iterations as usize {
             let mut step_ctx = ctx.clone();
-            step_ctx.tools = Some(Arc::new(self.engine_tools(iteration)));
+            step_ctx.tools = Some(self.engine_tools(iteration));
             let span =
                 spans::inference_step(&ctx.span, iteration, &ctx.session_id, &ctx.inference_id);
             spans::enter_child(&mut step_ctx.span, &span);
-            match spans::instrument(span, self.step(&step_ctx, next, turn)).await? {
+            // Boxed: allocated while it runs instead of sized into every run's task.
+            let step = Box::pin(self.step(&step_ctx, next, turn));
+            match spans::instrument(span, step).await? {
                 Step::Done(output) => return Ok(output),
                 Step::Continue(updated) => turn = updated,
             }
@@ -123,7 +125,8 @@ impl ToolLoop {
         };
         let abort_on_error = self.settings.tool_error_handling == ToolErrorHandling::Abort;
         let mut outcomes = futures_util::stream::iter(calls)
-            .map(|call| env.execute(call))
+            // Boxed: `buffered` keeps a stub task sized for its future besides the running ones.
+            .map(|call| Box::pin(env.execute(call)))
             .buffered(self.settings.max_parallel_tools.max(1));
         while let Some(outcome) = outcomes.next().await {
             let outcome = outcome?;
@@ -142,20 +145,13 @@ impl ToolLoop {
     /// The tools offered to the engine at step `iteration`: the registry's definitions allowed by
     /// `allowed_tools`, and the tool choice. `required` applies to the first step only: the model
     /// must call a tool once; forcing it on every step would only end at `max_iterations`.
-    fn engine_tools(&self, iteration: usize) -> EngineTools {
+    fn engine_tools(&self, iteration: usize) -> Arc<EngineTools> {
         let choice = match self.settings.tool_choice {
             ToolChoice::Required if iteration > 0 => ToolChoice::Auto,
             choice => choice,
         };
-        EngineTools {
-            definitions: self
-                .registry
-                .definitions()
-                .into_iter()
-                .filter(|definition| self.settings.is_allowed(&definition.name))
-                .collect(),
-            choice,
-        }
+        self.registry
+            .offered(self.settings.allowed_tools.as_deref(), choice)
     }
 }
 

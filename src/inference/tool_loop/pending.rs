@@ -44,6 +44,8 @@ pub fn pending_calls(turn: &Turn) -> Vec<PendingCall> {
             args: decode_args(block.payload.get("args")),
         });
     }
+    // The step holds this buffer until its last call ends: no room for calls that do not exist.
+    pending.shrink_to_fit();
     pending
 }
 

@@ -3,12 +3,12 @@
 use std::sync::Arc;
 
 use futures_util::future::BoxFuture;
-use parking_lot::RwLock;
+use parking_lot::{Mutex, RwLock};
 use serde::Serialize;
 use serde_json::Value;
 
 use super::{Tool, ToolContext};
-use crate::inference::engine::ToolDefinition;
+use crate::inference::engine::{EngineTools, ToolChoice, ToolDefinition};
 
 /// A set of tools by name, in registration order.
 ///
@@ -17,6 +17,15 @@ use crate::inference::engine::ToolDefinition;
 #[derive(Clone, Default)]
 pub struct ToolRegistry {
     tools: Arc<RwLock<Vec<Arc<dyn Tool>>>>,
+    /// The tools last offered to an engine ([`ToolRegistry::offered`]); cleared by `register`.
+    offered: Arc<Mutex<Option<Offered>>>,
+}
+
+/// What [`ToolRegistry::offered`] built last, and for which arguments.
+struct Offered {
+    allowed: Option<Vec<String>>,
+    choice: ToolChoice,
+    tools: Arc<EngineTools>,
 }
 
 /// One entry of [`ToolRegistry::list`] (`{name, description, version, tags}` in JS).
@@ -47,6 +56,7 @@ impl ToolRegistry {
     /// Adds `tool`; a tool of the same name is replaced in place (keeping its position).
     pub fn register(&self, tool: Arc<dyn Tool>) -> &ToolRegistry {
         let mut tools = self.tools.write();
+        *self.offered.lock() = None;
         let name = tool.definition().name.clone();
         match tools
             .iter_mut()
@@ -110,6 +120,38 @@ impl ToolRegistry {
             .iter()
             .map(|tool| tool.definition().clone())
             .collect()
+    }
+
+    /// The tools an engine may offer: the definitions `allowed` lets through (all of them when
+    /// `None`), in registration order, and `choice`. Every step of every run asks for these, so the
+    /// result is shared: the same `Arc` while no tool is registered and the arguments repeat.
+    pub fn offered(&self, allowed: Option<&[String]>, choice: ToolChoice) -> Arc<EngineTools> {
+        let tools = self.tools.read();
+        // Under the read lock: `register` (write lock) cannot change the tools meanwhile.
+        let mut offered = self.offered.lock();
+        if let Some(last) = offered.as_ref()
+            && last.choice == choice
+            && last.allowed.as_deref() == allowed
+        {
+            return last.tools.clone();
+        }
+        let built = Arc::new(EngineTools {
+            definitions: tools
+                .iter()
+                .map(|tool| tool.definition())
+                .filter(|definition| {
+                    allowed.is_none_or(|allowed| allowed.iter().any(|name| *name == definition.name))
+                })
+                .cloned()
+                .collect(),
+            choice,
+        });
+        *offered = Some(Offered {
+            allowed: allowed.map(<[String]>::to_vec),
+            choice,
+            tools: built.clone(),
+        });
+        built
     }
 
     /// Registers the tools of `source` named in `names`, or all of them when `names` is empty
