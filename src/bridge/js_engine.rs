@@ -37,13 +37,15 @@ impl Engine for JsFunctionEngine {
         Box::pin(async move {
             ctx.check_canceled()?;
             ctx.emit(EventKind::Start);
-            let options = call_options(ctx);
             // The turn is shared with the call, not copied: it is taken back when the callback
             // keeps it (returns `undefined`/`null`).
             let turn = Arc::new(turn);
-            let args = vec![JsArg::Turn(turn.clone())];
-            let result =
-                invoke_json(&self.owner, options, "invoke-engine", self.callback, args).await;
+            // Made in a block: what moves into the call is not kept twice while it waits.
+            let result = {
+                let args = vec![JsArg::Turn(turn.clone())];
+                invoke_json(&self.owner, call_options(ctx), "invoke-engine", self.callback, args)
+            }
+            .await;
             let outcome = match result {
                 Ok(serde_json::Value::Null) => Ok(Arc::unwrap_or_clone(turn)),
                 Ok(value) => decode_turn(value).map_err(|error| {

@@ -50,22 +50,25 @@ impl Middleware for JsMiddleware {
                 .upgrade()
                 .ok_or_else(|| InferenceError::failed(format!("{name}: runtime closed")))?;
             let below: Arc<Mutex<Option<InferenceError>>> = Arc::new(Mutex::new(None));
-            let context = context_json(&ctx, &name);
-            let options = CallOptions {
-                may_wait: true,
-                ..call_options(&ctx)
-            };
-            let job_below = below.clone();
-            let job_ctx = ctx.clone();
             // Shared, not copied: JS gets its own copy when the turn is converted, and `next()`
             // without an argument or a callback returning nothing takes it back.
             let turn = Arc::new(turn);
             let incoming = turn.clone();
-            let result = owner
-                .call_with(options, "invoke-middleware", move |js| {
+            // What moves into the call is made in this block, so this future does not keep a
+            // second copy of it while the call waits for the owner.
+            let result = {
+                let context = context_json(&ctx, &name);
+                let options = CallOptions {
+                    may_wait: true,
+                    ..call_options(&ctx)
+                };
+                let job_below = below.clone();
+                let job_ctx = ctx.clone();
+                owner.call_with(options, "invoke-middleware", move |js| {
                     run_middleware(js, callback, turn, next, job_ctx, context, job_below)
                 })
-                .await;
+            }
+            .await;
             // A middleware may return a Promise (an `async` function): await it.
             let returned = match result {
                 Ok(Answer::Ready(value)) => Ok(value),

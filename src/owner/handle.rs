@@ -406,26 +406,22 @@ impl OwnerHandle {
             .unwrap_or_else(|_| Err(self.closed_error(op)))
     }
 
-    /// Takes the handle by value: a future that owns it is not a wrapper holding a second copy of
-    /// the arguments (every run waiting on the owner holds one of these).
-    async fn call_remote<T, F>(
+    /// The call's work is boxed into its envelope before the returned future exists, so the
+    /// future holds the envelope, the reply channel and the stop conditions, not the closure and
+    /// options a second time (every run waiting on the owner holds one of these).
+    fn call_remote<T, F>(
         self,
         options: CallOptions,
         op: &'static str,
         f: F,
-    ) -> Result<T, OwnerError>
+    ) -> impl Future<Output = Result<T, OwnerError>> + Send + 'static + use<T, F>
     where
         T: Send + 'static,
         F: for<'js> FnOnce(&Ctx<'js>) -> rquickjs::Result<T> + Send + 'static,
     {
         let cancel = options.cancel.clone();
         let deadline = options.deadline;
-        if cancel.as_ref().is_some_and(CancellationToken::is_cancelled) {
-            return Err(OwnerError::Canceled {
-                owner: self.inner.name.clone(),
-                op,
-            });
-        }
+        let canceled_already = cancel.as_ref().is_some_and(CancellationToken::is_cancelled);
         let started = Arc::new(AtomicBool::new(false));
         let started_flag = started.clone();
         let (job, reply) = self.reply_job(move |ctx: &Ctx<'_>| {
@@ -438,43 +434,52 @@ impl OwnerHandle {
             Some(deadline) => Box::pin(tokio::time::sleep_until(deadline.into())),
             None => Box::pin(std::future::pending()),
         };
-        // The caller stops waiting the moment its token fires or its deadline passes. When the
-        // closure was already running, the interrupt handler stops its JS at the next check, so
-        // the answer is `Interrupted`; otherwise the closure never runs.
-        let owner = self.inner.name.clone();
-        let stopped = |reason: InterruptReason| {
-            if started.load(Ordering::SeqCst) {
-                OwnerError::Interrupted {
-                    owner: owner.clone(),
+        async move {
+            if canceled_already {
+                return Err(OwnerError::Canceled {
+                    owner: self.inner.name.clone(),
                     op,
-                    reason,
-                }
-            } else if reason == InterruptReason::Deadline {
-                OwnerError::Timeout {
-                    owner: owner.clone(),
-                    op,
-                }
-            } else {
-                OwnerError::Canceled {
-                    owner: owner.clone(),
-                    op,
-                }
+                });
             }
-        };
-        // The branches are written in place: futures bound to locals first would be stored twice.
-        tokio::select! {
-            biased;
-            result = async {
-                self.send(envelope, cancel.as_ref()).await?;
-                reply.await.unwrap_or_else(|_| Err(self.closed_error(op)))
-            } => result,
-            _ = async {
-                match &cancel {
-                    Some(token) => token.cancelled().await,
-                    None => std::future::pending().await,
+            // The caller stops waiting the moment its token fires or its deadline passes. When
+            // the closure was already running, the interrupt handler stops its JS at the next
+            // check, so the answer is `Interrupted`; otherwise the closure never runs.
+            let owner = self.inner.name.clone();
+            let stopped = |reason: InterruptReason| {
+                if started.load(Ordering::SeqCst) {
+                    OwnerError::Interrupted {
+                        owner: owner.clone(),
+                        op,
+                        reason,
+                    }
+                } else if reason == InterruptReason::Deadline {
+                    OwnerError::Timeout {
+                        owner: owner.clone(),
+                        op,
+                    }
+                } else {
+                    OwnerError::Canceled {
+                        owner: owner.clone(),
+                        op,
+                    }
                 }
-            } => Err(stopped(InterruptReason::Canceled)),
-            _ = expired => Err(stopped(InterruptReason::Deadline)),
+            };
+            // The branches are written in place: futures bound to locals first would be stored
+            // twice.
+            tokio::select! {
+                biased;
+                result = async {
+                    self.send(envelope, cancel.as_ref()).await?;
+                    reply.await.unwrap_or_else(|_| Err(self.closed_error(op)))
+                } => result,
+                _ = async {
+                    match &cancel {
+                        Some(token) => token.cancelled().await,
+                        None => std::future::pending().await,
+                    }
+                } => Err(stopped(InterruptReason::Canceled)),
+                _ = expired => Err(stopped(InterruptReason::Deadline)),
+            }
         }
     }
 
