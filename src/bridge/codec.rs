@@ -20,7 +20,7 @@ use rquickjs::function::This;
 use rquickjs::{Array, Ctx, Exception, Function, Object, Value};
 use serde_json::{Map, Number, Value as Json};
 
-use crate::inference::{Block, BlockKind, Turn};
+use crate::inference::{Block, BlockKind, ToolContext, Turn};
 
 /// How deeply a value may nest (objects and arrays) when it crosses from JS: deep enough for any
 /// real payload, shallow enough that converting, serializing and dropping it never exhausts the
@@ -353,6 +353,9 @@ pub enum JsArg {
     Json(Json),
     /// A turn (encoded without empty maps), shared with the caller rather than copied.
     Turn(Arc<Turn>),
+    /// A tool handler's `ctx`, built as a JS object only when the handler runs (a JSON map of
+    /// it would be held, several times larger, while the call waits for the owner).
+    ToolContext(Box<ToolContext>),
 }
 
 impl JsArg {
@@ -361,8 +364,35 @@ impl JsArg {
         match self {
             JsArg::Json(value) => json_to_js(ctx, value),
             JsArg::Turn(turn) => turn_to_js(ctx, turn, false),
+            JsArg::ToolContext(context) => tool_context_to_js(ctx, context),
         }
     }
+}
+
+/// The tool handler `ctx`: `{toolName, timestampMs, sessionId?, inferenceId?, callId?, callName?,
+/// tags?, deadlineMs?}` (absent fields left out).
+fn tool_context_to_js<'js>(ctx: &Ctx<'js>, context: &ToolContext) -> rquickjs::Result<Value<'js>> {
+    let object = Object::new(ctx.clone())?;
+    object.set("toolName", context.tool_name.as_str())?;
+    object.set("timestampMs", context.timestamp_ms as f64)?;
+    let optional = [
+        ("sessionId", &context.session_id),
+        ("inferenceId", &context.inference_id),
+        ("callId", &context.call_id),
+        ("callName", &context.call_name),
+    ];
+    for (key, value) in optional {
+        if let Some(value) = value {
+            object.set(key, value.as_str())?;
+        }
+    }
+    if let Some(tags) = &context.tags {
+        object.set("tags", json_to_js(ctx, tags)?)?;
+    }
+    if let Some(deadline) = context.deadline_ms {
+        object.set("deadlineMs", deadline as f64)?;
+    }
+    Ok(object.into_value())
 }
 
 #[cfg(test)]

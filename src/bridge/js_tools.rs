@@ -2,7 +2,7 @@
 
 use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
-use serde_json::{Map, Value as Json};
+use serde_json::Value as Json;
 
 use super::codec::JsArg;
 use super::hooks::{
@@ -45,14 +45,13 @@ impl Tool for JsTool {
         // A handler may wait synchronously (a sync `run()`, a database query): like a JS
         // middleware it is parked while another run's nested wait is in progress, so concurrent
         // runs do not stack nested waits on each other.
-        let context = tool_context_json(&ctx);
         let options = CallOptions {
             group: ctx.inference_id.as_deref().map(run_group),
             // A call outside any run (`registry.call()`) has no group to be served by.
             may_wait: ctx.inference_id.is_some(),
-            cancel: Some(ctx.cancel),
-            session_id: ctx.session_id,
-            inference_id: ctx.inference_id,
+            cancel: Some(ctx.cancel.clone()),
+            session_id: ctx.session_id.clone(),
+            inference_id: ctx.inference_id.clone(),
             ..CallOptions::default()
         };
         let name = self.definition.name.clone();
@@ -63,38 +62,12 @@ impl Tool for JsTool {
             options,
             "invoke-tool",
             self.callback,
-            vec![JsArg::Json(args), JsArg::Json(context)],
+            vec![JsArg::Json(args), JsArg::ToolContext(Box::new(ctx))],
         );
         Box::pin(call.map(move |result| {
             result.map_err(|error| format!("js tool {name}: {}", error.message()))
         }))
     }
-}
-
-/// The handler `ctx`: `{toolName, timestampMs, sessionId?, inferenceId?, tags?, callId?, callName?,
-/// deadlineMs?}`.
-fn tool_context_json(ctx: &ToolContext) -> Json {
-    let mut object = Map::new();
-    object.insert("toolName".into(), Json::String(ctx.tool_name.clone()));
-    object.insert("timestampMs".into(), Json::from(ctx.timestamp_ms));
-    let optional = [
-        ("sessionId", &ctx.session_id),
-        ("inferenceId", &ctx.inference_id),
-        ("callId", &ctx.call_id),
-        ("callName", &ctx.call_name),
-    ];
-    for (key, value) in optional {
-        if let Some(value) = value {
-            object.insert(key.into(), Json::String(value.clone()));
-        }
-    }
-    if let Some(tags) = &ctx.tags {
-        object.insert("tags".into(), tags.clone());
-    }
-    if let Some(deadline) = ctx.deadline_ms {
-        object.insert("deadlineMs".into(), Json::from(deadline));
-    }
-    Json::Object(object)
 }
 
 /// Tool hooks written in JS (`beforeToolCall`, `afterToolCall`, `onToolError`).
