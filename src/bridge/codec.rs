@@ -138,7 +138,9 @@ impl<'js> Walk<'_, 'js> {
     fn object(&mut self, object: &Object<'js>) -> rquickjs::Result<Json> {
         // Sized to the keys: a map grown key by key keeps room for up to twice as many entries
         // (112 bytes each), and a run holds its turns' maps for as long as it lives.
-        let keys = object.keys::<String>().collect::<rquickjs::Result<Vec<_>>>()?;
+        let keys = object
+            .keys::<String>()
+            .collect::<rquickjs::Result<Vec<_>>>()?;
         let mut map = Map::with_capacity(keys.len());
         for key in keys {
             let item: Value = object.get(key.as_str())?;

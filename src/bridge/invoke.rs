@@ -5,10 +5,10 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use rquickjs::function::{Args, This};
-use rquickjs::{Ctx, Function, Value};
 use futures_util::FutureExt;
 use futures_util::future::Either;
+use rquickjs::function::{Args, This};
+use rquickjs::{Ctx, Function, Value};
 use serde_json::Value as Json;
 
 use super::codec::{JsArg, js_to_json};

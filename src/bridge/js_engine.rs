@@ -34,16 +34,22 @@ impl Engine for JsFunctionEngine {
         ctx: &'a RunContext,
         turn: Turn,
     ) -> BoxFuture<'a, Result<Turn, InferenceError>> {
+        // The turn is shared with the call, not copied: it is taken back when the callback keeps
+        // it (returns `undefined`/`null`). Made before the future, which then holds a pointer.
+        let turn = Arc::new(turn);
         Box::pin(async move {
             ctx.check_canceled()?;
             ctx.emit(EventKind::Start);
-            // The turn is shared with the call, not copied: it is taken back when the callback
-            // keeps it (returns `undefined`/`null`).
-            let turn = Arc::new(turn);
             // Made in a block: what moves into the call is not kept twice while it waits.
             let result = {
                 let args = vec![JsArg::Turn(turn.clone())];
-                invoke_json(&self.owner, call_options(ctx), "invoke-engine", self.callback, args)
+                invoke_json(
+                    &self.owner,
+                    call_options(ctx),
+                    "invoke-engine",
+                    self.callback,
+                    args,
+                )
             }
             .await;
             let outcome = match result {

@@ -45,14 +45,15 @@ impl Middleware for JsMiddleware {
         let owner = self.owner.clone();
         let callback = self.callback;
         let name = self.name.clone();
+        // Shared, not copied: JS gets its own copy when the turn is converted, and `next()`
+        // without an argument or a callback returning nothing takes it back. Made before the
+        // future, which then holds a pointer instead of the whole turn.
+        let turn = Arc::new(turn);
         Box::pin(async move {
             let owner = owner
                 .upgrade()
                 .ok_or_else(|| InferenceError::failed(format!("{name}: runtime closed")))?;
             let below: Arc<Mutex<Option<InferenceError>>> = Arc::new(Mutex::new(None));
-            // Shared, not copied: JS gets its own copy when the turn is converted, and `next()`
-            // without an argument or a callback returning nothing takes it back.
-            let turn = Arc::new(turn);
             let incoming = turn.clone();
             // What moves into the call is made in this block, so this future does not keep a
             // second copy of it while the call waits for the owner.

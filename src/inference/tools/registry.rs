@@ -140,7 +140,7 @@ impl ToolRegistry {
                 .iter()
                 .map(|tool| tool.definition())
                 .filter(|definition| {
-                    allowed.is_none_or(|allowed| allowed.iter().any(|name| *name == definition.name))
+                    allowed.is_none_or(|allowed| allowed.contains(&definition.name))
                 })
                 .cloned()
                 .collect(),
@@ -220,6 +220,37 @@ mod tests {
             .unwrap();
         assert_eq!(registry.names(), ["go_double", "go_concat"]);
         assert_eq!(registry.len(), 2);
+    }
+
+    #[test]
+    fn offered_tools_are_shared_until_a_tool_is_registered() {
+        let registry = ToolRegistry::new();
+        registry
+            .import(&default_host_tools(), &["go_double".into()])
+            .unwrap();
+        let names = |tools: &EngineTools| -> Vec<String> {
+            tools.definitions.iter().map(|d| d.name.clone()).collect()
+        };
+        let first = registry.offered(None, ToolChoice::Auto);
+        assert_eq!(names(&first), ["go_double"]);
+        assert!(Arc::ptr_eq(
+            &first,
+            &registry.offered(None, ToolChoice::Auto)
+        ));
+        // Other arguments are built anew.
+        let required = registry.offered(None, ToolChoice::Required);
+        assert_eq!(required.choice, ToolChoice::Required);
+        let none_allowed = registry.offered(Some(&["go_concat".into()]), ToolChoice::Required);
+        assert!(none_allowed.definitions.is_empty());
+        // A registration (through any clone) is offered at once.
+        registry
+            .clone()
+            .import(&default_host_tools(), &["go_concat".into()])
+            .unwrap();
+        let after = registry.offered(None, ToolChoice::Auto);
+        assert_eq!(names(&after), ["go_double", "go_concat"]);
+        let allowed = registry.offered(Some(&["go_concat".into()]), ToolChoice::Auto);
+        assert_eq!(names(&allowed), ["go_concat"]);
     }
 
     #[test]
