@@ -406,8 +406,8 @@ impl OwnerHandle {
             .unwrap_or_else(|_| Err(self.closed_error(op)))
     }
 
-    /// The call's work is boxed into its envelope before the returned future exists, so the
-    /// future holds the envelope, the reply channel and the stop conditions, not the closure and
+    /// The call's work and options are boxed before the returned future exists, so the future
+    /// holds two pointers, the reply channel and the stop conditions, not the closure and the
     /// options a second time (every run waiting on the owner holds one of these).
     fn call_remote<T, F>(
         self,
@@ -428,7 +428,7 @@ impl OwnerHandle {
             started_flag.store(true, Ordering::SeqCst);
             f(ctx)
         });
-        let envelope = self.envelope(options, op, job);
+        let options = boxed_options(options);
         // Only a call with a deadline holds a timer (boxed: most calls have none).
         let expired: std::pin::Pin<Box<dyn Future<Output = ()> + Send>> = match deadline {
             Some(deadline) => Box::pin(tokio::time::sleep_until(deadline.into())),
@@ -466,10 +466,11 @@ impl OwnerHandle {
             };
             // The branches are written in place: futures bound to locals first would be stored
             // twice.
+            // Sealed when first polled: the sender's span is the one the future runs in.
             tokio::select! {
                 biased;
                 result = async {
-                    self.send(envelope, cancel.as_ref()).await?;
+                    self.send(sealed(op, job, options), cancel.as_ref()).await?;
                     reply.await.unwrap_or_else(|_| Err(self.closed_error(op)))
                 } => result,
                 _ = async {
@@ -522,13 +523,7 @@ impl OwnerHandle {
     }
 
     fn envelope(&self, options: CallOptions, op: &'static str, job: Job) -> Envelope {
-        Envelope {
-            op,
-            job,
-            options: (!options.is_default()).then(|| Box::new(options)),
-            enqueued: Instant::now(),
-            parent: Envelope::sender_span(),
-        }
+        sealed(op, job, boxed_options(options))
     }
 
     /// A job that runs `f` guarded and sends its result to the returned receiver.
@@ -564,6 +559,22 @@ impl OwnerHandle {
                 }
             },
         )
+    }
+}
+
+/// Call options as an envelope carries them: boxed, and only when not the defaults.
+fn boxed_options(options: CallOptions) -> Option<Box<CallOptions>> {
+    (!options.is_default()).then(|| Box::new(options))
+}
+
+/// An envelope sent now: enqueued at this instant, under the current span.
+fn sealed(op: &'static str, job: Job, options: Option<Box<CallOptions>>) -> Envelope {
+    Envelope {
+        op,
+        job,
+        options,
+        enqueued: Instant::now(),
+        parent: Envelope::sender_span(),
     }
 }
 
