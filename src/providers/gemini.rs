@@ -9,7 +9,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::inference::{EngineTools, ToolChoice, Turn};
+use crate::inference::{EngineTools, ReasoningSource, ToolChoice, Turn};
 
 use super::accumulator::Accumulator;
 use super::config::ProviderConfig;
@@ -180,7 +180,7 @@ impl StreamDecoder for GeminiDecoder {
                 }
             } else if let Some(text) = part.get("text").and_then(Value::as_str) {
                 if part.get("thought").and_then(Value::as_bool) == Some(true) {
-                    out.push_reasoning(text);
+                    out.push_reasoning(ReasoningSource::Thought, text);
                 } else {
                     out.push_text(text);
                 }
