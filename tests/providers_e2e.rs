@@ -457,6 +457,20 @@ fn openai_responses_tool_loop() {
 
 // ---- Anthropic Messages -------------------------------------------------------------------------
 
+/// The agent API over a provider that streams reasoning: the script checks the reasoning, text,
+/// tool-call and metadata events and their JS shapes (tests/providers_js/agent_claude.mjs).
+#[test]
+fn agent_run_over_anthropic_messages() {
+    let (first, second) = tool_loop(
+        "agent_claude.mjs",
+        ["claude/thinking_tool_use.sse", "claude/text.sse"],
+        "/v1/messages",
+        &[],
+    );
+    assert_eq!(first.body["system"], "You are a weather bot.");
+    assert_eq!(second.body["messages"].as_array().map(Vec::len), Some(3));
+}
+
 #[test]
 fn claude_tool_loop() {
     let (first, second) = tool_loop(
