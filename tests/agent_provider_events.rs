@@ -59,10 +59,7 @@ fn engine(api_type: &str, model: &str, url: &str) -> Arc<dyn Engine> {
 /// Runs one agent turn ("hi") on `engine`, its events going to `sink`.
 async fn run_with(engine: Arc<dyn Engine>, sink: Arc<dyn AgentSink>) -> RunResult {
     let session = AgentSession::new(Arc::new(AgentConfig::new(engine)), SessionSpec::default());
-    let input = session
-        .next_seed()
-        .unwrap()
-        .with_block(Block::user("hi"));
+    let input = session.next_seed().unwrap().with_block(Block::user("hi"));
     let options = AgentRunOptions {
         sink,
         ..AgentRunOptions::default()
@@ -116,7 +113,11 @@ fn describe(event: &AgentEvent) -> String {
             delta,
             text,
             sequence,
-        } => format!("{name} {} #{sequence} {delta:?} {:?}", source(kind), text.to_string()),
+        } => format!(
+            "{name} {} #{sequence} {delta:?} {:?}",
+            source(kind),
+            text.to_string()
+        ),
         AgentEventKind::SegmentFinished {
             kind,
             text,
@@ -128,7 +129,10 @@ fn describe(event: &AgentEvent) -> String {
             delta,
             arguments,
             sequence,
-        } => format!("{name} {id} #{sequence} {delta:?} {:?}", arguments.to_string()),
+        } => format!(
+            "{name} {id} #{sequence} {delta:?} {:?}",
+            arguments.to_string()
+        ),
         AgentEventKind::ToolCallRequested {
             id,
             name: tool,
@@ -185,8 +189,10 @@ fn check_correlation(events: &[AgentEvent]) {
 
 /// The recorded events (`RunResult.events()`) are the delivered ones without deltas.
 fn check_recorded(result: &RunResult, events: &[AgentEvent]) {
-    let without_deltas: Vec<&AgentEvent> =
-        events.iter().filter(|event| !event.kind.is_delta()).collect();
+    let without_deltas: Vec<&AgentEvent> = events
+        .iter()
+        .filter(|event| !event.kind.is_delta())
+        .collect();
     let recorded: Vec<&AgentEvent> = result.events.iter().collect();
     assert_eq!(recorded, without_deltas);
 }
@@ -250,8 +256,12 @@ async fn openai_chat_tool_calls_stream_their_arguments() {
 
 #[tokio::test]
 async fn anthropic_thinking_text_and_tool_uses() {
-    let (result, events) =
-        run_fixture("claude", "claude-sonnet-4-5", "claude/thinking_tool_use.sse").await;
+    let (result, events) = run_fixture(
+        "claude",
+        "claude-sonnet-4-5",
+        "claude/thinking_tool_use.sse",
+    )
+    .await;
     check(
         &result,
         &events,
@@ -296,7 +306,11 @@ async fn anthropic_stop_sequence_is_reported() {
     .concat();
     let url = serve(body).await;
     let sink = CollectingAgentSink::new();
-    let result = run_with(engine("claude", "claude-sonnet-4-5", &url), Arc::new(sink.clone())).await;
+    let result = run_with(
+        engine("claude", "claude-sonnet-4-5", &url),
+        Arc::new(sink.clone()),
+    )
+    .await;
     let events = sink.events();
     check(
         &result,
@@ -317,8 +331,12 @@ async fn anthropic_stop_sequence_is_reported() {
 
 #[tokio::test]
 async fn openai_responses_reasoning_summary_then_text() {
-    let (result, events) =
-        run_fixture("openai-responses", "o4-mini", "openai-responses/reasoning_text.sse").await;
+    let (result, events) = run_fixture(
+        "openai-responses",
+        "o4-mini",
+        "openai-responses/reasoning_text.sse",
+    )
+    .await;
     check(
         &result,
         &events,
@@ -342,8 +360,12 @@ async fn openai_responses_reasoning_summary_then_text() {
 
 #[tokio::test]
 async fn openai_responses_function_call_argument_deltas() {
-    let (result, events) =
-        run_fixture("openai-responses", "o4-mini", "openai-responses/function_calls.sse").await;
+    let (result, events) = run_fixture(
+        "openai-responses",
+        "o4-mini",
+        "openai-responses/function_calls.sse",
+    )
+    .await;
     check(
         &result,
         &events,
@@ -368,8 +390,12 @@ async fn openai_responses_function_call_argument_deltas() {
 
 #[tokio::test]
 async fn gemini_thought_and_whole_function_calls() {
-    let (result, events) =
-        run_fixture("gemini", "gemini-2.5-pro", "gemini/thought_function_calls.sse").await;
+    let (result, events) = run_fixture(
+        "gemini",
+        "gemini-2.5-pro",
+        "gemini/thought_function_calls.sse",
+    )
+    .await;
     // Gemini sends no call ids: the engine makes them up when the call arrives, and the started,
     // arguments and requested events and the output block all carry the same one.
     let ids: Vec<String> = result
@@ -446,7 +472,9 @@ async fn a_stalled_agent_event_consumer_pauses_the_provider_stream() {
     for _ in 0..DELTAS {
         body.push_str("data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"x\"}}]}\n\n");
     }
-    body.push_str("data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n");
+    body.push_str(
+        "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n",
+    );
     body.push_str("data: [DONE]\n\n");
     let url = serve(body).await;
     let sink = Arc::new(StallingSink {
@@ -484,8 +512,12 @@ async fn a_stalled_agent_event_consumer_pauses_the_provider_stream() {
 /// The output turn of a streamed step holds the same text the segments showed.
 #[tokio::test]
 async fn segments_add_up_to_the_output_blocks() {
-    let (result, events) =
-        run_fixture("claude", "claude-sonnet-4-5", "claude/thinking_tool_use.sse").await;
+    let (result, events) = run_fixture(
+        "claude",
+        "claude-sonnet-4-5",
+        "claude/thinking_tool_use.sse",
+    )
+    .await;
     let finished = |wanted: fn(&SegmentKind) -> bool| -> Vec<String> {
         events
             .iter()

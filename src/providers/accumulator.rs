@@ -122,7 +122,10 @@ impl<'a> Accumulator<'a> {
         let call = self.call(key);
         call.args_text.push_str(delta);
         if call.announced && !delta.is_empty() {
-            ctx.emit_detail(StreamDetail::ToolCallArgumentsDelta { id: &call.id, delta });
+            ctx.emit_detail(StreamDetail::ToolCallArgumentsDelta {
+                id: &call.id,
+                delta,
+            });
         }
     }
 
@@ -160,7 +163,11 @@ impl<'a> Accumulator<'a> {
                 Some(value) if call.args_text.is_empty() => value.to_string(),
                 _ => String::new(),
             };
-            let arguments = if whole.is_empty() { &call.args_text } else { &whole };
+            let arguments = if whole.is_empty() {
+                &call.args_text
+            } else {
+                &whole
+            };
             if !arguments.is_empty() {
                 self.ctx.emit_detail(StreamDetail::ToolCallArgumentsDelta {
                     id: &call.id,

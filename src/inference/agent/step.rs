@@ -225,9 +225,7 @@ impl StepTranslator {
             _ => None,
         };
         let opened = state.segment.is_none();
-        let segment = state
-            .segment
-            .get_or_insert_with(|| OpenSegment::new(kind));
+        let segment = state.segment.get_or_insert_with(|| OpenSegment::new(kind));
         segment.sequence += 1;
         let (id, sequence, text) = (
             segment.id.clone(),
