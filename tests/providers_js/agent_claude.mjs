@@ -5,32 +5,13 @@
 // calls with their argument pieces and the metadata as it arrives, with the JS payload shapes.
 import gp from "geppetto";
 import EventEmitter from "events";
+import { agentTools } from "./common.mjs";
 
 function eq(actual, expected, what) {
   const a = JSON.stringify(actual);
   const e = JSON.stringify(expected);
   if (a !== e) throw new Error("agent_claude.mjs: " + what + ": expected " + e + ", got " + a);
 }
-
-const weather = gp
-  .tool("get_weather")
-  .description("Current weather for a city")
-  .input({
-    type: "object",
-    properties: {
-      location: { type: "string", description: "City name" },
-      unit: { type: "string", enum: ["c", "f"] },
-    },
-    required: ["location"],
-  })
-  .handler((args) => ({ location: args.location, temperature: 18, unit: args.unit }))
-  .build();
-const double = gp
-  .tool("go_double")
-  .description("Double a number")
-  .input(gp.schema.object().property("n", gp.schema.number()).required("n"))
-  .handler((args) => ({ value: args.n * 2 }))
-  .build();
 
 const events = new EventEmitter();
 const seen = [];
@@ -45,7 +26,7 @@ const engine = gp.engines.fromConfig({
   apiKey: "sk-ant-fake-e2e-0004",
   maxTokens: 1024,
 });
-const agent = gp.agent().engine(engine).tool(gp.toolRegistry().add(weather).add(double)).events(events).build();
+const agent = gp.agent().engine(engine).tool(agentTools()).events(events).build();
 const session = agent.session().build();
 const result = session.next().system("You are a weather bot.").user("Weather in Paris, and double 21?").run();
 

@@ -4,32 +4,13 @@
 // order, with cumulative delta texts and summed usage.
 import gp from "geppetto";
 import EventEmitter from "events";
+import { agentTools } from "./common.mjs";
 
 function eq(actual, expected, what) {
   const a = JSON.stringify(actual);
   const e = JSON.stringify(expected);
   if (a !== e) throw new Error("agent_openai.mjs: " + what + ": expected " + e + ", got " + a);
 }
-
-const weather = gp
-  .tool("get_weather")
-  .description("Current weather for a city")
-  .input({
-    type: "object",
-    properties: {
-      location: { type: "string", description: "City name" },
-      unit: { type: "string", enum: ["c", "f"] },
-    },
-    required: ["location"],
-  })
-  .handler((args) => ({ location: args.location, temperature: 18, unit: args.unit }))
-  .build();
-const double = gp
-  .tool("go_double")
-  .description("Double a number")
-  .input(gp.schema.object().property("n", gp.schema.number()).required("n"))
-  .handler((args) => ({ value: args.n * 2 }))
-  .build();
 
 const events = new EventEmitter();
 const seen = [];
@@ -41,7 +22,7 @@ const engine = gp.engines.fromConfig({
   baseURL: ENV.FAKE_PROVIDER_URL + "/v1",
   apiKey: "sk-fake-openai-e2e-0001",
 });
-const agent = gp.agent().name("weather").engine(engine).tool(gp.toolRegistry().add(weather).add(double)).events(events).build();
+const agent = gp.agent().name("weather").engine(engine).tool(agentTools()).events(events).build();
 const session = agent.session().build();
 const result = await session.next().system("You are a weather bot.").user("Weather in Paris, and double 21?").runAsync().promise;
 
