@@ -361,3 +361,87 @@ fn deliver_events(ctx: &Ctx<'_>, deliver: CallbackId, events: Vec<AgentEvent>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::inference::agent::RunIds;
+    use crate::owner::{Owner, OwnerOptions};
+
+    fn event() -> AgentEvent {
+        AgentEvent {
+            kind: AgentEventKind::RunFinished,
+            timestamp_ms: 0,
+            ids: Arc::new(RunIds {
+                session_id: "s".into(),
+                inference_id: "i".into(),
+                turn_id: "t".into(),
+            }),
+            provider_call_id: None,
+            segment_id: None,
+            tool_call_id: None,
+        }
+    }
+
+    /// While the owner is busy, events pile up undelivered: past the backlog limit the run's
+    /// sink has no room (a provider stream would wait); once the owner runs them there is room
+    /// again and every event reached the JS function once.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_busy_owner_leaves_no_room_until_it_delivered() {
+        let owner = Owner::spawn(OwnerOptions {
+            name: "agent-events".into(),
+            ..OwnerOptions::default()
+        })
+        .expect("owner");
+        let tokio = tokio::runtime::Handle::current();
+        let (delivery, sink) = owner
+            .call("setup", move |ctx| {
+                ctx.globals().set("delivered", 0)?;
+                let deliver: rquickjs::Function = ctx.eval("(function () { delivered++; })")?;
+                let id = local::register_callback(ctx, deliver.into_value()).expect("callback");
+                let weak = local::weak_handle().expect("owner thread");
+                Ok(EventDelivery::start(
+                    weak,
+                    &tokio,
+                    id,
+                    DeliveryMode::BetweenTurns,
+                ))
+            })
+            .await
+            .expect("setup");
+        let (held, hold) = std::sync::mpsc::channel::<()>();
+        let gate = Arc::new(std::sync::Barrier::new(2));
+        let owner_gate = gate.clone();
+        let busy = tokio::spawn(owner.call("hold", move |_| {
+            owner_gate.wait();
+            let _ = hold.recv();
+            Ok(())
+        }));
+        tokio::task::spawn_blocking(move || gate.wait())
+            .await
+            .expect("gate");
+
+        let count = super::super::super::backlog::BACKLOG_LIMIT + 500;
+        for _ in 0..count {
+            sink.emit(event());
+        }
+        let waited = tokio::time::timeout(Duration::from_millis(100), sink.room()).await;
+        assert!(waited.is_err(), "room while {count} events are undelivered");
+
+        held.send(()).expect("release the owner");
+        tokio::time::timeout(Duration::from_secs(60), sink.room())
+            .await
+            .expect("room once the owner delivered (hang detector)");
+        busy.await.expect("busy task").expect("busy call");
+        delivery.finish().await;
+        owner.wait_idle().await.expect("idle");
+        let delivered: usize = owner
+            .call("read", |ctx| ctx.globals().get("delivered"))
+            .await
+            .expect("read");
+        assert_eq!(delivered, count);
+    }
+}
