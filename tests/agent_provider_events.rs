@@ -1,8 +1,8 @@
 //! The canonical agent events of the four provider engines, against an in-process HTTP server on
 //! 127.0.0.1 replaying the fixture streams (tests/fixtures/<provider>/) in 7-byte chunks: exact
 //! event sequences (segments, deltas and their numbering, tool calls and argument pieces, stop
-//! reason and usage as they arrive), correlation ids, recorded events without deltas, and a
-//! provider stream that waits for a slow agent event consumer. No network.
+//! reason and usage as they arrive), correlation ids, recorded events without deltas, a deadline
+//! mid-stream, and a provider stream that waits for a slow agent event consumer. No network.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -13,7 +13,7 @@ use geppetto::inference::agent::{
     AgentConfig, AgentEvent, AgentEventKind, AgentRunOptions, AgentSession, AgentSink,
     CollectingAgentSink, RunResult, SegmentKind, SessionSpec,
 };
-use geppetto::inference::{Block, BlockKind, Engine, Room};
+use geppetto::inference::{Block, BlockKind, Engine, InferenceError, Room};
 use geppetto::providers::{Env, ProviderConfig, ProviderEngine};
 use serde_json::{Value, json};
 use tokio::sync::Notify;
@@ -21,6 +21,12 @@ use tokio::sync::Notify;
 /// Starts a server answering every request with `body` as an event stream, in 7-byte chunks (so
 /// frames straddle chunks); returns its base URL.
 async fn serve(body: String) -> String {
+    serve_stream(body, false).await
+}
+
+/// Like [`serve`], but the stream stays open after `body` (a provider that stalls mid-answer).
+async fn serve_stream(body: String, then_hang: bool) -> String {
+    use futures_util::StreamExt;
     let body = Arc::new(body);
     let app = axum::Router::new().fallback(move || {
         let body = body.clone();
@@ -30,10 +36,16 @@ async fn serve(body: String) -> String {
                 .chunks(7)
                 .map(|chunk| Ok(Bytes::copy_from_slice(chunk)))
                 .collect();
+            let stream = futures_util::stream::iter(chunks);
+            let stream = if then_hang {
+                stream.chain(futures_util::stream::pending()).boxed()
+            } else {
+                stream.boxed()
+            };
             Response::builder()
                 .status(200)
                 .header("content-type", "text/event-stream")
-                .body(Body::from_stream(futures_util::stream::iter(chunks)))
+                .body(Body::from_stream(stream))
                 .unwrap()
         }
     });
@@ -58,15 +70,25 @@ fn engine(api_type: &str, model: &str, url: &str) -> Arc<dyn Engine> {
 
 /// Runs one agent turn ("hi") on `engine`, its events going to `sink`.
 async fn run_with(engine: Arc<dyn Engine>, sink: Arc<dyn AgentSink>) -> RunResult {
+    run_within(engine, sink, 0).await.unwrap()
+}
+
+/// [`run_with`] with a deadline (`timeout_ms` > 0), returning the failure too.
+async fn run_within(
+    engine: Arc<dyn Engine>,
+    sink: Arc<dyn AgentSink>,
+    timeout_ms: u64,
+) -> Result<RunResult, InferenceError> {
     let session = AgentSession::new(Arc::new(AgentConfig::new(engine)), SessionSpec::default());
     let input = session.next_seed().unwrap().with_block(Block::user("hi"));
     let options = AgentRunOptions {
         sink,
+        timeout_ms,
         ..AgentRunOptions::default()
     };
     let (result, guard) = session.prepare_run(input, options).unwrap().execute().await;
     drop(guard);
-    result.unwrap()
+    result
 }
 
 /// Serves `fixture` to an engine of `api_type` and runs one agent turn; returns the result and
@@ -546,4 +568,43 @@ async fn segments_add_up_to_the_output_blocks() {
         finished(|kind| matches!(kind, SegmentKind::Reasoning(_))),
         block_texts(BlockKind::Reasoning)
     );
+}
+
+/// A provider that stalls mid-reasoning until the run's deadline: the open segment gets no
+/// `*-finished`; `interrupt` (no text was streamed) and a cancelled step end it.
+#[tokio::test]
+async fn a_deadline_mid_reasoning_interrupts_the_step() {
+    let body = [
+        r#"{"type":"message_start","message":{"model":"claude-sonnet-4-5","usage":{"input_tokens":5,"output_tokens":1}}}"#,
+        r#"{"type":"content_block_start","index":0,"content_block":{"type":"thinking","thinking":""}}"#,
+        r#"{"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"Let me"}}"#,
+    ]
+    .map(|data| format!("data: {data}\n\n"))
+    .concat();
+    let url = serve_stream(body, true).await;
+    let sink = CollectingAgentSink::new();
+    let engine = engine("claude", "claude-sonnet-4-5", &url);
+    let error = run_within(engine, Arc::new(sink.clone()), 300)
+        .await
+        .err()
+        .expect("the deadline fails the run");
+    assert_eq!(error.to_string(), "inference canceled: deadline exceeded");
+    let events = sink.events();
+    assert_eq!(
+        describe_all(&events),
+        [
+            "run-started",
+            "provider-call-started",
+            r#"provider-call-metadata-updated None None {"input_tokens":5,"output_tokens":1}"#,
+            "reasoning-segment-started thinking assistant",
+            r#"reasoning-delta thinking #1 "Let me" "Let me""#,
+            "interrupt",
+            r#"provider-call-finished None cancelled false"#,
+            "run-stopped",
+        ]
+    );
+    let AgentEventKind::Interrupt { text } = &events[5].kind else {
+        unreachable!()
+    };
+    assert_eq!(text, "");
 }
