@@ -586,8 +586,7 @@ async fn a_deadline_mid_reasoning_interrupts_the_step() {
     let engine = engine("claude", "claude-sonnet-4-5", &url);
     let error = run_within(engine, Arc::new(sink.clone()), 300)
         .await
-        .err()
-        .expect("the deadline fails the run");
+        .expect_err("the deadline fails the run");
     assert_eq!(error.to_string(), "inference canceled: deadline exceeded");
     let events = sink.events();
     assert_eq!(
