@@ -455,6 +455,27 @@ fn openai_responses_tool_loop() {
     }
 }
 
+/// A stream of more text deltas than an agent run's delivery backlog holds reaches a listener that
+/// reads every cumulative text, in order, through `run()` and `runAsync()`
+/// (tests/providers_js/agent_long_stream.mjs).
+#[test]
+fn agent_long_stream_reaches_the_listener_in_order() {
+    const DELTAS: usize = 3_000;
+    let chunk = r#"data: {"choices":[{"index":0,"delta":{"content":"x"},"finish_reason":null}]}"#;
+    let mut body = format!("{chunk}\n\n").repeat(DELTAS);
+    body.push_str(
+        "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n",
+    );
+    let server = FakeProvider::start(vec![body.clone(), body]);
+    let deltas = DELTAS.to_string();
+    let run = run_passing(
+        "agent_long_stream.mjs",
+        &server.url,
+        &[("AGENT_DELTAS", deltas.as_str())],
+    );
+    two_requests(&server, "/v1/chat/completions", &run);
+}
+
 // ---- Anthropic Messages -------------------------------------------------------------------------
 
 /// The agent API over a provider that streams reasoning: the script checks the reasoning, text,
