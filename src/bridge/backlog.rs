@@ -28,7 +28,7 @@ impl Backlog {
     }
 
     /// Deliveries sent and not yet run.
-    pub(crate) fn pending(&self) -> usize {
+    fn pending(&self) -> usize {
         self.pending.load(Ordering::Acquire)
     }
 

@@ -26,8 +26,7 @@ use crate::inference::context::RunContext;
 use crate::inference::engine::Engine;
 use crate::inference::error::InferenceError;
 use crate::inference::event::{Event, EventKind, EventSink, Room, SharedText, StreamDetail};
-use crate::inference::turn::JsonMap;
-use crate::inference::turn::{Block, BlockKind, Turn, new_id};
+use crate::inference::turn::{Block, BlockKind, JsonMap, Turn, new_id};
 
 /// The turn metadata key a step writes its stop reason under.
 pub const STOP_REASON_KEY: &str = "stop_reason";
@@ -283,8 +282,7 @@ impl StepTranslator {
 
     /// One whole text segment: started, one delta, finished.
     fn segment(&self, text: &str, finish_reason: &str) {
-        let mut segment = OpenSegment::new(SegmentKind::Text);
-        segment.sequence = 1;
+        let segment = OpenSegment::new(SegmentKind::Text);
         self.emit(
             AgentEventKind::SegmentStarted {
                 kind: SegmentKind::Text,
