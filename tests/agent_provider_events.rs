@@ -607,3 +607,40 @@ async fn a_deadline_mid_reasoning_interrupts_the_step() {
     };
     assert_eq!(text, "");
 }
+
+/// A compatible chat server that streams a call without an id: the call is reported only at the
+/// end (no argument pieces), under the id the engine makes up, started and requested together.
+#[tokio::test]
+async fn a_chat_call_without_id_is_reported_at_the_end() {
+    let body = [
+        r#"{"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"name":"go_double","arguments":"{\"n\":"}}]}}]}"#,
+        r#"{"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"21}"}}]}}]}"#,
+        r#"{"choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}"#,
+        "[DONE]",
+    ]
+    .map(|data| format!("data: {data}\n\n"))
+    .concat();
+    let url = serve(body).await;
+    let sink = CollectingAgentSink::new();
+    let result = run_with(engine("openai", "m", &url), Arc::new(sink.clone())).await;
+    let events = sink.events();
+    let id = result
+        .output
+        .blocks
+        .iter()
+        .find(|block| block.kind == BlockKind::ToolCall)
+        .and_then(|block| block.payload_str("id"))
+        .expect("a tool call block")
+        .to_string();
+    assert!(id.starts_with("call_"), "{id}");
+    let expected = [
+        "run-started".to_string(),
+        "provider-call-started".into(),
+        r#"provider-call-metadata-updated Some("tool_calls") None null"#.into(),
+        format!("tool-call-started {id} go_double"),
+        format!(r#"tool-call-requested {id} go_double {{"n":21}}"#),
+        r#"provider-call-finished Some("tool_calls") tool_calls_pending true"#.into(),
+        "run-finished".into(),
+    ];
+    check(&result, &events, &expected.each_ref().map(String::as_str));
+}

@@ -143,18 +143,16 @@ impl<'a> Accumulator<'a> {
         }
     }
 
-    /// Ends one stream event: announces the calls whose name became known (`tool-call-started`,
-    /// with a generated id when the provider sends none, then their argument text so far) and
-    /// reports stop reason, stop sequence and usage when they changed.
+    /// Ends one stream event: announces the calls whose id and name became known
+    /// (`tool-call-started`, then their argument text so far) and reports stop reason, stop
+    /// sequence and usage when they changed. A call never named with an id while streaming is
+    /// reported only at the end, by its `tool-call` event.
     pub fn end_event(&mut self) {
         for call in self.calls.iter_mut().filter(|call| !call.announced) {
-            if call.name.is_empty() {
+            if call.id.is_empty() || call.name.is_empty() {
                 continue;
             }
             call.announced = true;
-            if call.id.is_empty() {
-                call.id = generated_call_id();
-            }
             self.ctx.emit_detail(StreamDetail::ToolCallStarted {
                 id: &call.id,
                 name: &call.name,
@@ -311,6 +309,6 @@ pub(crate) struct Finished {
 }
 
 /// An id for a call the provider sent without one (Gemini).
-fn generated_call_id() -> String {
+pub(crate) fn generated_call_id() -> String {
     format!("call_{}", uuid::Uuid::new_v4().simple())
 }
