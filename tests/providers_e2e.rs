@@ -457,17 +457,21 @@ fn openai_responses_tool_loop() {
 
 /// A stream of more text deltas than an agent run's delivery backlog holds reaches a listener that
 /// reads every cumulative text, in order, through `run()` and `runAsync()`
-/// (tests/providers_js/agent_long_stream.mjs).
+/// (tests/providers_js/agent_long_stream.mjs). Size: `GEPPETTO_AGENT_STRESS_DELTAS` (default
+/// 3,000).
 #[test]
 fn agent_long_stream_reaches_the_listener_in_order() {
-    const DELTAS: usize = 3_000;
+    let deltas: usize = std::env::var("GEPPETTO_AGENT_STRESS_DELTAS")
+        .ok()
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(3_000);
     let chunk = r#"data: {"choices":[{"index":0,"delta":{"content":"x"},"finish_reason":null}]}"#;
-    let mut body = format!("{chunk}\n\n").repeat(DELTAS);
+    let mut body = format!("{chunk}\n\n").repeat(deltas);
     body.push_str(
         "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n",
     );
     let server = FakeProvider::start(vec![body.clone(), body]);
-    let deltas = DELTAS.to_string();
+    let deltas = deltas.to_string();
     let run = run_passing(
         "agent_long_stream.mjs",
         &server.url,
