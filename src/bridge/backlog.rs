@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use tokio::sync::Notify;
 
 use crate::inference::Room;
+use crate::owner::WeakOwnerHandle;
 
 /// Deliveries sent but not yet run by the owner above which a producer waits for room
 /// ([`crate::inference::EventSink::room`]). Nothing is dropped: every event is sent, and the
@@ -14,14 +15,25 @@ use crate::inference::Room;
 pub(crate) const BACKLOG_LIMIT: usize = 2048;
 
 /// Deliveries sent and not yet run, and the producers waiting for that number to fall.
-#[derive(Default)]
 pub(crate) struct Backlog {
     pending: AtomicUsize,
     closed: AtomicBool,
     drained: Notify,
+    /// The owner running the deliveries.
+    owner: WeakOwnerHandle,
 }
 
 impl Backlog {
+    /// An empty backlog of deliveries `owner` runs.
+    pub(crate) fn new(owner: WeakOwnerHandle) -> Backlog {
+        Backlog {
+            pending: AtomicUsize::new(0),
+            closed: AtomicBool::new(false),
+            drained: Notify::new(),
+            owner,
+        }
+    }
+
     /// One more delivery was sent.
     pub(crate) fn sent(&self) {
         self.pending.fetch_add(1, Ordering::Relaxed);
@@ -32,12 +44,22 @@ impl Backlog {
         self.pending.load(Ordering::Acquire)
     }
 
+    /// Whether a producer may go on: the backlog is short, the owner is gone, or the owner is
+    /// blocked in the middle of a JS turn. Deliveries run only between JS turns (or in the wait of
+    /// a synchronous `run()`), and such a wait (a JS middleware's `next()`, a synchronous `run()`)
+    /// may be waiting for this very producer: holding it back would deadlock, so its events queue
+    /// until the turn ends.
     fn has_room(&self) -> bool {
-        self.pending() < BACKLOG_LIMIT || self.closed.load(Ordering::Acquire)
+        self.pending() < BACKLOG_LIMIT
+            || self.closed.load(Ordering::Acquire)
+            || self
+                .owner
+                .upgrade()
+                .is_none_or(|owner| owner.is_waiting_mid_turn())
     }
 
     /// Completes once fewer than [`BACKLOG_LIMIT`] deliveries are pending (at once when so), or
-    /// when the backlog is closed.
+    /// when the backlog is closed, the owner gone or waiting mid-turn.
     pub(crate) fn room(&self) -> Room<'_> {
         if self.has_room() {
             return Box::pin(std::future::ready(()));
@@ -81,9 +103,16 @@ mod tests {
         room.as_mut().poll(&mut Context::from_waker(Waker::noop()))
     }
 
-    #[test]
-    fn producers_wait_while_the_backlog_is_full_and_go_on_when_it_drains() {
-        let backlog = Backlog::default();
+    /// A backlog of a live owner that is not waiting (the handle keeps the owner alive).
+    fn backlog_of_an_idle_owner() -> (crate::owner::OwnerHandle, Backlog) {
+        let owner = crate::owner::Owner::spawn(crate::owner::OwnerOptions::default()).unwrap();
+        let backlog = Backlog::new(owner.downgrade());
+        (owner, backlog)
+    }
+
+    #[tokio::test]
+    async fn producers_wait_while_the_backlog_is_full_and_go_on_when_it_drains() {
+        let (_owner, backlog) = backlog_of_an_idle_owner();
         backlog.pending.store(BACKLOG_LIMIT - 1, Ordering::Relaxed);
         assert!(poll_once(&mut backlog.room()).is_ready());
 
@@ -96,9 +125,9 @@ mod tests {
         assert!(poll_once(&mut waiting).is_ready());
     }
 
-    #[test]
-    fn a_closed_backlog_never_blocks() {
-        let backlog = Backlog::default();
+    #[tokio::test]
+    async fn a_closed_backlog_never_blocks() {
+        let (_owner, backlog) = backlog_of_an_idle_owner();
         backlog.pending.store(BACKLOG_LIMIT * 2, Ordering::Relaxed);
         let mut waiting = backlog.room();
         assert!(poll_once(&mut waiting).is_pending());

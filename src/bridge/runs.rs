@@ -1,5 +1,6 @@
-//! Running sessions from JS: the synchronous `run` (nested pumping) and `start` (a tokio task whose
-//! events and settlement come back to the owner as messages, in order).
+//! Running sessions from JS: the synchronous `run` (nested pumping) and `start` (a task, on tokio or,
+//! for an engine answering in process, on the owner thread itself, whose events and settlement
+//! come back to the owner as messages, in order).
 
 use std::sync::Arc;
 
@@ -51,7 +52,7 @@ pub struct StartedRun {
     pub cancel_id: u64,
 }
 
-/// Starts a run on tokio (`options.mode` says whether for `runAsync` or `start`); it begins
+/// Starts a run as a task (`options.mode` says whether for `runAsync` or `start`); it begins
 /// executing when [`table::release_run`] is called. Every event is delivered to `deliver` and the
 /// outcome to `settle` (`settle(true, turn)` / `settle(false, message)`) on this owner, between JS
 /// turns, events first.
@@ -89,8 +90,8 @@ pub fn start<'js>(
         cancel_id,
     };
     let keep_alive = local::keep_alive().ok_or_else(unavailable)?;
-    let tokio = local::tokio_handle().ok_or_else(unavailable)?;
-    tokio.spawn(async move {
+    let in_process = session.answers_in_process();
+    let run = async move {
         // The run begins once the JS turn that started it has ended, so a `cancel()` in that same
         // turn always cancels it (the glue releases it from a promise job).
         let _ = released.await;
@@ -103,7 +104,15 @@ pub fn start<'js>(
             outcome,
             keep_alive,
         });
-    });
+    };
+    // A run whose engine answers in process (a JS engine, echo) is mostly calls back into this
+    // owner: driven here, between JS turns, those calls run inline instead of each crossing to
+    // tokio and back. Provider runs stay on tokio (their HTTP work must not load the owner).
+    if in_process {
+        local::spawn_here(run);
+    } else {
+        local::tokio_handle().ok_or_else(unavailable)?.spawn(run);
+    }
     Ok(started)
 }
 
@@ -180,7 +189,7 @@ fn deliveries() -> Option<Deliveries> {
     let (sender, mut receiver) = mpsc::unbounded_channel::<Delivery>();
     let deliveries = Deliveries {
         sender,
-        backlog: Arc::default(),
+        backlog: Arc::new(Backlog::new(owner.clone())),
     };
     let backlog = deliveries.backlog.clone();
     tokio.spawn(async move {

@@ -267,7 +267,7 @@ impl EventDelivery {
         mode: DeliveryMode,
     ) -> (EventDelivery, std::sync::Arc<dyn AgentSink>) {
         let (sender, mut receiver) = mpsc::unbounded_channel::<Option<AgentEvent>>();
-        let backlog = std::sync::Arc::new(Backlog::default());
+        let backlog = std::sync::Arc::new(Backlog::new(owner.clone()));
         let delivered_backlog = backlog.clone();
         let task = tokio.spawn(async move {
             deliver_in_batches(owner, deliver, mode, &mut receiver, &delivered_backlog).await;

@@ -50,6 +50,10 @@ impl Engine for StepEngine {
         self.inner.name()
     }
 
+    fn answers_in_process(&self) -> bool {
+        self.inner.answers_in_process()
+    }
+
     fn run_inference<'a>(
         &'a self,
         ctx: &'a RunContext,
