@@ -455,31 +455,6 @@ fn openai_responses_tool_loop() {
     }
 }
 
-/// A stream of more text deltas than an agent run's delivery backlog holds reaches a listener that
-/// reads every cumulative text, in order, through `run()` and `runAsync()`
-/// (tests/providers_js/agent_long_stream.mjs). Size: `GEPPETTO_AGENT_STRESS_DELTAS` (default
-/// 3,000).
-#[test]
-fn agent_long_stream_reaches_the_listener_in_order() {
-    let deltas: usize = std::env::var("GEPPETTO_AGENT_STRESS_DELTAS")
-        .ok()
-        .and_then(|value| value.parse().ok())
-        .unwrap_or(3_000);
-    let chunk = r#"data: {"choices":[{"index":0,"delta":{"content":"x"},"finish_reason":null}]}"#;
-    let mut body = format!("{chunk}\n\n").repeat(deltas);
-    body.push_str(
-        "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n",
-    );
-    let server = FakeProvider::start(vec![body.clone(), body]);
-    let deltas = deltas.to_string();
-    let run = run_passing(
-        "agent_long_stream.mjs",
-        &server.url,
-        &[("AGENT_DELTAS", deltas.as_str())],
-    );
-    two_requests(&server, "/v1/chat/completions", &run);
-}
-
 // ---- Anthropic Messages -------------------------------------------------------------------------
 
 /// The agent API over a provider that streams reasoning: the script checks the reasoning, text,
@@ -654,4 +629,24 @@ fn long_stream_below_a_js_middleware_is_not_held_back() {
         &[("DELTAS", &deltas.to_string())],
     );
     assert_eq!(server.requests().len(), 1);
+}
+
+/// The same long stream into an agent whose pass-through JS middleware waits in `next()` while the
+/// stream runs, and whose listener checks every delta: every delta arrives once, in
+/// order, through `run()` and `runAsync()` (tests/providers_js/agent_long_stream.mjs). Size:
+/// `GEPPETTO_AGENT_STRESS_DELTAS` (default 3,000, more than the delivery backlog holds).
+#[test]
+fn agent_long_stream_below_a_js_middleware_reaches_the_listener_in_order() {
+    let deltas: usize = std::env::var("GEPPETTO_AGENT_STRESS_DELTAS")
+        .ok()
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(3_000);
+    let stream = long_chat_stream(deltas);
+    let server = FakeProvider::start(vec![stream.clone(), stream]);
+    let run = run_passing(
+        "agent_long_stream.mjs",
+        &server.url,
+        &[("DELTAS", &deltas.to_string())],
+    );
+    two_requests(&server, "/v1/chat/completions", &run);
 }
