@@ -6,6 +6,7 @@
   "use strict";
 
   var defaultMaxListeners = 10;
+  var errorMonitor = Symbol("events.errorMonitor");
 
   function EventEmitter(opts) {
     EventEmitter.init.call(this, opts);
@@ -46,24 +47,40 @@
     }
   }
 
+  // Node's validateNumber(n, name, 0): a TypeError for a non-number, a RangeError below 0 or NaN.
   function checkMaxListeners(n, name) {
-    if (typeof n !== "number" || n < 0 || n !== n) {
-      var error = new RangeError('The value of "' + name + '" is out of range. It must be a non-negative number. Received ' + String(n));
+    var error;
+    if (typeof n !== "number") {
+      error = new TypeError('The "' + name + '" argument must be of type number. Received ' + describeValue(n));
+      error.code = "ERR_INVALID_ARG_TYPE";
+      throw error;
+    }
+    if (n < 0 || n !== n) {
+      error = new RangeError('The value of "' + name + '" is out of range. It must be >= 0. Received ' + String(n));
       error.code = "ERR_OUT_OF_RANGE";
       throw error;
     }
   }
 
-  // Node's util.inspect for the values an "Unhandled error" message shows, in short.
-  function inspect(value) {
-    if (typeof value === "string") return "'" + value + "'";
+  // Node's util.inspect (one line, depth 2) for the values an "Unhandled error" message shows.
+  function inspect(value, depth) {
+    if (depth === undefined) depth = 0;
+    if (typeof value === "string") return value.indexOf("'") < 0 ? "'" + value + "'" : JSON.stringify(value);
     if (typeof value === "symbol") return value.toString();
+    if (typeof value === "bigint") return String(value) + "n";
+    if (typeof value === "function") return value.name ? "[Function: " + value.name + "]" : "[Function (anonymous)]";
     if (value === null || typeof value !== "object") return String(value);
-    try {
-      return JSON.stringify(value);
-    } catch (e) {
-      return Object.prototype.toString.call(value);
-    }
+    if (value instanceof Error) return value.stack || String(value);
+    var array = Array.isArray(value);
+    if (depth > 2) return array ? "[Array]" : "[Object]";
+    var parts = array
+      ? value.map(function (item) { return inspect(item, depth + 1); })
+      : Object.keys(value).map(function (key) {
+        var name = /^[A-Za-z_$][\w$]*$/.test(key) ? key : inspect(key);
+        return name + ": " + inspect(value[key], depth + 1);
+      });
+    if (parts.length === 0) return array ? "[]" : "{}";
+    return array ? "[ " + parts.join(", ") + " ]" : "{ " + parts.join(", ") + " }";
   }
 
   function events(emitter) {
@@ -97,7 +114,7 @@
       var name = typeof type === "symbol" ? type.toString() : String(type);
       var text = "Possible EventEmitter memory leak detected. " + list.length + " " + name +
         " listeners added to [" + ((target.constructor && target.constructor.name) || "EventEmitter") +
-        "]. Use emitter.setMaxListeners() to increase limit";
+        "]. MaxListeners is " + max + ". Use emitter.setMaxListeners() to increase limit";
       if (typeof console !== "undefined" && typeof console.error === "function") {
         console.error("MaxListenersExceededWarning: " + text);
       }
@@ -124,7 +141,7 @@
   proto._maxListeners = undefined;
 
   proto.setMaxListeners = function setMaxListeners(n) {
-    checkMaxListeners(n, "n");
+    checkMaxListeners(n, "setMaxListeners");
     this._maxListeners = n;
     return this;
   };
@@ -137,6 +154,9 @@
     var args = Array.prototype.slice.call(arguments, 1);
     var map = this._events;
     var list = map === undefined ? undefined : map[type];
+    if (type === "error" && map !== undefined && map[errorMonitor] !== undefined) {
+      this.emit.apply(this, [errorMonitor].concat(args));
+    }
     if (type === "error" && list === undefined) {
       var er = args[0];
       if (er instanceof Error) throw er;
@@ -238,9 +258,11 @@
     return list === undefined ? [] : list.slice();
   };
 
-  proto.listenerCount = function listenerCount(type) {
+  proto.listenerCount = function listenerCount(type, listener) {
     var list = this._events === undefined ? undefined : this._events[type];
-    return list === undefined ? 0 : list.length;
+    if (list === undefined) return 0;
+    if (listener === undefined || listener === null) return list.length;
+    return list.filter(function (l) { return l === listener || l.listener === listener; }).length;
   };
 
   proto.eventNames = function eventNames() {
@@ -262,6 +284,27 @@
       emitter.once(name, onEvent);
       if (name !== "error") emitter.once("error", onError);
     });
+  };
+
+  // Node's other static helpers.
+  EventEmitter.errorMonitor = errorMonitor;
+  EventEmitter.listenerCount = function listenerCount(emitter, name) {
+    return emitter.listenerCount(name);
+  };
+  EventEmitter.getEventListeners = function getEventListeners(emitter, name) {
+    return emitter.listeners(name);
+  };
+  EventEmitter.getMaxListeners = function getMaxListeners(emitter) {
+    return emitter.getMaxListeners();
+  };
+  EventEmitter.setMaxListeners = function setMaxListeners(n) {
+    if (n === undefined) n = defaultMaxListeners;
+    checkMaxListeners(n, "n");
+    if (arguments.length <= 1) {
+      defaultMaxListeners = n;
+    } else {
+      for (var i = 1; i < arguments.length; i++) arguments[i].setMaxListeners(n);
+    }
   };
 
   EventEmitter.EventEmitter = EventEmitter;
