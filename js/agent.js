@@ -116,8 +116,9 @@
         if (ok) resolve(runResult(value));
         else reject(new Error(value));
       });
-      // The run begins when this JS turn ends: a cancel() in the same turn always cancels it.
-      Promise.resolve().then(function () { native.releaseRun(state.cancelId); });
+      // The run begins when this JS turn ends (a promise job, deferred past any nested wait of the
+      // turn): a cancel() in the same turn always cancels it.
+      Promise.resolve().then(function () { native.agentReleaseRun(state.cancelId); });
     } catch (e) {
       state.settled = true;
       reject(e);
