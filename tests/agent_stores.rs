@@ -1,6 +1,6 @@
 //! Turn stores: the SQLite store against databases and payloads in Go's layout (built from the
 //! agent spec), row ordering within one millisecond, persistence failures, and the CLI flags that
-//! configure stores (running tests/js_stores/agent_stores.js).
+//! configure stores (running tests/js_stores/agent_stores.js and agent_spec_stores.js).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -204,6 +204,24 @@ fn geppetto() -> Command {
 
 fn script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/js_stores/agent_stores.js")
+}
+
+#[test]
+fn the_spec_store_script_passes() {
+    let dir = temp_dir("spec");
+    let output = geppetto()
+        .arg("--turns-db")
+        .arg(dir.join("turns.db"))
+        .arg("--turn-store")
+        .arg(format!("other={}", dir.join("other.db").display()))
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/js_stores/agent_spec_stores.js"))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
 
 #[test]
