@@ -556,6 +556,9 @@
           name: state.name,
           session: function () { return sessionBuilder(record, { persistence: persistence }); },
         };
+        // Session builders and sessions (for fork) hold `record`: it keeps the agent object, and
+        // so its native entry, alive as long as they need it, even when the script dropped it.
+        record.agent = built;
         return handle(built, "agent", id);
       },
     };

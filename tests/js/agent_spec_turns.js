@@ -2,7 +2,8 @@
 // other agent scripts do not pin: a runAsync() run begins only after the calling JS turn, even when
 // that turn waits synchronously in between (a run() of another session, a tool call, sleep), so a
 // cancel() later in the same turn always cancels it; wrapper errors of agent().inference; names
-// trimmed and boolean-ish persistence arguments read as Go reads them.
+// trimmed and boolean-ish persistence arguments read as Go reads them; sessions and session builders
+// keep their agent alive.
 const gp = require("geppetto");
 
 const checks = [];
@@ -40,6 +41,17 @@ for (const on of [undefined, null, true, 1]) {
   same(thrown(() => gp.agent().defaultStore(on)), ["Error", "geppetto default turn persistence is not configured"], `agent defaultStore(${String(on)}) enables`);
   same(thrown(() => agent.session().persist(on)), ["Error", "geppetto default turn persistence is not configured"], `session persist(${String(on)}) enables`);
 }
+
+// ---- a session outlives the agent object it came from --------------------------------------------
+// The script keeps only the session; after runs (nested waits, where dropped objects get collected)
+// fork() and a session builder kept aside still work.
+const orphan = gp.agent().engine(gp.engines.echo({ reply: "ok" })).build().session().build();
+const keptBuilder = gp.agent().engine(gp.engines.echo({ reply: "kept" })).build().session();
+orphan.next().user("a").run();
+orphan.next().user("b").run();
+same(thrown(() => orphan.fork().build().turnCount()), null, "fork() after the agent object was dropped");
+same(orphan.fork().build().next().user("c").run().text(), "ok", "a fork of an orphaned session runs");
+same(keptBuilder.build().next().user("d").run().text(), "kept", "a session builder outlives its agent object");
 
 // ---- runAsync begins after the calling JS turn -------------------------------------------------
 const other = agent.session().build();
