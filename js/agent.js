@@ -422,6 +422,8 @@
       cancel: function () { native.agentSessionCancel(id); },
       close: function () { native.agentSessionClose(id); },
     };
+    // Turn builders hold `run`: it keeps the session object, and so its native entry, alive.
+    run.session = session;
     return handle(session, "agentSession", id);
   }
 

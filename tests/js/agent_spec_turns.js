@@ -52,6 +52,10 @@ orphan.next().user("b").run();
 same(thrown(() => orphan.fork().build().turnCount()), null, "fork() after the agent object was dropped");
 same(orphan.fork().build().next().user("c").run().text(), "ok", "a fork of an orphaned session runs");
 same(keptBuilder.build().next().user("d").run().text(), "kept", "a session builder outlives its agent object");
+const keptTurn = gp.agent().engine(gp.engines.echo({ reply: "turn" })).build().session().build().next().user("e");
+orphan.next().user("f").run();
+orphan.next().user("g").run();
+same(thrown(() => keptTurn.run()), null, "a turn builder outlives its session object");
 
 // ---- runAsync begins after the calling JS turn -------------------------------------------------
 const other = agent.session().build();
