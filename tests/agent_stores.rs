@@ -206,17 +206,9 @@ fn script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/js_stores/agent_stores.js")
 }
 
-#[test]
-fn the_spec_store_script_passes() {
-    let dir = temp_dir("spec");
-    let output = geppetto()
-        .arg("--turns-db")
-        .arg(dir.join("turns.db"))
-        .arg("--turn-store")
-        .arg(format!("other={}", dir.join("other.db").display()))
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/js_stores/agent_spec_stores.js"))
-        .output()
-        .unwrap();
+/// Runs `command` (flags and script set) and asserts it exits 0.
+fn assert_passes(command: &mut Command) {
+    let output = command.output().unwrap();
     assert!(
         output.status.success(),
         "{}",
@@ -225,36 +217,41 @@ fn the_spec_store_script_passes() {
 }
 
 #[test]
+fn the_spec_store_script_passes() {
+    let dir = temp_dir("spec");
+    assert_passes(
+        geppetto()
+            .arg("--turns-db")
+            .arg(dir.join("turns.db"))
+            .arg("--turn-store")
+            .arg(format!("other={}", dir.join("other.db").display()))
+            .arg(
+                Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/js_stores/agent_spec_stores.js"),
+            ),
+    );
+}
+
+#[test]
 fn the_store_script_passes_with_flags_and_with_environment_variables() {
     let dir = temp_dir("cli");
-    let output = geppetto()
-        .arg("--turns-db")
-        .arg(dir.join("turns.db"))
-        .arg("--turn-store")
-        .arg(format!("audit={}", dir.join("audit.db").display()))
-        .arg(script())
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    assert_passes(
+        geppetto()
+            .arg("--turns-db")
+            .arg(dir.join("turns.db"))
+            .arg("--turn-store")
+            .arg(format!("audit={}", dir.join("audit.db").display()))
+            .arg(script()),
     );
     let dir = temp_dir("cli-env");
-    let output = geppetto()
-        .env(
-            "GEPPETTO_TURNS_DSN",
-            format!("file:{}?mode=rwc", dir.join("dsn.db").display()),
-        )
-        .arg("--turn-store")
-        .arg(format!("audit={}", dir.join("audit.db").display()))
-        .arg(script())
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    assert_passes(
+        geppetto()
+            .env(
+                "GEPPETTO_TURNS_DSN",
+                format!("file:{}?mode=rwc", dir.join("dsn.db").display()),
+            )
+            .arg("--turn-store")
+            .arg(format!("audit={}", dir.join("audit.db").display()))
+            .arg(script()),
     );
     assert!(dir.join("dsn.db").exists());
 }
