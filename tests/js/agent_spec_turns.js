@@ -26,6 +26,11 @@ same(thrown(() => gp.engine().inference(5)), ["Error", "expected registry-resolv
 same(thrown(() => gp.embeddings({})), ["Error", "expected registry-resolved InferenceSettings wrapper, got object"], "embeddings({})");
 same(thrown(() => gp.reranker([])), ["Error", "expected registry-resolved InferenceSettings wrapper, got object"], "reranker([])");
 
+// A source prefix without a path has Go's texts.
+same(thrown(() => gp.inferenceProfiles.load("yaml:")), ["Error", "yaml profile registry source path is empty"], "yaml: without a path");
+same(thrown(() => gp.inferenceProfiles.load("a.yaml, sqlite: ")), ["Error", "sqlite profile registry source path is empty"], "sqlite: without a path");
+same(thrown(() => gp.inferenceProfiles.load(["sqlite-dsn:"])), ["Error", "sqlite-dsn profile registry source is empty"], "sqlite-dsn: without a DSN");
+
 const agent = gp.agent().name("  support  ").engine(gp.engines.echo({ reply: "ok" })).build();
 same(agent.name, "support", "agent name trimmed");
 const named = agent.session().id(" s ").name("  first  ").build();
