@@ -26,6 +26,10 @@ same(thrown(() => gp.engine().inference(5)), ["Error", "expected registry-resolv
 same(thrown(() => gp.embeddings({})), ["Error", "expected registry-resolved InferenceSettings wrapper, got object"], "embeddings({})");
 same(thrown(() => gp.reranker([])), ["Error", "expected registry-resolved InferenceSettings wrapper, got object"], "reranker([])");
 
+// A blank profile string is not a profile: the "expects" text, as Go.
+same(thrown(() => gp.inferenceProfiles.load("tests/fixtures/profiles/50-hardcut-phase123.yaml").resolve("  ")), ["Error", "registry.resolve expects a profile string or options object"], "resolve(blank)");
+same(thrown(() => gp.inferenceProfiles.load("tests/fixtures/profiles/50-hardcut-phase123.yaml").resolve("")), ["Error", "registry.resolve expects a profile string or options object"], "resolve('')");
+
 // A source prefix without a path has Go's texts.
 same(thrown(() => gp.inferenceProfiles.load("yaml:")), ["Error", "yaml profile registry source path is empty"], "yaml: without a path");
 same(thrown(() => gp.inferenceProfiles.load("a.yaml, sqlite: ")), ["Error", "sqlite profile registry source path is empty"], "sqlite: without a path");
