@@ -62,25 +62,35 @@
     }
   }
 
-  // Node's util.inspect (one line, depth 2) for the values an "Unhandled error" message shows.
-  function inspect(value, depth) {
-    if (depth === undefined) depth = 0;
-    if (typeof value === "string") return value.indexOf("'") < 0 ? "'" + value + "'" : JSON.stringify(value);
-    if (typeof value === "symbol") return value.toString();
-    if (typeof value === "bigint") return String(value) + "n";
-    if (typeof value === "function") return value.name ? "[Function: " + value.name + "]" : "[Function (anonymous)]";
-    if (value === null || typeof value !== "object") return String(value);
-    if (value instanceof Error) return value.stack || String(value);
-    var array = Array.isArray(value);
-    if (depth > 2) return array ? "[Array]" : "[Object]";
-    var parts = array
-      ? value.map(function (item) { return inspect(item, depth + 1); })
-      : Object.keys(value).map(function (key) {
-        var name = /^[A-Za-z_$][\w$]*$/.test(key) ? key : inspect(key);
-        return name + ": " + inspect(value[key], depth + 1);
-      });
-    if (parts.length === 0) return array ? "[]" : "{}";
-    return array ? "[ " + parts.join(", ") + " ]" : "{ " + parts.join(", ") + " }";
+  // Node's util.inspect (one line, depth 2) for the values an "Unhandled error" message shows;
+  // a value met again inside itself is `[Circular *1]` and the outer one `<ref *1> …`.
+  function inspect(value) {
+    var circular = false;
+    var text = inspectAt(value, 0, []);
+    return circular ? "<ref *1> " + text : text;
+    function inspectAt(item, depth, ancestors) {
+      if (typeof item === "string") return item.indexOf("'") < 0 ? "'" + item + "'" : JSON.stringify(item);
+      if (typeof item === "symbol") return item.toString();
+      if (typeof item === "bigint") return String(item) + "n";
+      if (typeof item === "function") return item.name ? "[Function: " + item.name + "]" : "[Function (anonymous)]";
+      if (item === null || typeof item !== "object") return String(item);
+      if (ancestors.indexOf(item) >= 0) {
+        circular = true;
+        return "[Circular *1]";
+      }
+      if (item instanceof Error) return item.stack || String(item);
+      var array = Array.isArray(item);
+      if (depth > 2) return array ? "[Array]" : "[Object]";
+      var inner = ancestors.concat([item]);
+      var parts = array
+        ? item.map(function (element) { return inspectAt(element, depth + 1, inner); })
+        : Object.keys(item).map(function (key) {
+          var name = /^[A-Za-z_$][\w$]*$/.test(key) ? key : inspectAt(key, depth + 1, inner);
+          return name + ": " + inspectAt(item[key], depth + 1, inner);
+        });
+      if (parts.length === 0) return array ? "[]" : "{}";
+      return array ? "[ " + parts.join(", ") + " ]" : "{ " + parts.join(", ") + " }";
+    }
   }
 
   function events(emitter) {
@@ -299,7 +309,7 @@
   };
   EventEmitter.setMaxListeners = function setMaxListeners(n) {
     if (n === undefined) n = defaultMaxListeners;
-    checkMaxListeners(n, "n");
+    checkMaxListeners(n, "setMaxListeners");
     if (arguments.length <= 1) {
       defaultMaxListeners = n;
     } else {

@@ -45,6 +45,9 @@ same(unhandled(() => 1), "Unhandled error. ([Function (anonymous)])", "a functio
 same(unhandled(Symbol("q")), "Unhandled error. (Symbol(q))", "a symbol");
 same(unhandled({ "a-b": 1 }), "Unhandled error. ({ 'a-b': 1 })", "a quoted key");
 same(thrown(() => new EventEmitter().emit("error", null)), ["Error", "ERR_UNHANDLED_ERROR", "Unhandled error. (null)"], "null");
+const cyclic = { a: 1 };
+cyclic.self = cyclic;
+same(unhandled(cyclic), "Unhandled error. (<ref *1> { a: 1, self: [Circular *1] })", "a cycle");
 
 // listenerCount(name, listener) counts that function only (once wrappers by their original).
 const f = () => {};
@@ -70,6 +73,12 @@ same(EventEmitter.getEventListeners(counted, "x")[2] === f, true, "getEventListe
 EventEmitter.setMaxListeners(3, counted, early);
 same([counted.getMaxListeners(), early.getMaxListeners(), EventEmitter.getMaxListeners(counted)], [3, 3, 3], "setMaxListeners(n, ...emitters)");
 same(EventEmitter.defaultMaxListeners, 10, "setMaxListeners with emitters leaves the default");
+same(thrown(() => EventEmitter.setMaxListeners(-1)), ["RangeError", "ERR_OUT_OF_RANGE", 'The value of "setMaxListeners" is out of range. It must be >= 0. Received -1'], "static setMaxListeners(-1)");
+EventEmitter.setMaxListeners(4);
+same([EventEmitter.defaultMaxListeners, new EventEmitter().getMaxListeners()], [4, 4], "static setMaxListeners(n) sets the default");
+EventEmitter.setMaxListeners();
+same(EventEmitter.defaultMaxListeners, 4, "static setMaxListeners() keeps the default");
+EventEmitter.defaultMaxListeners = 10;
 
 // `once` listeners: `this`, arguments, and removal before the call.
 const single = new EventEmitter();
