@@ -296,6 +296,56 @@
     });
   };
 
+  // `EventEmitter.on(emitter, name)`: an async iterator of the argument arrays of `name` events
+  // (queued until read); an "error" event makes the next read reject and ends the iteration;
+  // `return()` (a `break` out of `for await`) removes the listeners.
+  EventEmitter.on = function on(emitter, name) {
+    var unconsumed = [];
+    var waiting = [];
+    var failure = null;
+    var finished = false;
+    function onEvent() {
+      var args = Array.prototype.slice.call(arguments);
+      if (waiting.length > 0) waiting.shift().resolve({ value: args, done: false });
+      else unconsumed.push(args);
+    }
+    function onError(error) {
+      if (waiting.length > 0) waiting.shift().reject(error);
+      else failure = error;
+      iterator.return();
+    }
+    function detach() {
+      emitter.removeListener(name, onEvent);
+      if (name !== "error") emitter.removeListener("error", onError);
+      finished = true;
+    }
+    var iterator = {
+      next: function () {
+        if (unconsumed.length > 0) return Promise.resolve({ value: unconsumed.shift(), done: false });
+        if (failure !== null) {
+          var error = failure;
+          failure = null;
+          return Promise.reject(error);
+        }
+        if (finished) return Promise.resolve({ value: undefined, done: true });
+        return new Promise(function (resolve, reject) { waiting.push({ resolve: resolve, reject: reject }); });
+      },
+      return: function () {
+        detach();
+        while (waiting.length > 0) waiting.shift().resolve({ value: undefined, done: true });
+        return Promise.resolve({ value: undefined, done: true });
+      },
+      throw: function (error) {
+        failure = error;
+        detach();
+      },
+    };
+    iterator[Symbol.asyncIterator] = function () { return iterator; };
+    emitter.on(name, onEvent);
+    if (name !== "error") emitter.on("error", onError);
+    return iterator;
+  };
+
   // Node's other static helpers.
   EventEmitter.errorMonitor = errorMonitor;
   EventEmitter.listenerCount = function listenerCount(emitter, name) {

@@ -14,6 +14,8 @@ declare module "events" {
         static readonly errorMonitor: unique symbol;
         /** A Promise of the argument array of the next `name` event (rejects on "error" first). */
         static once(emitter: EventEmitter, name: string | symbol): Promise<any[]>;
+        /** The argument arrays of `name` events as they come; an "error" event rejects the next read. */
+        static on(emitter: EventEmitter, name: string | symbol): AsyncIterableIterator<any[]>;
         /** Deprecated in Node: `emitter.listenerCount(name)`. */
         static listenerCount(emitter: EventEmitter, name: string | symbol): number;
         /** A copy of the listeners of `name` (`emitter.listeners(name)`). */

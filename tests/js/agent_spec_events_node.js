@@ -1,6 +1,7 @@
 // agent_spec_events_node.js: details of require("events") where a script written for Node 20 would
 // notice a difference: validation errors (class, code, message), the "Unhandled error" text
-// (util.inspect's form), listenerCount(name, listener), errorMonitor and the static helpers.
+// (util.inspect's form), listenerCount(name, listener), errorMonitor and the static helpers,
+// EventEmitter.on's async iterator.
 // Passes unchanged under `geppetto run` and under `node` (tests/events_node.rs runs both).
 const EventEmitter = require("events");
 
@@ -95,5 +96,35 @@ copied.emit("x");
 copied.emit("x");
 same(ran, [1, 2], "emit runs over a copy");
 
-if (checks.length) throw new Error("events mismatches:\n" + checks.join("\n"));
-console.log("agent_spec_events_node: ok");
+// EventEmitter.on: an async iterator of argument arrays; queued events are kept; break detaches;
+// an "error" rejects the next read.
+async function iterate() {
+  const source = new EventEmitter();
+  const got = [];
+  source.emit("tick", "queued");
+  const ticks = EventEmitter.on(source, "tick");
+  source.emit("tick", 1, "a");
+  source.emit("tick", 2);
+  setTimeout(() => source.emit("tick", 3), 5);
+  for await (const args of ticks) {
+    got.push(args);
+    if (got.length === 3) break;
+  }
+  same([got, source.listenerCount("tick"), source.listenerCount("error")], [[[1, "a"], [2], [3]], 0, 0], "on(): values, break detaches");
+  const failing = new EventEmitter();
+  const reads = EventEmitter.on(failing, "tick");
+  setTimeout(() => failing.emit("error", new Error("stop")), 5);
+  let failure = null;
+  try {
+    for await (const args of reads) got.push(args);
+  } catch (e) {
+    failure = e.message;
+  }
+  same([failure, failing.listenerCount("tick"), failing.listenerCount("error")], ["stop", 0, 0], "on(): an error ends the iteration");
+  same(await reads.next(), { value: undefined, done: true }, "on(): done after the error");
+}
+
+iterate().then(() => {
+  if (checks.length) throw new Error("events mismatches:\n" + checks.join("\n"));
+  console.log("agent_spec_events_node: ok");
+});

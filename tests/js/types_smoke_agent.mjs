@@ -2,7 +2,7 @@
 // the agent API and `events` as a script written against js-api-agent.md uses them (ES module form,
 // named imports from "events").
 import gp from "geppetto";
-import EventEmitter, { EventEmitter as Named, once, errorMonitor } from "events";
+import EventEmitter, { EventEmitter as Named, once, on, errorMonitor } from "events";
 import NodeEvents from "node:events";
 
 class Bus extends EventEmitter {}
@@ -16,7 +16,11 @@ const session = agent.session().id("types").metadata("k", "v").build();
 const result = session.next().system().user((m) => m.text("hi").imageURL("http://x/y.png", { detail: "low" })).run({ timeoutMs: 5000 });
 const handle = session.next().user("again").runAsync();
 const ready = once(bus, gp.consts.AgentEvent.RUN_FINISHED);
+const finished = on(bus, gp.consts.AgentEvent.RUN_FINISHED);
 const second = await handle.promise;
+const first = await finished.next();
+await finished.return();
+if (first.done || first.value[0].type !== "run-finished") throw new Error("on() iterator");
 await ready;
 const turn = second.outputTurn().toJSON();
 const stop = result.stopReason();
