@@ -587,3 +587,32 @@ fn gemini_tool_loop() {
         ])
     );
 }
+
+// ---- A long stream below a JS middleware ---------------------------------------------------------
+
+/// An OpenAI Chat Completions stream of `deltas` text deltas `t1 `, `t2 `, ...
+fn long_chat_stream(deltas: usize) -> String {
+    let mut sse = String::new();
+    for i in 1..=deltas {
+        let chunk = json!({"id": "chatcmpl-long", "object": "chat.completion.chunk",
+            "model": "gpt-4o-mini", "choices": [{"index": 0, "delta": {"content": format!("t{i} ")}}]});
+        sse.push_str(&format!("data: {chunk}\n\n"));
+    }
+    let last = json!({"id": "chatcmpl-long", "object": "chat.completion.chunk", "model": "gpt-4o-mini",
+        "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]});
+    sse.push_str(&format!("data: {last}\n\ndata: [DONE]\n\n"));
+    sse
+}
+
+#[test]
+fn long_stream_below_a_js_middleware_is_not_held_back() {
+    // Three times the delivery backlog: every event waits for the middleware's turn to end.
+    let deltas = 6_000;
+    let server = FakeProvider::start(vec![long_chat_stream(deltas)]);
+    run_passing(
+        "long-stream-middleware.mjs",
+        &server.url,
+        &[("DELTAS", &deltas.to_string())],
+    );
+    assert_eq!(server.requests().len(), 1);
+}

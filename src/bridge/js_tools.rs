@@ -50,6 +50,7 @@ impl Tool for JsTool {
             // concurrent runs do not stack nested waits on each other.
             let options = CallOptions {
                 cancel: Some(ctx.cancel.clone()),
+                deadline: ctx.deadline,
                 session_id: ctx.session_id.clone(),
                 inference_id: ctx.inference_id.clone(),
                 group: ctx.inference_id.as_deref().map(run_group),
@@ -122,6 +123,7 @@ impl JsHooks {
         let owner = self.owner.clone();
         let options = CallOptions {
             cancel: Some(meta.cancel.clone()),
+            deadline: meta.deadline,
             session_id: meta.session_id.clone(),
             inference_id: meta.inference_id.clone(),
             ..CallOptions::default()

@@ -1,5 +1,6 @@
-//! Running sessions from JS: the synchronous `run` (nested pumping) and `start` (a tokio task whose
-//! events and settlement come back to the owner as messages, in order).
+//! Running sessions from JS: the synchronous `run` (nested pumping) and `start` (a task, on tokio or,
+//! for an engine answering in process, on the owner thread itself, whose events and settlement
+//! come back to the owner as messages, in order).
 
 use std::sync::Arc;
 
@@ -14,7 +15,7 @@ use super::codec::{json_to_js, turn_to_js};
 use super::table;
 use crate::inference::session::{RunMode, RunOptions};
 use crate::inference::{Event, EventKind, EventSink, Room, Session, Turn};
-use crate::owner::{CallbackId, local};
+use crate::owner::{CallbackId, WeakOwnerHandle, local};
 
 /// Runs `session` synchronously: the run executes on tokio while this owner keeps serving the
 /// callbacks it sends back. Returns the output turn or throws the failure text.
@@ -52,7 +53,7 @@ pub struct StartedRun {
     pub cancel_id: u64,
 }
 
-/// Starts a run on tokio (`options.mode` says whether for `runAsync` or `start`); it begins
+/// Starts a run as a task (`options.mode` says whether for `runAsync` or `start`); it begins
 /// executing when [`table::release_run`] is called. Every event is delivered to `deliver` and the
 /// outcome to `settle` (`settle(true, turn)` / `settle(false, message)`) on this owner, between JS
 /// turns, events first.
@@ -90,8 +91,8 @@ pub fn start<'js>(
         cancel_id,
     };
     let keep_alive = local::keep_alive().ok_or_else(unavailable)?;
-    let tokio = local::tokio_handle().ok_or_else(unavailable)?;
-    tokio.spawn(async move {
+    let in_process = session.answers_in_process();
+    let run = async move {
         // The run begins once the JS turn that started it has ended, so a `cancel()` in that same
         // turn always cancels it (the glue releases it from a promise job).
         let _ = released.await;
@@ -104,7 +105,15 @@ pub fn start<'js>(
             outcome,
             keep_alive,
         });
-    });
+    };
+    // A run whose engine answers in process (a JS engine, echo) is mostly calls back into this
+    // owner: driven here, between JS turns, those calls run inline instead of each crossing to
+    // tokio and back. Provider runs stay on tokio (their HTTP work must not load the owner).
+    if in_process {
+        local::spawn_here(run);
+    } else {
+        local::tokio_handle().ok_or_else(unavailable)?.spawn(run);
+    }
     Ok(started)
 }
 
@@ -168,17 +177,35 @@ impl Deliveries {
 }
 
 /// Deliveries sent and not yet run, and the producers waiting for that number to fall.
-#[derive(Default)]
 struct Backlog {
     pending: AtomicUsize,
     closed: AtomicBool,
     drained: Notify,
+    /// The owner running the deliveries.
+    owner: WeakOwnerHandle,
 }
 
 impl Backlog {
+    fn new(owner: WeakOwnerHandle) -> Backlog {
+        Backlog {
+            pending: AtomicUsize::new(0),
+            closed: AtomicBool::new(false),
+            drained: Notify::new(),
+            owner,
+        }
+    }
+
+    /// Whether a producer may go on: the backlog is short, the owner is gone, or the owner is
+    /// blocked in the middle of a JS turn. Deliveries run only between JS turns, and such a wait
+    /// (a JS middleware's `next()`, a synchronous `run()`) may be waiting for this very producer:
+    /// holding it back would deadlock, so its events queue until the turn ends.
     fn has_room(&self) -> bool {
         self.pending.load(Ordering::Acquire) < DELIVERY_BACKLOG
             || self.closed.load(Ordering::Acquire)
+            || self
+                .owner
+                .upgrade()
+                .is_none_or(|owner| owner.is_waiting_mid_turn())
     }
 
     fn room(&self) -> Room<'_> {
@@ -232,7 +259,7 @@ fn deliveries() -> Option<Deliveries> {
     let (sender, mut receiver) = mpsc::unbounded_channel::<Delivery>();
     let deliveries = Deliveries {
         sender,
-        backlog: Arc::default(),
+        backlog: Arc::new(Backlog::new(owner.clone())),
     };
     let backlog = deliveries.backlog.clone();
     tokio.spawn(async move {
@@ -382,9 +409,16 @@ mod tests {
         room.as_mut().poll(&mut Context::from_waker(Waker::noop()))
     }
 
-    #[test]
-    fn producers_wait_while_the_backlog_is_full_and_go_on_when_it_drains() {
-        let backlog = Backlog::default();
+    /// A backlog of a live owner that is not waiting (the handle keeps the owner alive).
+    fn backlog_of_an_idle_owner() -> (crate::owner::OwnerHandle, Backlog) {
+        let owner = crate::owner::Owner::spawn(crate::owner::OwnerOptions::default()).unwrap();
+        let backlog = Backlog::new(owner.downgrade());
+        (owner, backlog)
+    }
+
+    #[tokio::test]
+    async fn producers_wait_while_the_backlog_is_full_and_go_on_when_it_drains() {
+        let (_owner, backlog) = backlog_of_an_idle_owner();
         backlog
             .pending
             .store(DELIVERY_BACKLOG - 1, Ordering::Relaxed);
@@ -401,9 +435,9 @@ mod tests {
         assert!(poll_once(&mut waiting).is_ready());
     }
 
-    #[test]
-    fn a_closed_backlog_never_blocks() {
-        let backlog = Backlog::default();
+    #[tokio::test]
+    async fn a_closed_backlog_never_blocks() {
+        let (_owner, backlog) = backlog_of_an_idle_owner();
         backlog
             .pending
             .store(DELIVERY_BACKLOG * 2, Ordering::Relaxed);
