@@ -116,8 +116,9 @@
         if (ok) resolve(runResult(value));
         else reject(new Error(value));
       });
-      // The run begins when this JS turn ends: a cancel() in the same turn always cancels it.
-      Promise.resolve().then(function () { native.releaseRun(state.cancelId); });
+      // The run begins when this JS turn ends (a promise job, deferred past any nested wait of the
+      // turn): a cancel() in the same turn always cancels it.
+      Promise.resolve().then(function () { native.agentReleaseRun(state.cancelId); });
     } catch (e) {
       state.settled = true;
       reject(e);
@@ -262,6 +263,12 @@
     return value.name();
   }
 
+  // `defaultStore(b)` / `persist(b)`: absent (`undefined`/`null`) or truthy enables, any other
+  // falsy value (`false`, `0`, `""`) disables, as Go's `ToBoolean()` reads it.
+  function disables(b) {
+    return b !== undefined && b !== null && !b;
+  }
+
   function defaultStoreName() {
     if (!native.storeExists("default")) throw storeNotConfigured();
     return "default";
@@ -287,7 +294,7 @@
     };
     var builder = {
       id: function (s) { state.id = text(s).trim(); return builder; },
-      name: function (s) { state.name = text(s); return builder; },
+      name: function (s) { state.name = text(s).trim(); return builder; },
       base: function (turn) {
         if (missing(turn)) throw new TypeError("session().base requires a Go-owned Turn wrapper");
         var plain = plainTurn(turn);
@@ -303,7 +310,7 @@
       },
       defaultStore: function () { state.persistence = defaultStoreName(); return builder; },
       persist: function (b) {
-        if (b === false) state.persistence = null;
+        if (disables(b)) state.persistence = null;
         else if (typeof state.persistence !== "string") state.persistence = defaultStoreName();
         return builder;
       },
@@ -415,6 +422,8 @@
       cancel: function () { native.agentSessionCancel(id); },
       close: function () { native.agentSessionClose(id); },
     };
+    // Turn builders hold `run`: it keeps the session object, and so its native entry, alive.
+    run.session = session;
     return handle(session, "agentSession", id);
   }
 
@@ -441,22 +450,17 @@
       };
     }
     function defaultStoreChoice(b) {
-      state.persistence = b === false ? null : defaultStoreName();
+      state.persistence = disables(b) ? null : defaultStoreName();
       return builder;
     }
     var builder = {
-      name: function (s) { state.name = text(s); return builder; },
+      name: function (s) { state.name = text(s).trim(); return builder; },
       inference: function (settings) {
-        // The settings wrapper is the profiles side's (gp.engine): it decides what it accepts.
-        var accepted = false;
-        if (!missing(settings)) {
-          try {
-            accepted = typeof gp.engine === "function" ? (gp.engine().inference(settings), true) : !!refOf(settings, "inferenceSettings");
-          } catch (e) {
-            accepted = false;
-          }
-        }
-        if (!accepted) throw new TypeError("agent().inference requires a registry-resolved InferenceSettings wrapper");
+        if (missing(settings)) throw new TypeError("agent().inference requires a registry-resolved InferenceSettings wrapper");
+        // The settings wrapper is the profiles side's (gp.engine): it decides what it accepts and
+        // throws `expected registry-resolved InferenceSettings wrapper, got <type>` otherwise.
+        if (typeof gp.engine === "function") gp.engine().inference(settings);
+        else if (!refOf(settings, "inferenceSettings")) throw new Error("expected registry-resolved InferenceSettings wrapper, got " + typeName(settings));
         state.settings = settings;
         return builder;
       },
@@ -554,6 +558,9 @@
           name: state.name,
           session: function () { return sessionBuilder(record, { persistence: persistence }); },
         };
+        // Session builders and sessions (for fork) hold `record`: it keeps the agent object, and
+        // so its native entry, alive as long as they need it, even when the script dropped it.
+        record.agent = built;
         return handle(built, "agent", id);
       },
     };

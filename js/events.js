@@ -6,6 +6,7 @@
   "use strict";
 
   var defaultMaxListeners = 10;
+  var errorMonitor = Symbol("events.errorMonitor");
 
   function EventEmitter(opts) {
     EventEmitter.init.call(this, opts);
@@ -46,23 +47,49 @@
     }
   }
 
+  // Node's validateNumber(n, name, 0): a TypeError for a non-number, a RangeError below 0 or NaN.
   function checkMaxListeners(n, name) {
-    if (typeof n !== "number" || n < 0 || n !== n) {
-      var error = new RangeError('The value of "' + name + '" is out of range. It must be a non-negative number. Received ' + String(n));
+    var error;
+    if (typeof n !== "number") {
+      error = new TypeError('The "' + name + '" argument must be of type number. Received ' + describeValue(n));
+      error.code = "ERR_INVALID_ARG_TYPE";
+      throw error;
+    }
+    if (n < 0 || n !== n) {
+      error = new RangeError('The value of "' + name + '" is out of range. It must be >= 0. Received ' + String(n));
       error.code = "ERR_OUT_OF_RANGE";
       throw error;
     }
   }
 
-  // Node's util.inspect for the values an "Unhandled error" message shows, in short.
+  // Node's util.inspect (one line, depth 2) for the values an "Unhandled error" message shows;
+  // a value met again inside itself is `[Circular *1]` and the outer one `<ref *1> …`.
   function inspect(value) {
-    if (typeof value === "string") return "'" + value + "'";
-    if (typeof value === "symbol") return value.toString();
-    if (value === null || typeof value !== "object") return String(value);
-    try {
-      return JSON.stringify(value);
-    } catch (e) {
-      return Object.prototype.toString.call(value);
+    var circular = false;
+    var text = inspectAt(value, 0, []);
+    return circular ? "<ref *1> " + text : text;
+    function inspectAt(item, depth, ancestors) {
+      if (typeof item === "string") return item.indexOf("'") < 0 ? "'" + item + "'" : JSON.stringify(item);
+      if (typeof item === "symbol") return item.toString();
+      if (typeof item === "bigint") return String(item) + "n";
+      if (typeof item === "function") return item.name ? "[Function: " + item.name + "]" : "[Function (anonymous)]";
+      if (item === null || typeof item !== "object") return String(item);
+      if (ancestors.indexOf(item) >= 0) {
+        circular = true;
+        return "[Circular *1]";
+      }
+      if (item instanceof Error) return item.stack || String(item);
+      var array = Array.isArray(item);
+      if (depth > 2) return array ? "[Array]" : "[Object]";
+      var inner = ancestors.concat([item]);
+      var parts = array
+        ? item.map(function (element) { return inspectAt(element, depth + 1, inner); })
+        : Object.keys(item).map(function (key) {
+          var name = /^[A-Za-z_$][\w$]*$/.test(key) ? key : inspectAt(key, depth + 1, inner);
+          return name + ": " + inspectAt(item[key], depth + 1, inner);
+        });
+      if (parts.length === 0) return array ? "[]" : "{}";
+      return array ? "[ " + parts.join(", ") + " ]" : "{ " + parts.join(", ") + " }";
     }
   }
 
@@ -97,7 +124,7 @@
       var name = typeof type === "symbol" ? type.toString() : String(type);
       var text = "Possible EventEmitter memory leak detected. " + list.length + " " + name +
         " listeners added to [" + ((target.constructor && target.constructor.name) || "EventEmitter") +
-        "]. Use emitter.setMaxListeners() to increase limit";
+        "]. MaxListeners is " + max + ". Use emitter.setMaxListeners() to increase limit";
       if (typeof console !== "undefined" && typeof console.error === "function") {
         console.error("MaxListenersExceededWarning: " + text);
       }
@@ -124,7 +151,7 @@
   proto._maxListeners = undefined;
 
   proto.setMaxListeners = function setMaxListeners(n) {
-    checkMaxListeners(n, "n");
+    checkMaxListeners(n, "setMaxListeners");
     this._maxListeners = n;
     return this;
   };
@@ -137,6 +164,9 @@
     var args = Array.prototype.slice.call(arguments, 1);
     var map = this._events;
     var list = map === undefined ? undefined : map[type];
+    if (type === "error" && map !== undefined && map[errorMonitor] !== undefined) {
+      this.emit.apply(this, [errorMonitor].concat(args));
+    }
     if (type === "error" && list === undefined) {
       var er = args[0];
       if (er instanceof Error) throw er;
@@ -238,9 +268,11 @@
     return list === undefined ? [] : list.slice();
   };
 
-  proto.listenerCount = function listenerCount(type) {
+  proto.listenerCount = function listenerCount(type, listener) {
     var list = this._events === undefined ? undefined : this._events[type];
-    return list === undefined ? 0 : list.length;
+    if (list === undefined) return 0;
+    if (listener === undefined || listener === null) return list.length;
+    return list.filter(function (l) { return l === listener || l.listener === listener; }).length;
   };
 
   proto.eventNames = function eventNames() {
@@ -262,6 +294,77 @@
       emitter.once(name, onEvent);
       if (name !== "error") emitter.once("error", onError);
     });
+  };
+
+  // `EventEmitter.on(emitter, name)`: an async iterator of the argument arrays of `name` events
+  // (queued until read); an "error" event makes the next read reject and ends the iteration;
+  // `return()` (a `break` out of `for await`) removes the listeners.
+  EventEmitter.on = function on(emitter, name) {
+    var unconsumed = [];
+    var waiting = [];
+    var failure = null;
+    var finished = false;
+    function onEvent() {
+      var args = Array.prototype.slice.call(arguments);
+      if (waiting.length > 0) waiting.shift().resolve({ value: args, done: false });
+      else unconsumed.push(args);
+    }
+    function onError(error) {
+      if (waiting.length > 0) waiting.shift().reject(error);
+      else failure = error;
+      iterator.return();
+    }
+    function detach() {
+      emitter.removeListener(name, onEvent);
+      if (name !== "error") emitter.removeListener("error", onError);
+      finished = true;
+    }
+    var iterator = {
+      next: function () {
+        if (unconsumed.length > 0) return Promise.resolve({ value: unconsumed.shift(), done: false });
+        if (failure !== null) {
+          var error = failure;
+          failure = null;
+          return Promise.reject(error);
+        }
+        if (finished) return Promise.resolve({ value: undefined, done: true });
+        return new Promise(function (resolve, reject) { waiting.push({ resolve: resolve, reject: reject }); });
+      },
+      return: function () {
+        detach();
+        while (waiting.length > 0) waiting.shift().resolve({ value: undefined, done: true });
+        return Promise.resolve({ value: undefined, done: true });
+      },
+      throw: function (error) {
+        failure = error;
+        detach();
+      },
+    };
+    iterator[Symbol.asyncIterator] = function () { return iterator; };
+    emitter.on(name, onEvent);
+    if (name !== "error") emitter.on("error", onError);
+    return iterator;
+  };
+
+  // Node's other static helpers.
+  EventEmitter.errorMonitor = errorMonitor;
+  EventEmitter.listenerCount = function listenerCount(emitter, name) {
+    return emitter.listenerCount(name);
+  };
+  EventEmitter.getEventListeners = function getEventListeners(emitter, name) {
+    return emitter.listeners(name);
+  };
+  EventEmitter.getMaxListeners = function getMaxListeners(emitter) {
+    return emitter.getMaxListeners();
+  };
+  EventEmitter.setMaxListeners = function setMaxListeners(n) {
+    if (n === undefined) n = defaultMaxListeners;
+    checkMaxListeners(n, "setMaxListeners");
+    if (arguments.length <= 1) {
+      defaultMaxListeners = n;
+    } else {
+      for (var i = 1; i < arguments.length; i++) arguments[i].setMaxListeners(n);
+    }
   };
 
   EventEmitter.EventEmitter = EventEmitter;

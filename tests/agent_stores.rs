@@ -1,6 +1,6 @@
 //! Turn stores: the SQLite store against databases and payloads in Go's layout (built from the
 //! agent spec), row ordering within one millisecond, persistence failures, and the CLI flags that
-//! configure stores (running tests/js_stores/agent_stores.js).
+//! configure stores (running tests/js_stores/agent_stores.js and agent_spec_stores.js).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -206,37 +206,52 @@ fn script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/js_stores/agent_stores.js")
 }
 
-#[test]
-fn the_store_script_passes_with_flags_and_with_environment_variables() {
-    let dir = temp_dir("cli");
-    let output = geppetto()
-        .arg("--turns-db")
-        .arg(dir.join("turns.db"))
-        .arg("--turn-store")
-        .arg(format!("audit={}", dir.join("audit.db").display()))
-        .arg(script())
-        .output()
-        .unwrap();
+/// Runs `command` (flags and script set) and asserts it exits 0.
+fn assert_passes(command: &mut Command) {
+    let output = command.output().unwrap();
     assert!(
         output.status.success(),
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
+}
+
+#[test]
+fn the_spec_store_script_passes() {
+    let dir = temp_dir("spec");
+    assert_passes(
+        geppetto()
+            .arg("--turns-db")
+            .arg(dir.join("turns.db"))
+            .arg("--turn-store")
+            .arg(format!("other={}", dir.join("other.db").display()))
+            .arg(
+                Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/js_stores/agent_spec_stores.js"),
+            ),
+    );
+}
+
+#[test]
+fn the_store_script_passes_with_flags_and_with_environment_variables() {
+    let dir = temp_dir("cli");
+    assert_passes(
+        geppetto()
+            .arg("--turns-db")
+            .arg(dir.join("turns.db"))
+            .arg("--turn-store")
+            .arg(format!("audit={}", dir.join("audit.db").display()))
+            .arg(script()),
+    );
     let dir = temp_dir("cli-env");
-    let output = geppetto()
-        .env(
-            "GEPPETTO_TURNS_DSN",
-            format!("file:{}?mode=rwc", dir.join("dsn.db").display()),
-        )
-        .arg("--turn-store")
-        .arg(format!("audit={}", dir.join("audit.db").display()))
-        .arg(script())
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    assert_passes(
+        geppetto()
+            .env(
+                "GEPPETTO_TURNS_DSN",
+                format!("file:{}?mode=rwc", dir.join("dsn.db").display()),
+            )
+            .arg("--turn-store")
+            .arg(format!("audit={}", dir.join("audit.db").display()))
+            .arg(script()),
     );
     assert!(dir.join("dsn.db").exists());
 }

@@ -1,5 +1,5 @@
-//! `tests/js/agent_events*.{js,mjs}` must pass under Node 20 as under `geppetto run`: the events
-//! module follows Node's EventEmitter. Skipped (with a note on stderr) when `node` is not
+//! `tests/js/agent_events*.{js,mjs}` and `tests/js/agent_spec_events*.js` must pass under Node 20 as
+//! under `geppetto run`: the events module follows Node's EventEmitter. Skipped (with a note on stderr) when `node` is not
 //! installed; `tests/js_scripts.rs` runs the same scripts under geppetto in every case.
 
 use std::path::Path;
@@ -17,7 +17,11 @@ fn events_scripts_pass_under_node() {
         "unexpected node --version: {version}"
     );
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/js");
-    for script in ["agent_events.js", "agent_events_import.mjs"] {
+    for script in [
+        "agent_events.js",
+        "agent_events_import.mjs",
+        "agent_spec_events_node.js",
+    ] {
         let output = Command::new("node")
             .arg(root.join(script))
             .output()

@@ -2,8 +2,15 @@
 //! `examples/` must exit 0; scripts under `tests/js/fail/` must exit 1 with every non-empty line of
 //! their `.expected` file on stderr.
 
+#[path = "support/child.rs"]
+mod child;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::time::Duration;
+
+/// How long one script may run before it is killed and reported (scripts take well under 2 s).
+const SCRIPT_GUARD: Duration = Duration::from_secs(180);
 
 fn scripts_in(dir: &str) -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
@@ -27,7 +34,8 @@ fn run(script: &Path) -> Output {
 
 /// `geppetto run <flags> <script>` with no provider keys or profiles in its environment.
 fn run_with(flags: &[&str], script: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_geppetto"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_geppetto"));
+    command
         .arg("run")
         .args(flags)
         .arg(script)
@@ -44,9 +52,15 @@ fn run_with(flags: &[&str], script: &Path) -> Output {
             "HOME",
             std::env::temp_dir().join("geppetto-js-scripts-home"),
         )
-        .env("RUST_LOG", "error")
-        .output()
-        .expect("cannot start geppetto")
+        .env("RUST_LOG", "error");
+    // A hang (a cancellation or deadline that never takes effect) fails the test instead of
+    // stalling the whole suite.
+    let ran = child::run_guarded(command, &script.display().to_string(), SCRIPT_GUARD);
+    Output {
+        status: ran.status,
+        stdout: ran.stdout.into_bytes(),
+        stderr: ran.stderr.into_bytes(),
+    }
 }
 
 /// The run succeeded and printed `expected` (trimmed) on stdout.

@@ -371,3 +371,145 @@ async fn block_on_here_ends_when_the_item_is_cancelled() {
     })
     .await;
 }
+
+/// Returns `Pending` `times` times, waking itself during each of those polls (as a yielding
+/// future does), then `Ready`.
+struct WakesItselfWhilePolled {
+    times: u32,
+}
+
+impl std::future::Future for WakesItselfWhilePolled {
+    type Output = u32;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<u32> {
+        if self.times == 0 {
+            return std::task::Poll::Ready(7);
+        }
+        self.times -= 1;
+        cx.waker().wake_by_ref();
+        std::task::Poll::Pending
+    }
+}
+
+/// A future that wakes itself during its own poll, on the owner thread, with nothing else to
+/// wake the pump, is polled again: the pump does not park with the future due (that lost wake
+/// once hung a provider stream below a JS middleware).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn block_on_here_repolls_a_future_that_woke_itself_while_polled() {
+    let owner = spawn("poll-here-yield");
+    let options = owner::CallOptions {
+        // Without the re-poll the pump would wait for this deadline and fail the call.
+        deadline: Some(std::time::Instant::now() + Duration::from_secs(30)),
+        ..owner::CallOptions::default()
+    };
+    let call = owner.call_with(options, "poll-yielding", |ctx| {
+        local::block_on_here_group(
+            ctx,
+            "poll-yielding",
+            None,
+            WakesItselfWhilePolled { times: 1_000 },
+        )
+        .map_err(|error| rquickjs::Exception::throw_message(ctx, &error.message()))
+    });
+    assert_eq!(bounded("yielding poll", call).await.unwrap(), 7);
+}
+
+/// A task spawned with `spawn_here` is polled on the owner thread, is woken from other threads,
+/// and its owner calls run inline.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spawn_here_polls_on_the_owner_thread_with_inline_calls() {
+    let owner = spawn("spawn-here");
+    let (done, seen) = tokio::sync::oneshot::channel::<(std::thread::ThreadId, i32, i32)>();
+    let owner_thread = bounded(
+        "spawn task",
+        owner.call("spawn-task", move |_ctx| {
+            let handle = local::weak_handle().unwrap().upgrade().unwrap();
+            let task = async move {
+                let (sender, receiver) = tokio::sync::oneshot::channel();
+                std::thread::spawn(move || {
+                    std::thread::sleep(Duration::from_millis(5));
+                    let _ = sender.send(7);
+                });
+                let sent = receiver.await.unwrap();
+                let inline = handle
+                    .call("inline", |ctx| ctx.eval::<i32, _>("6 * 7"))
+                    .await
+                    .unwrap();
+                let _ = done.send((std::thread::current().id(), sent, inline));
+            };
+            assert!(local::spawn_here(task));
+            Ok(std::thread::current().id())
+        }),
+    )
+    .await
+    .unwrap();
+    let (polled_on, sent, inline) = bounded("task done", seen).await.unwrap();
+    assert_eq!(polled_on, owner_thread);
+    assert_eq!((sent, inline), (7, 42));
+}
+
+/// A task is polled between JS turns only: not while the item that spawned it waits in the
+/// middle of its turn.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spawn_here_tasks_wait_for_the_end_of_the_turn() {
+    let owner = spawn("spawn-here-turn");
+    let order = Arc::new(parking_lot::Mutex::new(Vec::<&'static str>::new()));
+    let (done, finished) = tokio::sync::oneshot::channel::<()>();
+    let task_order = order.clone();
+    let item_order = order.clone();
+    bounded(
+        "spawn and wait",
+        owner.call("spawn-and-wait", move |ctx| {
+            local::spawn_here(async move {
+                task_order.lock().push("task");
+                let _ = done.send(());
+            });
+            local::block_on(ctx, "wait", tokio::time::sleep(Duration::from_millis(30)))
+                .map_err(|error| rquickjs::Exception::throw_message(ctx, &error.message()))?;
+            item_order.lock().push("turn ended");
+            Ok(())
+        }),
+    )
+    .await
+    .unwrap();
+    bounded("task ran", finished).await.unwrap();
+    assert_eq!(*order.lock(), ["turn ended", "task"]);
+}
+
+/// Tasks still pending when the owner stops are dropped on its thread, before its runtime.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spawn_here_tasks_are_dropped_at_shutdown() {
+    struct SetOnDrop(Arc<AtomicBool>);
+    impl Drop for SetOnDrop {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::SeqCst);
+        }
+    }
+    let owner = spawn("spawn-here-shutdown");
+    let dropped = Arc::new(AtomicBool::new(false));
+    let guard = SetOnDrop(dropped.clone());
+    bounded(
+        "spawn pending task",
+        owner.call("spawn-pending", move |_ctx| {
+            local::spawn_here(async move {
+                let _guard = guard;
+                std::future::pending::<()>().await;
+            });
+            Ok(())
+        }),
+    )
+    .await
+    .unwrap();
+    assert!(!dropped.load(Ordering::SeqCst));
+    bounded("shutdown", owner.shutdown(owner::ShutdownMode::Drain, None)).await;
+    // `shutdown` may return once the owner refuses work, before its thread has finished.
+    bounded("task dropped", async {
+        while !dropped.load(Ordering::SeqCst) {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    })
+    .await;
+}

@@ -333,3 +333,102 @@ async fn abort_under_load_answers_every_caller() {
     assert_eq!(answered.load(Ordering::Relaxed), tasks * calls);
     assert_eq!(owner.state(), OwnerState::Stopped);
 }
+
+/// Owner-local tasks (`local::spawn_here`) under load: many tasks, each step woken from a tokio
+/// worker, from a plain thread or by itself, each making an inline call, while tokio tasks keep
+/// calling the same owner through its mailbox. Every task and every call must finish.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn owner_local_tasks_all_finish_under_mixed_wakes() {
+    use geppetto::owner::local;
+
+    let tasks = knob("GEPPETTO_STRESS_TASKS", 32);
+    let steps = knob("GEPPETTO_STRESS_CALLS", 200);
+    let seed = knob("GEPPETTO_STRESS_SEED", fastrand::u64(..));
+    eprintln!("owner_local_tasks: {tasks} tasks x {steps} steps, GEPPETTO_STRESS_SEED={seed}");
+    let owner = Owner::spawn(OwnerOptions {
+        name: "stress-local-tasks".into(),
+        ..OwnerOptions::default()
+    })
+    .unwrap();
+    let finished = Arc::new(AtomicU64::new(0));
+    let inline_sum = Arc::new(AtomicU64::new(0));
+    let (all_done, done) = tokio::sync::oneshot::channel::<()>();
+    let all_done = Arc::new(parking_lot::Mutex::new(Some(all_done)));
+    let spawner = {
+        let finished = finished.clone();
+        let inline_sum = inline_sum.clone();
+        owner.call("spawn-tasks", move |_ctx| {
+            let handle = geppetto::owner::local::weak_handle().unwrap();
+            for task in 0..tasks {
+                let handle = handle.clone();
+                let finished = finished.clone();
+                let inline_sum = inline_sum.clone();
+                let all_done = all_done.clone();
+                let mut rng = fastrand::Rng::with_seed(seed.wrapping_add(task));
+                local::spawn_here(async move {
+                    for _ in 0..steps {
+                        match rng.u8(0..3) {
+                            0 => {
+                                let (sender, receiver) = tokio::sync::oneshot::channel();
+                                tokio::spawn(async move {
+                                    tokio::task::yield_now().await;
+                                    let _ = sender.send(());
+                                });
+                                receiver.await.unwrap();
+                            }
+                            1 => {
+                                let (sender, receiver) = tokio::sync::oneshot::channel();
+                                std::thread::spawn(move || {
+                                    let _ = sender.send(());
+                                });
+                                receiver.await.unwrap();
+                            }
+                            _ => tokio::task::yield_now().await,
+                        }
+                        let owner = handle.upgrade().unwrap();
+                        let one = owner
+                            .call("inline", |ctx| ctx.eval::<i32, _>("1"))
+                            .await
+                            .unwrap();
+                        inline_sum.fetch_add(one as u64, Ordering::Relaxed);
+                    }
+                    if finished.fetch_add(1, Ordering::AcqRel) + 1 == tasks
+                        && let Some(all_done) = all_done.lock().take()
+                    {
+                        let _ = all_done.send(());
+                    }
+                });
+            }
+            Ok(())
+        })
+    };
+    let hang = HANG_PER_100K_OPS.mul_f64(((tasks * steps) as f64 / 100_000.0).max(1.0));
+    tokio::time::timeout(hang, spawner).await.unwrap().unwrap();
+    // Meanwhile, remote callers keep the mailbox busy.
+    let remote: Vec<_> = (0..4)
+        .map(|_| {
+            let owner = owner.clone();
+            tokio::spawn(async move {
+                for _ in 0..steps {
+                    owner
+                        .call("remote", |ctx| ctx.eval::<i32, _>("2"))
+                        .await
+                        .unwrap();
+                }
+            })
+        })
+        .collect();
+    tokio::time::timeout(hang, done)
+        .await
+        .unwrap_or_else(|_| {
+            panic!(
+                "owner-local tasks: {} of {tasks} finished within {hang:?} (seed {seed})",
+                finished.load(Ordering::Relaxed)
+            )
+        })
+        .unwrap();
+    for caller in remote {
+        tokio::time::timeout(hang, caller).await.unwrap().unwrap();
+    }
+    assert_eq!(inline_sum.load(Ordering::Relaxed), tasks * steps);
+}

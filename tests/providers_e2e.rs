@@ -457,6 +457,20 @@ fn openai_responses_tool_loop() {
 
 // ---- Anthropic Messages -------------------------------------------------------------------------
 
+/// The agent API over a provider that streams reasoning: the script checks the reasoning, text,
+/// tool-call and metadata events and their JS shapes (tests/providers_js/agent_claude.mjs).
+#[test]
+fn agent_run_over_anthropic_messages() {
+    let (first, second) = tool_loop(
+        "agent_claude.mjs",
+        ["claude/thinking_tool_use.sse", "claude/text.sse"],
+        "/v1/messages",
+        &[],
+    );
+    assert_eq!(first.body["system"], "You are a weather bot.");
+    assert_eq!(second.body["messages"].as_array().map(Vec::len), Some(3));
+}
+
 #[test]
 fn claude_tool_loop() {
     let (first, second) = tool_loop(
@@ -586,4 +600,53 @@ fn gemini_tool_loop() {
             ]},
         ])
     );
+}
+
+// ---- A long stream below a JS middleware ---------------------------------------------------------
+
+/// An OpenAI Chat Completions stream of `deltas` text deltas `t1 `, `t2 `, ...
+fn long_chat_stream(deltas: usize) -> String {
+    let mut sse = String::new();
+    for i in 1..=deltas {
+        let chunk = json!({"id": "chatcmpl-long", "object": "chat.completion.chunk",
+            "model": "gpt-4o-mini", "choices": [{"index": 0, "delta": {"content": format!("t{i} ")}}]});
+        sse.push_str(&format!("data: {chunk}\n\n"));
+    }
+    let last = json!({"id": "chatcmpl-long", "object": "chat.completion.chunk", "model": "gpt-4o-mini",
+        "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]});
+    sse.push_str(&format!("data: {last}\n\ndata: [DONE]\n\n"));
+    sse
+}
+
+#[test]
+fn long_stream_below_a_js_middleware_is_not_held_back() {
+    // Three times the delivery backlog: every event waits for the middleware's turn to end.
+    let deltas = 6_000;
+    let server = FakeProvider::start(vec![long_chat_stream(deltas)]);
+    run_passing(
+        "long-stream-middleware.mjs",
+        &server.url,
+        &[("DELTAS", &deltas.to_string())],
+    );
+    assert_eq!(server.requests().len(), 1);
+}
+
+/// The same long stream into an agent whose pass-through JS middleware waits in `next()` while the
+/// stream runs, and whose listener checks every delta: every delta arrives once, in
+/// order, through `run()` and `runAsync()` (tests/providers_js/agent_long_stream.mjs). Size:
+/// `GEPPETTO_AGENT_STRESS_DELTAS` (default 3,000, more than the delivery backlog holds).
+#[test]
+fn agent_long_stream_below_a_js_middleware_reaches_the_listener_in_order() {
+    let deltas: usize = std::env::var("GEPPETTO_AGENT_STRESS_DELTAS")
+        .ok()
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(3_000);
+    let stream = long_chat_stream(deltas);
+    let server = FakeProvider::start(vec![stream.clone(), stream]);
+    let run = run_passing(
+        "agent_long_stream.mjs",
+        &server.url,
+        &[("DELTAS", &deltas.to_string())],
+    );
+    two_requests(&server, "/v1/chat/completions", &run);
 }

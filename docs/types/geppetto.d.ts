@@ -1019,7 +1019,7 @@ declare module "geppetto" {
         export interface AgentBuilder {
             name(name: string): AgentBuilder;
             /** An engine built from registry-resolved settings at `build()`. */
-            inference(settings: object): AgentBuilder;
+            inference(settings: InferenceSettings): AgentBuilder;
             /** An `Engine` (old engines included); wins over `inference`. */
             engine(engine: Engine): AgentBuilder;
             /** A `(turn, next, ctx) => turn` function or an old middleware reference. */
@@ -1108,9 +1108,9 @@ declare module "geppetto" {
 
         /** `session.next()`: an immutable builder of the next input turn. */
         export interface SessionTurnBuilder {
-            system(text: string): SessionTurnBuilder;
-            user(text: string | ((m: MessageBuilder) => unknown)): SessionTurnBuilder;
-            assistant(text: string): SessionTurnBuilder;
+            system(text?: string): SessionTurnBuilder;
+            user(text?: string | ((m: MessageBuilder) => unknown)): SessionTurnBuilder;
+            assistant(text?: string): SessionTurnBuilder;
             metadata(key: string, value: unknown): SessionTurnBuilder;
             /** Runs synchronously; throws the failure text. */
             run(opts?: AgentRunOptions): RunResult;

@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::task::{Context, Poll};
 
 use rusqlite::types::{ToSqlOutput, ValueRef};
@@ -248,6 +248,8 @@ type Job = Box<dyn FnOnce(&mut Worker) + Send>;
 struct Request {
     id: u64,
     job: Job,
+    /// Set when the caller dropped its [`Pending`] before the request started: it is skipped.
+    abandoned: Arc<AtomicBool>,
 }
 
 /// Which request the connection thread is executing (0: none). Changed only under the lock, so
@@ -295,7 +297,15 @@ impl DatabaseConnection {
                     transaction: None,
                 };
                 for request in inbox {
-                    *lock(&thread_running.current) = request.id;
+                    {
+                        // Checked under the lock `Pending::drop` takes: a request is either
+                        // abandoned before it starts (and skipped) or interrupted while it runs.
+                        let mut current = lock(&thread_running.current);
+                        if request.abandoned.load(Ordering::Acquire) {
+                            continue;
+                        }
+                        *current = request.id;
+                    }
                     (request.job)(&mut worker);
                     *lock(&thread_running.current) = 0;
                 }
@@ -399,14 +409,21 @@ impl DatabaseConnection {
         }));
     }
 
-    /// Queues `job` on the connection thread; returns its request id and whether it was queued.
-    fn enqueue(&self, job: Job) -> (u64, bool) {
+    /// Queues `job` on the connection thread; returns its request id, its abandon flag and
+    /// whether it was queued.
+    fn enqueue(&self, job: Job) -> (u64, Arc<AtomicBool>, bool) {
         let id = self.next_request.fetch_add(1, Ordering::Relaxed);
+        let abandoned = Arc::new(AtomicBool::new(false));
+        let request = Request {
+            id,
+            job,
+            abandoned: abandoned.clone(),
+        };
         let sent = self
             .requests
             .as_ref()
-            .is_some_and(|requests| requests.send(Request { id, job }).is_ok());
-        (id, sent)
+            .is_some_and(|requests| requests.send(request).is_ok());
+        (id, abandoned, sent)
     }
 
     /// Queues `job` on the connection thread; its answer comes through the returned future.
@@ -415,11 +432,12 @@ impl DatabaseConnection {
         job: impl FnOnce(&mut Worker) -> Result<T, DatabaseError> + Send + 'static,
     ) -> Pending<T> {
         let (reply, answer) = tokio::sync::oneshot::channel();
-        let (id, sent) = self.enqueue(Box::new(move |worker| {
+        let (id, abandoned, sent) = self.enqueue(Box::new(move |worker| {
             let _ = reply.send(job(worker));
         }));
         Pending {
             id,
+            abandoned,
             answer: sent.then_some(answer),
             interrupt: self.interrupt.clone(),
             running: self.running.clone(),
@@ -448,9 +466,11 @@ fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// The answer of a statement queued on a [`DatabaseConnection`]. Dropping it before it completes
-/// interrupts the statement if it is running (and the answer is discarded if it has not started).
+/// interrupts the statement if it is running, and skips it if it has not started.
 pub struct Pending<T> {
     id: u64,
+    /// Tells the connection thread to skip the request if it has not started.
+    abandoned: Arc<AtomicBool>,
     answer: Option<tokio::sync::oneshot::Receiver<Result<T, DatabaseError>>>,
     interrupt: Arc<InterruptHandle>,
     running: Arc<Running>,
@@ -490,6 +510,10 @@ impl<T> Drop for Pending<T> {
         let current = lock(&self.running.current);
         if *current == self.id {
             self.interrupt.interrupt();
+        } else {
+            // Not started yet (or already over): under this lock, the thread sees the flag
+            // before it would start the request.
+            self.abandoned.store(true, Ordering::Release);
         }
     }
 }
@@ -598,5 +622,26 @@ mod tests {
             let rows = db.query("select 2".into(), vec![]).await.unwrap();
             assert_eq!(rows.rows, vec![vec![SqlValue::Integer(2)]]);
         });
+    }
+
+    #[test]
+    fn a_pending_query_dropped_before_it_starts_is_skipped() {
+        let db = connection();
+        wait(db.exec("create table t (a integer)".into(), vec![])).unwrap();
+        let slow = "with recursive c(x) as (select 1 union all select x + 1 from c) \
+                    select count(*) from c";
+        // The thread is busy with the endless query while the insert queues behind it.
+        let busy = db.query(slow.into(), vec![]);
+        let busy_id = busy.id;
+        while *lock(&db.running.current) != busy_id {
+            std::thread::yield_now();
+        }
+        let skipped = db.exec("insert into t values (1)".into(), vec![]);
+        // Dropped before it started, then the endless query is interrupted: the insert must not
+        // run (it once did, and an endless statement dropped this way ran forever).
+        drop(skipped);
+        drop(busy);
+        let rows = wait(db.query("select count(*) from t".into(), vec![])).unwrap();
+        assert_eq!(rows.rows, vec![vec![SqlValue::Integer(0)]]);
     }
 }

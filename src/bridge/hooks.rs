@@ -326,6 +326,7 @@ mod tests {
             tags: Some(json!({})),
             timestamp_ms: 7,
             cancel: CancellationToken::new(),
+            deadline: None,
         };
         let call = HookCall {
             id: "c1".into(),

@@ -29,6 +29,10 @@ impl Engine for JsFunctionEngine {
         "jsFunction"
     }
 
+    fn answers_in_process(&self) -> bool {
+        true
+    }
+
     fn run_inference<'a>(
         &'a self,
         ctx: &'a RunContext,

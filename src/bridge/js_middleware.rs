@@ -132,7 +132,7 @@ fn run_middleware<'js>(
         // middleware, outside the middleware's item.
         let group = Some(run_group(&run_ctx.inference_id));
         let below_run = next.run(run_ctx.clone(), input);
-        match local::block_on_group(&js, "middleware-next", group, below_run) {
+        match local::block_on_here_group(&js, "middleware-next", group, below_run) {
             Ok(Ok(output)) => turn_to_js(&js, &output, false),
             Ok(Err(error)) => {
                 let message = error.to_string();

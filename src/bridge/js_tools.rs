@@ -50,6 +50,7 @@ impl Tool for JsTool {
             // A call outside any run (`registry.call()`) has no group to be served by.
             may_wait: ctx.inference_id.is_some(),
             cancel: Some(ctx.cancel.clone()),
+            deadline: ctx.deadline,
             session_id: ctx.session_id.clone(),
             inference_id: ctx.inference_id.clone(),
             ..CallOptions::default()
@@ -95,6 +96,7 @@ impl JsHooks {
         let owner = self.owner.clone();
         let options = CallOptions {
             cancel: Some(meta.cancel.clone()),
+            deadline: meta.deadline,
             session_id: meta.session_id.clone(),
             inference_id: meta.inference_id.clone(),
             ..CallOptions::default()

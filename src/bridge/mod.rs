@@ -10,6 +10,7 @@
 
 mod agent;
 mod argument;
+mod backlog;
 pub(crate) mod codec;
 mod database;
 mod hooks;

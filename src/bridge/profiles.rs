@@ -155,7 +155,17 @@ fn resolve_input<'js>(
             profile: default_profile.cloned(),
         });
     }
+    let expects = || {
+        error(
+            ctx,
+            &format!("{method} expects a profile string or options object"),
+        )
+    };
     if let Some(text) = js_string(ctx, value)? {
+        // A blank string is no profile slug (Go treats it as a non-object: the same text).
+        if text.trim().is_empty() {
+            return Err(expects());
+        }
         return Ok(ResolveInput {
             registry: None,
             profile: Some(text),
@@ -164,12 +174,7 @@ fn resolve_input<'js>(
     let object = value
         .as_object()
         .filter(|_| !value.is_array() && !value.is_function())
-        .ok_or_else(|| {
-            error(
-                ctx,
-                &format!("{method} expects a profile string or options object"),
-            )
-        })?;
+        .ok_or_else(expects)?;
     let field = |names: [&str; 2]| -> rquickjs::Result<Option<String>> {
         let mut found = None;
         for name in names {

@@ -1,15 +1,15 @@
-//! Running sessions from JS: the synchronous `run` (nested pumping) and `start` (a tokio task whose
-//! events and settlement come back to the owner as messages, in order).
+//! Running sessions from JS: the synchronous `run` (nested pumping) and `start` (a task, on tokio or,
+//! for an engine answering in process, on the owner thread itself, whose events and settlement
+//! come back to the owner as messages, in order).
 
 use std::sync::Arc;
-
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use rquickjs::object::Accessor;
 use rquickjs::{Ctx, Function, Object, Value};
 use serde_json::Value as Json;
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::mpsc;
 
+use super::backlog::Backlog;
 use super::codec::{json_to_js, turn_to_js};
 use super::table;
 use crate::inference::session::{RunMode, RunOptions};
@@ -52,7 +52,7 @@ pub struct StartedRun {
     pub cancel_id: u64,
 }
 
-/// Starts a run on tokio (`options.mode` says whether for `runAsync` or `start`); it begins
+/// Starts a run as a task (`options.mode` says whether for `runAsync` or `start`); it begins
 /// executing when [`table::release_run`] is called. Every event is delivered to `deliver` and the
 /// outcome to `settle` (`settle(true, turn)` / `settle(false, message)`) on this owner, between JS
 /// turns, events first.
@@ -90,15 +90,15 @@ pub fn start<'js>(
         cancel_id,
     };
     let keep_alive = local::keep_alive().ok_or_else(unavailable)?;
-    let tokio = local::tokio_handle().ok_or_else(unavailable)?;
+    let in_process = session.answers_in_process();
     // Boxed outside the task: awaited as a captured value, the run's future would be stored twice
     // in the task (the capture and the awaited copy).
-    let run = Box::pin(prepared.execute());
-    tokio.spawn(async move {
+    let execution = Box::pin(prepared.execute());
+    let run = async move {
         // The run begins once the JS turn that started it has ended, so a `cancel()` in that same
         // turn always cancels it (the glue releases it from a promise job).
         let _ = released.await;
-        let outcome = run.await.map_err(|error| error.to_string());
+        let outcome = execution.await.map_err(|error| error.to_string());
         // After every event of the run: they went into the same channel before it completed.
         deliveries.send(Delivery::Settle {
             deliver,
@@ -107,7 +107,15 @@ pub fn start<'js>(
             outcome,
             keep_alive,
         });
-    });
+    };
+    // A run whose engine answers in process (a JS engine, echo) is mostly calls back into this
+    // owner: driven here, between JS turns, those calls run inline instead of each crossing to
+    // tokio and back. Provider runs stay on tokio (their HTTP work must not load the owner).
+    if in_process {
+        local::spawn_here(run);
+    } else {
+        local::tokio_handle().ok_or_else(unavailable)?.spawn(run);
+    }
     Ok(started)
 }
 
@@ -147,11 +155,6 @@ impl EventSink for DeliverySink {
 /// Most deliveries posted to the owner in one message.
 const DELIVERY_BATCH: usize = 1024;
 
-/// Deliveries sent but not yet run by the owner above which a producer waits for room
-/// ([`EventSink::room`]). Nothing is dropped: `emit` always sends, and the producer waits before
-/// producing more (a provider stream is then read more slowly).
-const DELIVERY_BACKLOG: usize = 2 * DELIVERY_BATCH;
-
 /// One owner's delivery channel: events and settlements of its started runs, in order, and the
 /// count of those the owner has not run yet.
 #[derive(Clone)]
@@ -162,57 +165,11 @@ struct Deliveries {
 
 impl Deliveries {
     fn send(&self, delivery: Delivery) {
-        self.backlog.pending.fetch_add(1, Ordering::Relaxed);
+        self.backlog.sent();
         if self.sender.send(delivery).is_err() {
             // The owner is gone: nothing will run it, nobody must wait for it.
             self.backlog.close();
         }
-    }
-}
-
-/// Deliveries sent and not yet run, and the producers waiting for that number to fall.
-#[derive(Default)]
-struct Backlog {
-    pending: AtomicUsize,
-    closed: AtomicBool,
-    drained: Notify,
-}
-
-impl Backlog {
-    fn has_room(&self) -> bool {
-        self.pending.load(Ordering::Acquire) < DELIVERY_BACKLOG
-            || self.closed.load(Ordering::Acquire)
-    }
-
-    fn room(&self) -> Room<'_> {
-        if self.has_room() {
-            return Box::pin(std::future::ready(()));
-        }
-        Box::pin(async move {
-            loop {
-                let drained = self.drained.notified();
-                tokio::pin!(drained);
-                drained.as_mut().enable();
-                if self.has_room() {
-                    return;
-                }
-                drained.await;
-            }
-        })
-    }
-
-    /// The owner ran `count` deliveries.
-    fn ran(&self, count: usize) {
-        let before = self.pending.fetch_sub(count, Ordering::AcqRel);
-        if before >= DELIVERY_BACKLOG && before - count < DELIVERY_BACKLOG {
-            self.drained.notify_waiters();
-        }
-    }
-
-    /// The owner is gone: waiting producers go on (their events go nowhere).
-    fn close(&self) {
-        self.closed.store(true, Ordering::Release);
-        self.drained.notify_waiters();
     }
 }
 
@@ -235,7 +192,7 @@ fn deliveries() -> Option<Deliveries> {
     let (sender, mut receiver) = mpsc::unbounded_channel::<Delivery>();
     let deliveries = Deliveries {
         sender,
-        backlog: Arc::default(),
+        backlog: Arc::new(Backlog::new(owner.clone())),
     };
     let backlog = deliveries.backlog.clone();
     tokio.spawn(async move {
@@ -373,46 +330,4 @@ fn event_to_js<'js>(ctx: &Ctx<'js>, event: Event) -> rquickjs::Result<Object<'js
         EventKind::Error { error } => object.set("error", error)?,
     }
     Ok(object)
-}
-
-#[cfg(test)]
-mod tests {
-    use std::task::{Context, Poll, Waker};
-
-    use super::*;
-
-    fn poll_once(room: &mut Room<'_>) -> Poll<()> {
-        room.as_mut().poll(&mut Context::from_waker(Waker::noop()))
-    }
-
-    #[test]
-    fn producers_wait_while_the_backlog_is_full_and_go_on_when_it_drains() {
-        let backlog = Backlog::default();
-        backlog
-            .pending
-            .store(DELIVERY_BACKLOG - 1, Ordering::Relaxed);
-        assert!(poll_once(&mut backlog.room()).is_ready());
-
-        backlog
-            .pending
-            .store(DELIVERY_BACKLOG + 10, Ordering::Relaxed);
-        let mut waiting = backlog.room();
-        assert!(poll_once(&mut waiting).is_pending());
-        backlog.ran(5);
-        assert!(poll_once(&mut waiting).is_pending(), "still over the bound");
-        backlog.ran(10);
-        assert!(poll_once(&mut waiting).is_ready());
-    }
-
-    #[test]
-    fn a_closed_backlog_never_blocks() {
-        let backlog = Backlog::default();
-        backlog
-            .pending
-            .store(DELIVERY_BACKLOG * 2, Ordering::Relaxed);
-        let mut waiting = backlog.room();
-        assert!(poll_once(&mut waiting).is_pending());
-        backlog.close();
-        assert!(poll_once(&mut waiting).is_ready());
-    }
 }

@@ -8,7 +8,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::engine::EngineTools;
 use super::error::InferenceError;
-use super::event::{Event, EventKind, EventSink, NullSink, now_ms};
+use super::event::{Event, EventKind, EventSink, NullSink, StreamDetail, now_ms};
 
 /// Everything a run carries besides its turn. Cheap to clone (ids are strings, the rest is shared).
 #[derive(Clone)]
@@ -82,6 +82,11 @@ impl RunContext {
             run_id: self.run_id.clone(),
             meta_extra: None,
         });
+    }
+
+    /// Reports a streaming detail to the run's sink (see [`EventSink::detail`]).
+    pub fn emit_detail(&self, detail: StreamDetail<'_>) {
+        self.sink.detail(detail);
     }
 
     /// The error to fail with when the run's token fired: deadline or explicit cancel.

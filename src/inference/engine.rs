@@ -58,6 +58,13 @@ pub trait Engine: Send + Sync {
     /// The engine's name as scripts see it (`echo`, `jsFunction`, `config`, `profile:<p>`).
     fn name(&self) -> &str;
 
+    /// Whether a step answers without I/O or heavy work of its own: from memory, or by calling
+    /// back into the script (the echo and JS engines). A run of such an engine may be driven on
+    /// the script's own thread, where those calls cost no thread switch.
+    fn answers_in_process(&self) -> bool {
+        false
+    }
+
     /// Runs one inference step.
     fn run_inference<'a>(
         &'a self,

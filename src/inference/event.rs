@@ -119,6 +119,73 @@ pub trait EventSink: Send + Sync {
     fn room(&self) -> Room<'_> {
         Box::pin(std::future::ready(()))
     }
+
+    /// Receives a streaming detail that has no session event (reasoning, tool-call arguments,
+    /// provider metadata). Only agent steps consume details; every other sink ignores them (this
+    /// default), so the session API's events stay as they are.
+    fn detail(&self, _detail: StreamDetail<'_>) {}
+}
+
+/// Where streamed reasoning comes from (the `source` of the agent's reasoning events).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReasoningSource {
+    /// Anthropic `thinking` blocks.
+    Thinking,
+    /// OpenAI Responses reasoning summaries.
+    Summary,
+    /// Raw reasoning text: OpenAI Responses `reasoning_text`, and the `reasoning_content` /
+    /// `reasoning` deltas of OpenAI-compatible chat servers.
+    Text,
+    /// Gemini thought parts.
+    Thought,
+}
+
+impl ReasoningSource {
+    /// The wire name (`thinking`, `summary`, `text`, `thought`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReasoningSource::Thinking => "thinking",
+            ReasoningSource::Summary => "summary",
+            ReasoningSource::Text => "text",
+            ReasoningSource::Thought => "thought",
+        }
+    }
+}
+
+/// Streaming details a provider engine reports besides its session events, as they arrive (see
+/// [`EventSink::detail`]). Borrowed: a sink that ignores them costs nothing.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum StreamDetail<'a> {
+    /// Streamed reasoning text.
+    ReasoningDelta {
+        /// Which kind of reasoning.
+        source: ReasoningSource,
+        /// The new text.
+        delta: &'a str,
+    },
+    /// The model started a tool call (its id and name are known).
+    ToolCallStarted {
+        /// Call id.
+        id: &'a str,
+        /// Tool name.
+        name: &'a str,
+    },
+    /// A piece of a started tool call's argument text.
+    ToolCallArgumentsDelta {
+        /// Call id.
+        id: &'a str,
+        /// The new argument text.
+        delta: &'a str,
+    },
+    /// The provider reported a stop reason or usage (the values known so far).
+    Metadata {
+        /// The provider's stop reason, verbatim.
+        stop_reason: Option<&'a str>,
+        /// The stop sequence that ended the answer.
+        stop_sequence: Option<&'a str>,
+        /// Normalized usage counters.
+        usage: Option<&'a JsonMap>,
+    },
 }
 
 /// The future [`EventSink::room`] returns (boxing a zero-sized ready future does not allocate).

@@ -139,6 +139,8 @@ pub struct HookMeta {
     pub timestamp_ms: u64,
     /// The run's cancellation: a JS hook still running when it fires is interrupted.
     pub cancel: CancellationToken,
+    /// The run's deadline: a hook still running (or waiting synchronously) then is interrupted.
+    pub deadline: Option<std::time::Instant>,
 }
 
 impl HookMeta {
@@ -151,6 +153,7 @@ impl HookMeta {
             tags: ctx.tags.clone(),
             timestamp_ms: now_ms(),
             cancel: ctx.cancel.clone(),
+            deadline: ctx.deadline,
         }
     }
 }

@@ -80,7 +80,9 @@ pub mod turn;
 pub use context::RunContext;
 pub use engine::{Engine, EngineTools, ToolChoice, ToolDefinition};
 pub use error::InferenceError;
-pub use event::{Event, EventKind, EventSink, Room, SharedText, TextPrefix};
+pub use event::{
+    Event, EventKind, EventSink, ReasoningSource, Room, SharedText, StreamDetail, TextPrefix,
+};
 pub use hooks::ToolHooks;
 pub use middleware::{Middleware, Next, chain};
 pub use session::{PreparedRun, RunMode, RunOptions, Session, SessionConfig, run_inference};

@@ -162,6 +162,8 @@ pub struct Session {
 
 struct Inner {
     id: String,
+    /// Whether the session's engine answers in process ([`Engine::answers_in_process`]).
+    answers_in_process: bool,
     next: Next,
     tool_loop: Option<ToolLoop>,
     state: Mutex<State>,
@@ -205,11 +207,18 @@ impl Session {
         Session {
             inner: Arc::new(Inner {
                 id: new_id(),
+                answers_in_process: config.engine.answers_in_process(),
                 next: chain(&config.middlewares, config.engine),
                 tool_loop,
                 state: Mutex::new(State::default()),
             }),
         }
+    }
+
+    /// Whether the session's engine answers in process (see [`Engine::answers_in_process`]):
+    /// then a run's only work besides the engine's is its middlewares, tools and hooks.
+    pub fn answers_in_process(&self) -> bool {
+        self.inner.answers_in_process
     }
 
     /// The session id.
@@ -551,8 +560,18 @@ pub(crate) async fn bounded(
         _ = ctx.cancel.cancelled() => Err(ctx.cancellation_error()),
         _ = watchdog => unreachable!("the watchdog never completes"),
     };
+    // A run whose work failed once the deadline had passed exceeded it, whether the watchdog
+    // fired the token or a callback waiting synchronously was stopped by its own deadline while
+    // this future could not run.
+    let past_deadline = || {
+        ctx.deadline
+            .is_some_and(|deadline| Instant::now() >= deadline)
+    };
     match result {
-        Err(error) if error.is_cancellation() && deadline_hit.load(Ordering::SeqCst) => {
+        Err(error)
+            if (error.is_cancellation() && deadline_hit.load(Ordering::SeqCst))
+                || past_deadline() =>
+        {
             Err(InferenceError::DeadlineExceeded)
         }
         result => result,

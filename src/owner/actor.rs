@@ -18,6 +18,7 @@ use super::frame::FrameStack;
 use super::handle::Inner;
 use super::inbox::Inbox;
 use super::lifecycle::Lifecycle;
+use super::local_tasks::LocalTasks;
 use super::parking::Parking;
 use super::pump::Nesting;
 use super::timers::{TimerCallback, Timers};
@@ -73,6 +74,8 @@ pub(crate) struct OwnerLocal {
     /// Work that must run between JS turns (event deliveries, promise settlements), in order.
     pub(crate) top_level: RefCell<VecDeque<TimerCallback>>,
     pub(crate) parking: Parking,
+    /// Futures polled on this thread between JS turns (see `local::spawn_here`).
+    pub(crate) local_tasks: LocalTasks,
     /// The owner's CPU budget of one call (`None`: unlimited).
     pub(crate) cpu_budget: Option<Duration>,
     /// Whether the runtime has a memory limit.
@@ -92,6 +95,7 @@ impl OwnerLocal {
         self.timers.borrow().len() == 0
             && self.top_level.borrow().is_empty()
             && self.parking.is_empty()
+            && !self.local_tasks.has_ready()
             && self.lifecycle.keepalive_count() == 0
     }
 }

@@ -185,6 +185,16 @@ impl OwnerHandle {
         actor::current_owner_id() == self.inner.id
     }
 
+    /// Whether the owner thread is blocked in the middle of a JS turn, serving only the calls the
+    /// wait needs (a native function waiting for a nested call, see
+    /// [`local::block_on`](super::local::block_on)): top-level work, such as event deliveries
+    /// queued with [`local::run_at_top_level`](super::local::run_at_top_level), waits until the
+    /// turn ends. A producer that throttles itself until such work has run must not wait while
+    /// this holds: the wait may be waiting for that very producer.
+    pub fn is_waiting_mid_turn(&self) -> bool {
+        self.inner.lifecycle.is_waiting_mid_turn()
+    }
+
     /// The lifecycle state.
     pub fn state(&self) -> OwnerState {
         self.inner.lifecycle.state()

@@ -54,6 +54,8 @@ pub(crate) struct Lifecycle {
     keepalive: AtomicUsize,
     /// Messages the owner took off the channel and has not started yet.
     inbox_len: AtomicUsize,
+    /// Nested waits in progress in the middle of a JS turn (top-level work held back meanwhile).
+    mid_turn_waits: AtomicUsize,
     stopped_tx: watch::Sender<bool>,
     idle_tx: watch::Sender<u64>,
     pub(crate) stats: StatsCells,
@@ -74,6 +76,7 @@ impl Lifecycle {
             abort: AtomicBool::new(false),
             keepalive: AtomicUsize::new(0),
             inbox_len: AtomicUsize::new(0),
+            mid_turn_waits: AtomicUsize::new(0),
             stopped_tx: watch::channel(false).0,
             idle_tx: watch::channel(0).0,
             stats: StatsCells::new(),
@@ -158,6 +161,17 @@ impl Lifecycle {
     }
 
     /// Set by the owner thread only.
+    /// Whether the owner is in a nested wait in the middle of a JS turn.
+    pub(crate) fn is_waiting_mid_turn(&self) -> bool {
+        self.mid_turn_waits.load(Ordering::Acquire) > 0
+    }
+
+    /// Shows a nested wait in the middle of a JS turn to other threads until the guard drops.
+    pub(crate) fn show_mid_turn_wait(&self) -> MidTurnShown<'_> {
+        self.mid_turn_waits.fetch_add(1, Ordering::AcqRel);
+        MidTurnShown { lifecycle: self }
+    }
+
     pub(crate) fn set_inbox_len(&self, len: usize) {
         self.inbox_len.store(len, Ordering::Relaxed);
     }
@@ -186,5 +200,17 @@ impl Drop for SendGuard<'_> {
         self.lifecycle
             .senders_in_flight
             .fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// A nested wait in the middle of a JS turn, shown by [`Lifecycle::show_mid_turn_wait`]; hidden
+/// again when dropped (on every exit path of the wait).
+pub(crate) struct MidTurnShown<'a> {
+    lifecycle: &'a Lifecycle,
+}
+
+impl Drop for MidTurnShown<'_> {
+    fn drop(&mut self) {
+        self.lifecycle.mid_turn_waits.fetch_sub(1, Ordering::AcqRel);
     }
 }

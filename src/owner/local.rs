@@ -165,6 +165,8 @@ where
             if let std::task::Poll::Ready(value) = guarded.as_mut().poll(&mut context) {
                 finished = true;
                 output = value;
+            } else {
+                signal.repoll_if_woken_meanwhile();
             }
         }
         output.is_some()
@@ -180,11 +182,27 @@ where
 }
 
 /// Wakes a future polled on an owner thread: marks it to be polled again and, from another
-/// thread, wakes the owner's pump (on the owner thread itself the pump re-checks at once).
+/// thread, wakes the owner's pump. On the owner thread itself no message is sent: a wake while
+/// the pump serves other work is seen when it next checks, and a wake during the poll itself is
+/// caught by [`PollSignal::repoll_if_woken_meanwhile`].
 struct PollSignal {
     woken: AtomicBool,
     owner_thread: std::thread::ThreadId,
     wake: flume::WeakSender<Message>,
+}
+
+impl PollSignal {
+    /// After a poll returned `Pending`: if the future was woken during that poll on this very
+    /// thread (it yielded, or something it awaits completed inline), no wake-up message was sent,
+    /// and the pump would park with the future due for a poll. Sends one so the pump serves what
+    /// is waiting and polls again instead of parking.
+    fn repoll_if_woken_meanwhile(&self) {
+        if self.woken.load(Ordering::Acquire)
+            && let Some(sender) = self.wake.upgrade()
+        {
+            let _ = sender.send(Message::Wake);
+        }
+    }
 }
 
 impl std::task::Wake for PollSignal {
@@ -330,4 +348,18 @@ impl Drop for KeepAlive {
             let _ = sender.try_send(Message::Wake);
         }
     }
+}
+
+/// Runs `future` on this owner thread instead of a tokio worker: it is polled between JS turns
+/// (like top-level work: never during a nested wait in the middle of a JS turn), with the tokio
+/// runtime entered, so tokio timers and sockets work. Owner calls it makes run inline, at once:
+/// for futures whose work is mostly calls back into this owner, that spares two thread switches
+/// and a mailbox message per call. Its CPU work runs on the owner thread, so keep it to futures
+/// that do little besides such calls. Returns `false` off an owner thread (nothing is spawned).
+pub fn spawn_here(future: impl Future<Output = ()> + 'static) -> bool {
+    let Some(local) = actor::current_local() else {
+        return false;
+    };
+    local.local_tasks.spawn(Box::pin(future));
+    true
 }

@@ -27,6 +27,7 @@ mod handle;
 mod inbox;
 mod lifecycle;
 pub mod local;
+mod local_tasks;
 mod mailbox;
 mod options;
 mod parking;

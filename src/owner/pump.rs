@@ -186,6 +186,9 @@ impl OwnerLocal {
                 ran = true;
                 self.run_local("timer", ctx, callback);
             }
+            if !self.nesting.is_mid_turn() && self.local_tasks.poll_ready(&self.tokio) {
+                ran = true;
+            }
             if !ran {
                 return;
             }
@@ -293,7 +296,10 @@ impl OwnerLocal {
         self.check_nesting(op)?;
         let _nested = self.nesting.enter(wait);
         let _waiting = match wait {
-            NestedWait::MidTurn { group } => Some(self.parking.begin_wait(group)),
+            NestedWait::MidTurn { group } => Some((
+                self.parking.begin_wait(group),
+                self.lifecycle.show_mid_turn_wait(),
+            )),
             NestedWait::BetweenTurns => None,
         };
         let frame = self.frames.top();

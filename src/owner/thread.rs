@@ -17,6 +17,7 @@ use super::frame::FrameStack;
 use super::handle::Inner;
 use super::inbox::Inbox;
 use super::lifecycle::{Lifecycle, OwnerState};
+use super::local_tasks::LocalTasks;
 use super::mailbox::Message;
 use super::options::OwnerOptions;
 use super::parking::Parking;
@@ -81,7 +82,7 @@ pub(crate) fn run_owner_thread(startup: Startup) {
     let local = Rc::new(OwnerLocal {
         name,
         ctx: Cell::new(None),
-        inbox: Inbox::new(rx, wake),
+        inbox: Inbox::new(rx, wake.clone()),
         lifecycle: lifecycle.clone(),
         handle,
         frames: FrameStack::default(),
@@ -90,6 +91,7 @@ pub(crate) fn run_owner_thread(startup: Startup) {
         nesting: Nesting::new(options.max_nesting),
         top_level: RefCell::new(VecDeque::new()),
         parking: Parking::default(),
+        local_tasks: LocalTasks::new(wake),
         cpu_budget: options.cpu_budget,
         memory_limited: options.memory_limit.is_some(),
         tokio,
@@ -159,6 +161,7 @@ impl OwnerLocal {
         self.timers.borrow_mut().clear();
         self.top_level.borrow_mut().clear();
         self.parking.clear();
+        self.local_tasks.clear();
         self.lifecycle.releases.take();
         self.callbacks.borrow_mut().clear();
     }

@@ -9,6 +9,7 @@ use super::ProfileError;
 use super::document::{Profile, Registry, SlugKind, normalize_slug};
 use super::load::load_source;
 use super::settings::{InferenceSettings, LineageEntry, Provenance, merge_layer};
+use super::source::RegistrySource;
 
 /// Deepest stack chain accepted.
 pub const MAX_STACK_DEPTH: usize = 32;
@@ -64,9 +65,15 @@ impl ProfileRegistry {
                 "profile registry sources must not be empty".into(),
             ));
         }
+        // Every entry is classified before any is read (as Go does): a malformed entry fails
+        // before an unreadable one.
+        let classified = sources
+            .iter()
+            .map(|entry| RegistrySource::parse(entry))
+            .collect::<Result<Vec<_>, _>>()?;
         let mut loaded = Vec::new();
-        for entry in sources {
-            loaded.push(load_source(entry)?);
+        for (entry, source) in sources.iter().zip(classified) {
+            loaded.push(load_source(entry, source)?);
         }
         ProfileRegistry::from_registries(sources.to_vec(), loaded)
     }

@@ -10,9 +10,10 @@ use super::ProfileError;
 use super::document::{Registry, decode_registry};
 use super::source::RegistrySource;
 
-/// The registries of source `entry` (as given), in the source's order.
-pub fn load_source(entry: &str) -> Result<Vec<Registry>, ProfileError> {
-    match RegistrySource::parse(entry) {
+/// The registries of `source` (classified from `entry`, the source as given), in the source's
+/// order.
+pub fn load_source(entry: &str, source: RegistrySource) -> Result<Vec<Registry>, ProfileError> {
+    match source {
         RegistrySource::Yaml(path) => load_yaml(&path, entry).map(|registry| vec![registry]),
         RegistrySource::Sqlite(path) => {
             if !path.exists() {

@@ -20,26 +20,36 @@ pub enum RegistrySource {
 impl RegistrySource {
     /// Classifies one entry. A plain path is SQLite by extension or by the file's header (read
     /// when the file exists), anything else YAML. Relative paths stay relative (to the working
-    /// directory).
-    pub fn parse(entry: &str) -> RegistrySource {
-        if let Some(rest) = entry.strip_prefix("yaml://") {
-            return RegistrySource::Yaml(PathBuf::from(rest));
-        }
-        if let Some(rest) = entry.strip_prefix("yaml:") {
-            return RegistrySource::Yaml(PathBuf::from(rest));
-        }
-        if let Some(rest) = entry.strip_prefix("sqlite-dsn:") {
-            return RegistrySource::SqliteDsn(rest.to_string());
-        }
-        if let Some(rest) = entry.strip_prefix("sqlite:") {
-            return RegistrySource::Sqlite(PathBuf::from(rest));
+    /// directory). A prefix without a path fails with Go's texts (`yaml profile registry source
+    /// path is empty`, `sqlite profile registry source path is empty`, `sqlite-dsn profile
+    /// registry source is empty`).
+    pub fn parse(entry: &str) -> Result<RegistrySource, ProfileError> {
+        let prefixed = [
+            ("yaml://", "yaml profile registry source path is empty"),
+            ("yaml:", "yaml profile registry source path is empty"),
+            ("sqlite-dsn:", "sqlite-dsn profile registry source is empty"),
+            ("sqlite:", "sqlite profile registry source path is empty"),
+        ];
+        for (prefix, empty) in prefixed {
+            let Some(rest) = entry.strip_prefix(prefix) else {
+                continue;
+            };
+            let rest = rest.trim();
+            if rest.is_empty() {
+                return Err(ProfileError::Sources(empty.into()));
+            }
+            return Ok(match prefix {
+                "sqlite-dsn:" => RegistrySource::SqliteDsn(rest.to_string()),
+                "sqlite:" => RegistrySource::Sqlite(PathBuf::from(rest)),
+                _ => RegistrySource::Yaml(PathBuf::from(rest)),
+            });
         }
         let path = PathBuf::from(entry);
-        if has_sqlite_extension(&path) || has_sqlite_header(&path) {
+        Ok(if has_sqlite_extension(&path) || has_sqlite_header(&path) {
             RegistrySource::Sqlite(path)
         } else {
             RegistrySource::Yaml(path)
-        }
+        })
     }
 }
 
@@ -88,30 +98,42 @@ mod tests {
     use super::*;
 
     #[test]
+    fn empty_prefixed_entries_have_go_texts() {
+        for (entry, text) in [
+            ("yaml:", "yaml profile registry source path is empty"),
+            ("yaml:// ", "yaml profile registry source path is empty"),
+            ("sqlite:", "sqlite profile registry source path is empty"),
+            ("sqlite-dsn:", "sqlite-dsn profile registry source is empty"),
+        ] {
+            assert_eq!(RegistrySource::parse(entry).unwrap_err().to_string(), text);
+        }
+    }
+
+    #[test]
     fn entries_are_classified() {
         assert_eq!(
             RegistrySource::parse("yaml:a.db"),
-            RegistrySource::Yaml("a.db".into())
+            Ok(RegistrySource::Yaml("a.db".into()))
         );
         assert_eq!(
             RegistrySource::parse("yaml://x/y.yaml"),
-            RegistrySource::Yaml("x/y.yaml".into())
+            Ok(RegistrySource::Yaml("x/y.yaml".into()))
         );
         assert_eq!(
             RegistrySource::parse("sqlite:p.yaml"),
-            RegistrySource::Sqlite("p.yaml".into())
+            Ok(RegistrySource::Sqlite("p.yaml".into()))
         );
         assert_eq!(
             RegistrySource::parse("sqlite-dsn:file:x?mode=ro"),
-            RegistrySource::SqliteDsn("file:x?mode=ro".into())
+            Ok(RegistrySource::SqliteDsn("file:x?mode=ro".into()))
         );
         assert_eq!(
             RegistrySource::parse("p.sqlite3"),
-            RegistrySource::Sqlite("p.sqlite3".into())
+            Ok(RegistrySource::Sqlite("p.sqlite3".into()))
         );
         assert_eq!(
             RegistrySource::parse("missing.yaml"),
-            RegistrySource::Yaml("missing.yaml".into())
+            Ok(RegistrySource::Yaml("missing.yaml".into()))
         );
     }
 

@@ -1,10 +1,14 @@
 //! What a streamed answer adds up to: text, reasoning, tool calls merged from their pieces, usage,
-//! stop reason. Text deltas are emitted as `partial` events as they arrive.
+//! stop reason. Text deltas are emitted as `partial` events as they arrive; reasoning deltas, tool
+//! calls with their argument pieces, and stop reason and usage are reported as stream details
+//! ([`StreamDetail`]) as they arrive, for agent runs.
 
 use serde_json::Value;
 
 use crate::inference::event::{SharedText, json_or_string};
-use crate::inference::{Block, BlockKind, EventKind, JsonMap, RunContext};
+use crate::inference::{
+    Block, BlockKind, EventKind, JsonMap, ReasoningSource, RunContext, StreamDetail,
+};
 
 /// A tool call being assembled from streamed pieces.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -21,6 +25,8 @@ pub(crate) struct PendingCall {
     pub args_value: Option<Value>,
     /// Provider-specific payload fields kept on the block (for example Gemini's thought signature).
     pub extra: JsonMap,
+    /// Whether `tool-call-started` was reported (then argument pieces are reported as they come).
+    pub announced: bool,
 }
 
 /// A completed tool call, ready for the `tool-call` event.
@@ -48,9 +54,16 @@ pub(crate) struct Accumulator<'a> {
     pub usage: Option<JsonMap>,
     /// The provider's stop reason, verbatim.
     pub stop_reason: Option<String>,
+    /// The stop sequence that ended the answer, when reported.
+    pub stop_sequence: Option<String>,
     /// The model that answered, when reported.
     pub model: Option<String>,
+    /// Stop reason, stop sequence and usage as last reported in a [`StreamDetail::Metadata`].
+    reported: ReportedMetadata,
 }
+
+/// What the last [`StreamDetail::Metadata`] said.
+type ReportedMetadata = (Option<String>, Option<String>, Option<JsonMap>);
 
 impl<'a> Accumulator<'a> {
     /// An empty accumulator emitting into `ctx`.
@@ -63,7 +76,9 @@ impl<'a> Accumulator<'a> {
             calls: Vec::new(),
             usage: None,
             stop_reason: None,
+            stop_sequence: None,
             model: None,
+            reported: (None, None, None),
         }
     }
 
@@ -90,9 +105,90 @@ impl<'a> Accumulator<'a> {
         self.ctx.sink.room().await
     }
 
-    /// Appends a reasoning delta.
-    pub fn push_reasoning(&mut self, delta: &str) {
+    /// Appends a reasoning delta and reports it.
+    pub fn push_reasoning(&mut self, source: ReasoningSource, delta: &str) {
+        if delta.is_empty() {
+            return;
+        }
         self.reasoning.push_str(delta);
+        self.ctx
+            .emit_detail(StreamDetail::ReasoningDelta { source, delta });
+    }
+
+    /// Appends a piece of the argument text of the call streamed under `key`, reporting it once
+    /// the call was announced (see [`Accumulator::end_event`]).
+    pub fn push_arguments(&mut self, key: &str, delta: &str) {
+        let ctx = self.ctx;
+        let call = self.call(key);
+        call.args_text.push_str(delta);
+        if call.announced && !delta.is_empty() {
+            ctx.emit_detail(StreamDetail::ToolCallArgumentsDelta {
+                id: &call.id,
+                delta,
+            });
+        }
+    }
+
+    /// Sets the whole argument text of the call streamed under `key` (a provider's `done` event);
+    /// what extends the pieces seen so far is reported as one more piece.
+    pub fn set_arguments(&mut self, key: &str, arguments: &str) {
+        let call = self.call(key);
+        match arguments.strip_prefix(call.args_text.as_str()) {
+            Some(rest) if !rest.is_empty() => {
+                let rest = rest.to_string();
+                self.push_arguments(key, &rest);
+            }
+            Some(_) => {}
+            None => call.args_text = arguments.to_string(),
+        }
+    }
+
+    /// Ends one stream event: announces the calls whose id and name became known
+    /// (`tool-call-started`, then their argument text so far) and reports stop reason, stop
+    /// sequence and usage when they changed. A call never named with an id while streaming is
+    /// reported only at the end, by its `tool-call` event.
+    pub fn end_event(&mut self) {
+        for call in self.calls.iter_mut().filter(|call| !call.announced) {
+            if call.id.is_empty() || call.name.is_empty() {
+                continue;
+            }
+            call.announced = true;
+            self.ctx.emit_detail(StreamDetail::ToolCallStarted {
+                id: &call.id,
+                name: &call.name,
+            });
+            let whole = match &call.args_value {
+                Some(value) if call.args_text.is_empty() => value.to_string(),
+                _ => String::new(),
+            };
+            let arguments = if whole.is_empty() {
+                &call.args_text
+            } else {
+                &whole
+            };
+            if !arguments.is_empty() {
+                self.ctx.emit_detail(StreamDetail::ToolCallArgumentsDelta {
+                    id: &call.id,
+                    delta: arguments,
+                });
+            }
+        }
+        let (stop_reason, stop_sequence, usage) = &self.reported;
+        let changed = *stop_reason != self.stop_reason
+            || *stop_sequence != self.stop_sequence
+            || *usage != self.usage;
+        if changed {
+            self.reported = (
+                self.stop_reason.clone(),
+                self.stop_sequence.clone(),
+                self.usage.clone(),
+            );
+            self.ctx.emit_detail(StreamDetail::Metadata {
+                stop_reason: self.stop_reason.as_deref(),
+                stop_sequence: self.stop_sequence.as_deref(),
+                usage: self.usage.as_ref(),
+            });
+        }
     }
 
     /// The call streamed under `key`, created (in arrival order) if new.
@@ -163,7 +259,7 @@ impl<'a> Accumulator<'a> {
                 None => json_or_string(&call.args_text),
             };
             let id = if call.id.is_empty() {
-                format!("call_{}", uuid::Uuid::new_v4().simple())
+                generated_call_id()
             } else {
                 call.id
             };
@@ -210,4 +306,9 @@ pub(crate) struct Finished {
     pub metadata: JsonMap,
     /// The step's text, for the `final` event.
     pub text: String,
+}
+
+/// An id for a call the provider sent without one (Gemini).
+pub(crate) fn generated_call_id() -> String {
+    format!("call_{}", uuid::Uuid::new_v4().simple())
 }

@@ -9,7 +9,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::inference::{EngineTools, ToolChoice, Turn};
+use crate::inference::{EngineTools, ReasoningSource, ToolChoice, Turn};
 
 use super::accumulator::Accumulator;
 use super::config::{DEFAULT_ANTHROPIC_MAX_TOKENS, ProviderConfig};
@@ -155,6 +155,7 @@ impl StreamDecoder for MessagesDecoder {
                         out.push_text(block.get("text").and_then(Value::as_str).unwrap_or(""))
                     }
                     Some("thinking") => out.push_reasoning(
+                        ReasoningSource::Thinking,
                         block.get("thinking").and_then(Value::as_str).unwrap_or(""),
                     ),
                     Some("tool_use") => {
@@ -187,13 +188,14 @@ impl StreamDecoder for MessagesDecoder {
                 let field = |name: &str| delta.get(name).and_then(Value::as_str).unwrap_or("");
                 match delta.get("type").and_then(Value::as_str) {
                     Some("text_delta") => out.push_text(field("text")),
-                    Some("thinking_delta") => out.push_reasoning(field("thinking")),
+                    Some("thinking_delta") => {
+                        out.push_reasoning(ReasoningSource::Thinking, field("thinking"))
+                    }
                     Some("signature_delta") => out.reasoning_signature.push_str(field("signature")),
                     Some("input_json_delta") => {
                         let key = index_key()?;
-                        let call = out.call(&key);
-                        call.args_value = None;
-                        call.args_text.push_str(field("partial_json"));
+                        out.call(&key).args_value = None;
+                        out.push_arguments(&key, field("partial_json"));
                     }
                     _ => {}
                 }
@@ -201,6 +203,10 @@ impl StreamDecoder for MessagesDecoder {
             "message_delta" => {
                 if let Some(reason) = data.pointer("/delta/stop_reason").and_then(Value::as_str) {
                     out.stop_reason = Some(reason.to_string());
+                }
+                if let Some(sequence) = data.pointer("/delta/stop_sequence").and_then(Value::as_str)
+                {
+                    out.stop_sequence = Some(sequence.to_string());
                 }
                 record_usage(out, data.get("usage"));
             }

@@ -9,9 +9,9 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::inference::{EngineTools, ToolChoice, Turn};
+use crate::inference::{EngineTools, ReasoningSource, ToolChoice, Turn};
 
-use super::accumulator::Accumulator;
+use super::accumulator::{Accumulator, generated_call_id};
 use super::config::ProviderConfig;
 use super::conversation::{Conversation, Entry};
 use super::decoder::{SseEvent, StreamDecoder, error_object_message, parse_data};
@@ -167,11 +167,13 @@ impl StreamDecoder for GeminiDecoder {
                     .and_then(Value::as_str)
                     .unwrap_or("")
                     .to_string();
+                // Gemini sends no call ids: one is made up now, so the call can be reported
+                // while streaming under the id it keeps.
                 pending.id = call
                     .get("id")
                     .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_string();
+                    .filter(|id| !id.is_empty())
+                    .map_or_else(generated_call_id, str::to_string);
                 pending.args_value = Some(call.get("args").cloned().unwrap_or_else(|| json!({})));
                 if let Some(signature) = part.get("thoughtSignature").and_then(Value::as_str) {
                     pending
@@ -180,7 +182,7 @@ impl StreamDecoder for GeminiDecoder {
                 }
             } else if let Some(text) = part.get("text").and_then(Value::as_str) {
                 if part.get("thought").and_then(Value::as_bool) == Some(true) {
-                    out.push_reasoning(text);
+                    out.push_reasoning(ReasoningSource::Thought, text);
                 } else {
                     out.push_text(text);
                 }

@@ -10,7 +10,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::inference::{EngineTools, Turn};
+use crate::inference::{EngineTools, ReasoningSource, Turn};
 
 use super::accumulator::Accumulator;
 use super::config::ProviderConfig;
@@ -144,7 +144,7 @@ impl StreamDecoder for ChatDecoder {
             let delta = choice.get("delta").unwrap_or(&Value::Null);
             for key in ["reasoning_content", "reasoning"] {
                 if let Some(text) = delta.get(key).and_then(Value::as_str) {
-                    out.push_reasoning(text);
+                    out.push_reasoning(ReasoningSource::Text, text);
                 }
             }
             if let Some(text) = delta.get("content").and_then(Value::as_str) {
@@ -172,7 +172,7 @@ impl StreamDecoder for ChatDecoder {
                     call.name = name.to_string();
                 }
                 if let Some(arguments) = function.get("arguments").and_then(Value::as_str) {
-                    call.args_text.push_str(arguments);
+                    out.push_arguments(&key, arguments);
                 }
             }
             if let Some(reason) = choice.get("finish_reason").and_then(Value::as_str) {

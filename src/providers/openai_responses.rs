@@ -14,7 +14,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::inference::{EngineTools, Turn};
+use crate::inference::{EngineTools, ReasoningSource, Turn};
 
 use super::accumulator::Accumulator;
 use super::config::ProviderConfig;
@@ -105,7 +105,8 @@ fn item_key(data: &Value, item: Option<&Value>) -> String {
 }
 
 fn set_call_fields(out: &mut Accumulator<'_>, data: &Value, item: &Value) {
-    let call = out.call(&item_key(data, Some(item)));
+    let key = item_key(data, Some(item));
+    let call = out.call(&key);
     if let Some(call_id) = item
         .get("call_id")
         .and_then(Value::as_str)
@@ -125,7 +126,7 @@ fn set_call_fields(out: &mut Accumulator<'_>, data: &Value, item: &Value) {
         .and_then(Value::as_str)
         .filter(|a| !a.is_empty())
     {
-        call.args_text = arguments.to_string();
+        out.set_arguments(&key, arguments);
     }
 }
 
@@ -150,26 +151,27 @@ impl StreamDecoder for ResponsesDecoder {
                             .flatten()
                             .filter_map(|part| part.get("text").and_then(Value::as_str))
                             .collect();
-                        out.push_reasoning(&parts.join("\n\n"));
+                        out.push_reasoning(ReasoningSource::Summary, &parts.join("\n\n"));
                     }
                     _ => {}
                 }
             }
             "response.output_text.delta" | "response.refusal.delta" => out.push_text(text("delta")),
-            "response.reasoning_summary_text.delta" | "response.reasoning_text.delta" => {
-                out.push_reasoning(text("delta"))
+            "response.reasoning_summary_text.delta" => {
+                out.push_reasoning(ReasoningSource::Summary, text("delta"))
+            }
+            "response.reasoning_text.delta" => {
+                out.push_reasoning(ReasoningSource::Text, text("delta"))
             }
             "response.reasoning_summary_part.added" if !out.reasoning.is_empty() => {
-                out.push_reasoning("\n\n");
+                out.push_reasoning(ReasoningSource::Summary, "\n\n");
             }
             "response.function_call_arguments.delta" => {
-                let key = item_key(&data, None);
-                out.call(&key).args_text.push_str(text("delta"));
+                out.push_arguments(&item_key(&data, None), text("delta"));
             }
             "response.function_call_arguments.done" => {
-                let key = item_key(&data, None);
                 if let Some(arguments) = data.get("arguments").and_then(Value::as_str) {
-                    out.call(&key).args_text = arguments.to_string();
+                    out.set_arguments(&item_key(&data, None), arguments);
                 }
             }
             "response.completed" | "response.incomplete" => {

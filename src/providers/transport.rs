@@ -241,6 +241,7 @@ pub(crate) async fn read_stream(
                 decoder
                     .on_event(&event, out)
                     .map_err(|message| failed("provider_error", message))?;
+                out.end_event();
                 last_event = Some(describe_event(&event));
                 if decoder.is_complete() {
                     return Ok(());

@@ -3,5 +3,6 @@
 
 pub(crate) mod payload;
 pub mod sqlite;
+pub(crate) mod yaml_v3;
 
 pub use sqlite::{SqliteLocation, SqliteTurnStore};

@@ -1,7 +1,7 @@
 //! The turn payload in Go's serde layout, as YAML: `id`, `blocks` of `{id, kind, role, payload,
 //! metadata}`, `metadata`, `data`; well-known metadata and data keys are written as
-//! `geppetto.<key>@v1` and read back to their short names. Map keys are written sorted (as Go's
-//! yaml.v3 does); any YAML of this shape is read.
+//! `geppetto.<key>@v1` and read back to their short names. Written as Go's yaml.v3 writes it (map
+//! keys sorted, its layout: [`super::yaml_v3`]); any YAML of this shape is read.
 
 use serde_json::{Map, Value};
 
@@ -46,7 +46,7 @@ pub(crate) fn encode(turn: &Turn) -> Result<String, String> {
             document.insert(key.into(), sorted(&Value::Object(qualified)));
         }
     }
-    serde_norway::to_string(&Value::Object(document)).map_err(|error| error.to_string())
+    Ok(super::yaml_v3::to_string(&document))
 }
 
 /// A turn from a YAML document of the shape [`encode`] writes.
@@ -175,6 +175,11 @@ mod tests {
         assert!(text.contains("geppetto.tool_config@v1:"), "{text}");
         assert!(text.contains("geppetto.topic@v1: cats"), "{text}");
         assert_eq!(decode(&text).unwrap(), turn);
+    }
+
+    #[test]
+    fn writes_go_payloads_byte_for_byte() {
+        assert_eq!(encode(&decode(GO_PAYLOAD).unwrap()).unwrap(), GO_PAYLOAD);
     }
 
     #[test]

@@ -45,6 +45,29 @@ function collapsedTypes(events) {
 }
 
 // ---- tools -------------------------------------------------------------------------------------
+/** The two tools for the agent API scripts: `gp.tool` specs in a `gp.toolRegistry()`. */
+export function agentTools() {
+  const weather = gp
+    .tool("get_weather")
+    .description("Current weather for a city")
+    .input({
+      type: "object",
+      properties: {
+        location: { type: "string", description: "City name" },
+        unit: { type: "string", enum: ["c", "f"] },
+      },
+      required: ["location"],
+    })
+    .handler((args) => ({ location: args.location, temperature: 18, unit: args.unit }))
+    .build();
+  const double = gp
+    .tool("go_double")
+    .description("Double a number")
+    .input(gp.schema.object().property("n", gp.schema.number()).required("n"))
+    .handler((args) => ({ value: args.n * 2 }))
+    .build();
+  return gp.toolRegistry().add(weather).add(double);
+}
 /** The two tools, recording each call in `called`. */
 function registerTools(called) {
   return gp.tools

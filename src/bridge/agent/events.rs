@@ -5,14 +5,17 @@ use rquickjs::object::Accessor;
 use rquickjs::{Ctx, Object, Value};
 use tokio::sync::mpsc;
 
+use super::super::backlog::Backlog;
 use super::super::codec::json_to_js;
 use super::super::invoke::callback_function;
-use crate::inference::agent::{AgentEvent, AgentEventKind, AgentSink};
+use crate::inference::agent::{AgentEvent, AgentEventKind, AgentSink, SegmentKind};
 use crate::inference::turn::JsonMap;
+use crate::inference::{Room, TextPrefix};
 use crate::owner::{CallOptions, CallbackId, WeakOwnerHandle, local};
 
 /// The JS payload of `event`: `{type, timestampMs, sessionId, inferenceId, turnId, correlation}`
-/// plus the type's fields. A delta's `text` is a getter: the segment is copied only when read.
+/// plus the type's fields. A delta's `text` (an arguments delta's `toolCall.arguments`) is a
+/// getter: the text so far is copied only when read.
 pub fn event_to_js<'js>(ctx: &Ctx<'js>, event: &AgentEvent) -> rquickjs::Result<Object<'js>> {
     let object = Object::new(ctx.clone())?;
     object.set("type", event.kind.type_name())?;
@@ -67,6 +70,25 @@ fn tool_object<'js>(ctx: &Ctx<'js>, pairs: &[(&str, &str)]) -> rquickjs::Result<
     Ok(object)
 }
 
+/// `source` of a reasoning segment's events (text segments have none).
+fn set_source(object: &Object<'_>, kind: SegmentKind) -> rquickjs::Result<()> {
+    match kind {
+        SegmentKind::Text => Ok(()),
+        SegmentKind::Reasoning(source) => object.set("source", source.as_str()),
+    }
+}
+
+/// An enumerable getter `key` reading the text so far (copied only when read).
+fn set_text_getter<'js>(
+    object: &Object<'js>,
+    key: &str,
+    text: &TextPrefix,
+) -> rquickjs::Result<()> {
+    let view = text.clone();
+    let read = move |ctx: Ctx<'js>| view.with_str(|text| rquickjs::String::from_str(ctx, text));
+    object.prop(key, Accessor::new_get(read).enumerable().configurable())
+}
+
 fn status(failed: bool) -> &'static str {
     if failed { "error" } else { "success" }
 }
@@ -107,31 +129,43 @@ fn fields<'js>(
             set_usage(ctx, object, usage)?;
             object.set("durationMs", *duration_ms as f64)
         }
-        AgentEventKind::TextSegmentStarted { role } => object.set("role", role.as_str()),
-        AgentEventKind::TextDelta {
+        AgentEventKind::SegmentStarted { kind, role } => {
+            set_source(object, *kind)?;
+            object.set("role", role.as_str())
+        }
+        AgentEventKind::SegmentDelta {
+            kind,
             delta,
             text,
             sequence,
         } => {
+            set_source(object, *kind)?;
             object.set("delta", delta.as_str())?;
-            let view = text.clone();
-            object.prop(
-                "text",
-                Accessor::from(move || view.text())
-                    .enumerable()
-                    .configurable(),
-            )?;
+            set_text_getter(object, "text", text)?;
             object.set("sequence", *sequence as f64)
         }
-        AgentEventKind::TextSegmentFinished {
+        AgentEventKind::SegmentFinished {
+            kind,
             text,
             finish_reason,
         } => {
+            set_source(object, *kind)?;
             object.set("text", text.as_str())?;
             object.set("finishReason", optional_string(ctx, finish_reason)?)
         }
         AgentEventKind::ToolCallStarted { id, name } => {
             object.set("toolCall", tool_object(ctx, &[("id", id), ("name", name)])?)
+        }
+        AgentEventKind::ToolCallArgumentsDelta {
+            id,
+            delta,
+            arguments,
+            sequence,
+        } => {
+            let call = tool_object(ctx, &[("id", id), ("delta", delta)])?;
+            set_text_getter(&call, "arguments", arguments)?;
+            call.set("sequence", *sequence as f64)?;
+            object.set("toolCall", call)
         }
         AgentEventKind::ToolCallRequested { id, name, input }
         | AgentEventKind::ToolExecutionStarted { id, name, input } => object.set(
@@ -186,7 +220,8 @@ const DELIVERY_BATCH: usize = 256;
 
 /// One run's events on their way to its JS `deliver(payload, copy)` function. Events are
 /// delivered in order, in batches; [`EventDelivery::finish`] returns once every event of the run
-/// has been delivered.
+/// has been delivered. Events sent and not yet delivered are counted: above
+/// [`super::super::backlog::BACKLOG_LIMIT`] the run's provider stream waits (the sink's `room`).
 pub struct EventDelivery {
     sender: mpsc::UnboundedSender<Option<AgentEvent>>,
     task: tokio::task::JoinHandle<()>,
@@ -195,11 +230,20 @@ pub struct EventDelivery {
 /// The sink side of an [`EventDelivery`].
 struct ChannelSink {
     sender: mpsc::UnboundedSender<Option<AgentEvent>>,
+    backlog: std::sync::Arc<Backlog>,
 }
 
 impl AgentSink for ChannelSink {
     fn emit(&self, event: AgentEvent) {
-        let _ = self.sender.send(Some(event));
+        self.backlog.sent();
+        if self.sender.send(Some(event)).is_err() {
+            // The delivery ended: nothing will run this event, nobody must wait for it.
+            self.backlog.close();
+        }
+    }
+
+    fn room(&self) -> Room<'_> {
+        self.backlog.room()
     }
 }
 
@@ -223,51 +267,15 @@ impl EventDelivery {
         mode: DeliveryMode,
     ) -> (EventDelivery, std::sync::Arc<dyn AgentSink>) {
         let (sender, mut receiver) = mpsc::unbounded_channel::<Option<AgentEvent>>();
+        let backlog = std::sync::Arc::new(Backlog::new(owner.clone()));
+        let delivered_backlog = backlog.clone();
         let task = tokio.spawn(async move {
-            let mut batch = Vec::with_capacity(DELIVERY_BATCH);
-            loop {
-                if receiver.recv_many(&mut batch, DELIVERY_BATCH).await == 0 {
-                    return;
-                }
-                let end = batch.iter().position(Option::is_none);
-                let events: Vec<AgentEvent> = batch.drain(..).map_while(|event| event).collect();
-                let Some(owner) = owner.upgrade() else {
-                    return;
-                };
-                let delivered = match mode {
-                    DeliveryMode::Nested(group) => {
-                        let options = CallOptions {
-                            group: Some(group),
-                            ..CallOptions::default()
-                        };
-                        owner
-                            .call_with(options, "deliver-agent-events", move |ctx| {
-                                deliver_events(ctx, deliver, events);
-                                Ok(())
-                            })
-                            .await
-                    }
-                    DeliveryMode::BetweenTurns => {
-                        owner
-                            .post("deliver-agent-events", move |ctx| {
-                                local::run_at_top_level(
-                                    ctx,
-                                    Box::new(move |ctx: &Ctx<'_>| {
-                                        deliver_events(ctx, deliver, events)
-                                    }),
-                                );
-                                Ok(())
-                            })
-                            .await
-                    }
-                };
-                if delivered.is_err() || end.is_some() {
-                    return;
-                }
-            }
+            deliver_in_batches(owner, deliver, mode, &mut receiver, &delivered_backlog).await;
+            delivered_backlog.close();
         });
         let sink = std::sync::Arc::new(ChannelSink {
             sender: sender.clone(),
+            backlog,
         });
         (EventDelivery { sender, task }, sink)
     }
@@ -278,6 +286,59 @@ impl EventDelivery {
     pub async fn finish(self) {
         let _ = self.sender.send(None);
         let _ = self.task.await;
+    }
+}
+
+/// Posts the events `receiver` gets to the owner in batches, in order, until the end marker
+/// (`None`) or until the owner is gone; the owner counts each batch it ran off `backlog`.
+async fn deliver_in_batches(
+    owner: WeakOwnerHandle,
+    deliver: CallbackId,
+    mode: DeliveryMode,
+    receiver: &mut mpsc::UnboundedReceiver<Option<AgentEvent>>,
+    backlog: &std::sync::Arc<Backlog>,
+) {
+    let mut batch = Vec::with_capacity(DELIVERY_BATCH);
+    loop {
+        if receiver.recv_many(&mut batch, DELIVERY_BATCH).await == 0 {
+            return;
+        }
+        let end = batch.iter().position(Option::is_none);
+        let events: Vec<AgentEvent> = batch.drain(..).map_while(|event| event).collect();
+        let Some(owner) = owner.upgrade() else {
+            return;
+        };
+        let ran = backlog.clone();
+        let deliver_counted = move |ctx: &Ctx<'_>| {
+            let count = events.len();
+            deliver_events(ctx, deliver, events);
+            ran.ran(count);
+        };
+        let delivered = match mode {
+            DeliveryMode::Nested(group) => {
+                let options = CallOptions {
+                    group: Some(group),
+                    ..CallOptions::default()
+                };
+                owner
+                    .call_with(options, "deliver-agent-events", move |ctx| {
+                        deliver_counted(ctx);
+                        Ok(())
+                    })
+                    .await
+            }
+            DeliveryMode::BetweenTurns => {
+                owner
+                    .post("deliver-agent-events", move |ctx| {
+                        local::run_at_top_level(ctx, Box::new(deliver_counted));
+                        Ok(())
+                    })
+                    .await
+            }
+        };
+        if delivered.is_err() || end.is_some() {
+            return;
+        }
     }
 }
 
@@ -298,5 +359,89 @@ fn deliver_events(ctx: &Ctx<'_>, deliver: CallbackId, events: Vec<AgentEvent>) {
             };
             tracing::warn!(target: "geppetto::bridge", "geppetto event listener threw: {message}");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::inference::agent::RunIds;
+    use crate::owner::{Owner, OwnerOptions};
+
+    fn event() -> AgentEvent {
+        AgentEvent {
+            kind: AgentEventKind::RunFinished,
+            timestamp_ms: 0,
+            ids: Arc::new(RunIds {
+                session_id: "s".into(),
+                inference_id: "i".into(),
+                turn_id: "t".into(),
+            }),
+            provider_call_id: None,
+            segment_id: None,
+            tool_call_id: None,
+        }
+    }
+
+    /// While the owner is busy, events pile up undelivered: past the backlog limit the run's
+    /// sink has no room (a provider stream would wait); once the owner runs them there is room
+    /// again and every event reached the JS function once.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_busy_owner_leaves_no_room_until_it_delivered() {
+        let owner = Owner::spawn(OwnerOptions {
+            name: "agent-events".into(),
+            ..OwnerOptions::default()
+        })
+        .expect("owner");
+        let tokio = tokio::runtime::Handle::current();
+        let (delivery, sink) = owner
+            .call("setup", move |ctx| {
+                ctx.globals().set("delivered", 0)?;
+                let deliver: rquickjs::Function = ctx.eval("(function () { delivered++; })")?;
+                let id = local::register_callback(ctx, deliver.into_value()).expect("callback");
+                let weak = local::weak_handle().expect("owner thread");
+                Ok(EventDelivery::start(
+                    weak,
+                    &tokio,
+                    id,
+                    DeliveryMode::BetweenTurns,
+                ))
+            })
+            .await
+            .expect("setup");
+        let (held, hold) = std::sync::mpsc::channel::<()>();
+        let gate = Arc::new(std::sync::Barrier::new(2));
+        let owner_gate = gate.clone();
+        let busy = tokio::spawn(owner.call("hold", move |_| {
+            owner_gate.wait();
+            let _ = hold.recv();
+            Ok(())
+        }));
+        tokio::task::spawn_blocking(move || gate.wait())
+            .await
+            .expect("gate");
+
+        let count = super::super::super::backlog::BACKLOG_LIMIT + 500;
+        for _ in 0..count {
+            sink.emit(event());
+        }
+        let waited = tokio::time::timeout(Duration::from_millis(100), sink.room()).await;
+        assert!(waited.is_err(), "room while {count} events are undelivered");
+
+        held.send(()).expect("release the owner");
+        tokio::time::timeout(Duration::from_secs(60), sink.room())
+            .await
+            .expect("room once the owner delivered (hang detector)");
+        busy.await.expect("busy task").expect("busy call");
+        delivery.finish().await;
+        owner.wait_idle().await.expect("idle");
+        let delivered: usize = owner
+            .call("read", |ctx| ctx.globals().get("delivered"))
+            .await
+            .expect("read");
+        assert_eq!(delivered, count);
     }
 }

@@ -358,5 +358,11 @@ fn run_ops<'js>(ctx: &Ctx<'js>, native: &Object<'js>) -> rquickjs::Result<()> {
             },
         )?,
     )?;
+    native.set(
+        "agentReleaseRun",
+        Function::new(ctx.clone(), |ctx: Ctx<'js>, id: f64| {
+            runs::release(&ctx, id as u64)
+        })?,
+    )?;
     Ok(())
 }

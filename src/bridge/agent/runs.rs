@@ -186,9 +186,9 @@ pub fn run_sync<'js>(
     }
 }
 
-/// `runAsync()`: prepares the run now (a refusal throws) and executes it once
-/// [`table::release_run`] is called with the returned id (the glue does so from a promise job, so
-/// a `cancel()` in the same JS turn always cancels it). Events go to `deliver` between JS turns;
+/// `runAsync()`: prepares the run now (a refusal throws) and executes it once [`release`] is called
+/// with the returned id (the glue does so from a promise job, and [`release`] waits for the end of
+/// the JS turn, so a `cancel()` in the same JS turn always cancels it). Events go to `deliver` between JS turns;
 /// then `settle(true, result)` or `settle(false, message)`. The session stays running until then.
 pub fn start<'js>(
     ctx: &Ctx<'js>,
@@ -241,6 +241,16 @@ pub fn start<'js>(
             .await;
     });
     Ok(cancel_id)
+}
+
+/// Lets the run started as `cancel_id` begin once the current JS turn has ended: a promise job can
+/// run inside a nested wait of that turn (a synchronous `run()`, a store call, `sleep`), and the
+/// run must not begin (and perhaps finish) before a later `cancel()` of the same turn.
+pub fn release(ctx: &Ctx<'_>, cancel_id: u64) {
+    local::run_at_top_level(
+        ctx,
+        Box::new(move |_: &Ctx<'_>| table::release_run(cancel_id)),
+    );
 }
 
 /// Calls `settle(true, result)` or `settle(false, message)`.

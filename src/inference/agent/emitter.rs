@@ -8,7 +8,7 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 
 use super::event::{AgentEvent, AgentEventKind, AgentSink, RunIds, add_usage};
-use crate::inference::event::{Event, EventKind, EventSink, now_ms};
+use crate::inference::event::{Event, EventKind, EventSink, Room, now_ms};
 use crate::inference::turn::JsonMap;
 
 /// What one engine step reported.
@@ -154,6 +154,11 @@ impl EventSink for RunEmitter {
             }
             _ => {}
         }
+    }
+
+    /// The run's sink's room: a provider stream of the run waits for the agent events' consumer.
+    fn room(&self) -> Room<'_> {
+        self.sink.room()
     }
 }
 

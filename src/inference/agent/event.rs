@@ -5,9 +5,9 @@
 
 use std::sync::Arc;
 
-use parking_lot::RwLock;
 use serde_json::Value;
 
+use super::super::event::{ReasoningSource, Room, TextPrefix};
 use super::super::turn::JsonMap;
 
 /// The ids of one run, shared by all of its events.
@@ -65,58 +65,13 @@ impl FinishClass {
     }
 }
 
-/// The text of a segment so far, as a view of one shared, append-only buffer: a delta event costs
-/// O(its delta), however long the segment grows; the text is copied only when read.
-#[derive(Debug, Clone)]
-pub struct SegmentText {
-    buffer: Arc<RwLock<String>>,
-    len: usize,
-}
-
-impl SegmentText {
-    /// The text this view covers.
-    pub fn text(&self) -> String {
-        self.buffer.read()[..self.len].to_string()
-    }
-
-    /// Its length in bytes.
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
-    /// Whether it is empty.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-}
-
-impl PartialEq for SegmentText {
-    fn eq(&self, other: &SegmentText) -> bool {
-        self.text() == other.text()
-    }
-}
-
-/// An append-only text buffer that hands out [`SegmentText`] views of its prefixes.
-#[derive(Debug, Clone, Default)]
-pub struct SegmentBuffer {
-    buffer: Arc<RwLock<String>>,
-}
-
-impl SegmentBuffer {
-    /// Appends `delta` and returns the view of everything so far.
-    pub fn push(&self, delta: &str) -> SegmentText {
-        let mut buffer = self.buffer.write();
-        buffer.push_str(delta);
-        SegmentText {
-            buffer: self.buffer.clone(),
-            len: buffer.len(),
-        }
-    }
-
-    /// A copy of the whole text.
-    pub fn text(&self) -> String {
-        self.buffer.read().clone()
-    }
+/// What a segment holds: the answer's text, or reasoning of some source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SegmentKind {
+    /// Answer text (`text-*` events).
+    Text,
+    /// Reasoning (`reasoning-*` events, with their `source`).
+    Reasoning(ReasoningSource),
 }
 
 /// What happened; see the agent spec's event table for the fields.
@@ -163,25 +118,32 @@ pub enum AgentEventKind {
         /// How long it took.
         duration_ms: u64,
     },
-    /// A text segment starts.
-    TextSegmentStarted {
+    /// A text or reasoning segment starts.
+    SegmentStarted {
+        /// Text or reasoning.
+        kind: SegmentKind,
         /// The role (`assistant`).
         role: String,
     },
-    /// Streamed text.
-    TextDelta {
+    /// Streamed text or reasoning.
+    SegmentDelta {
+        /// Text or reasoning.
+        kind: SegmentKind,
         /// The new text.
         delta: String,
-        /// The segment so far.
-        text: SegmentText,
+        /// The segment so far: a view of the segment's shared buffer, so an event costs O(its
+        /// delta) however long the segment grows.
+        text: TextPrefix,
         /// 1, 2, ... per segment.
         sequence: u64,
     },
-    /// A text segment ended.
-    TextSegmentFinished {
+    /// A text or reasoning segment ended.
+    SegmentFinished {
+        /// Text or reasoning.
+        kind: SegmentKind,
         /// The segment's text.
         text: String,
-        /// The step's stop reason.
+        /// The step's stop reason; `None` for a segment that ended before it was known.
         finish_reason: Option<String>,
     },
     /// The model started a tool call.
@@ -190,6 +152,17 @@ pub enum AgentEventKind {
         id: String,
         /// Tool name.
         name: String,
+    },
+    /// A piece of a started tool call's arguments.
+    ToolCallArgumentsDelta {
+        /// Call id.
+        id: String,
+        /// The new argument text.
+        delta: String,
+        /// The argument text so far (a view of the call's shared buffer, like a segment's).
+        arguments: TextPrefix,
+        /// 1, 2, ... per call.
+        sequence: u64,
     },
     /// The model requested a tool call.
     ToolCallRequested {
@@ -261,10 +234,20 @@ impl AgentEventKind {
             AgentEventKind::ProviderCallStarted => "provider-call-started",
             AgentEventKind::ProviderCallMetadataUpdated { .. } => "provider-call-metadata-updated",
             AgentEventKind::ProviderCallFinished { .. } => "provider-call-finished",
-            AgentEventKind::TextSegmentStarted { .. } => "text-segment-started",
-            AgentEventKind::TextDelta { .. } => "text-delta",
-            AgentEventKind::TextSegmentFinished { .. } => "text-segment-finished",
+            AgentEventKind::SegmentStarted { kind, .. } => match kind {
+                SegmentKind::Text => "text-segment-started",
+                SegmentKind::Reasoning(_) => "reasoning-segment-started",
+            },
+            AgentEventKind::SegmentDelta { kind, .. } => match kind {
+                SegmentKind::Text => "text-delta",
+                SegmentKind::Reasoning(_) => "reasoning-delta",
+            },
+            AgentEventKind::SegmentFinished { kind, .. } => match kind {
+                SegmentKind::Text => "text-segment-finished",
+                SegmentKind::Reasoning(_) => "reasoning-segment-finished",
+            },
             AgentEventKind::ToolCallStarted { .. } => "tool-call-started",
+            AgentEventKind::ToolCallArgumentsDelta { .. } => "tool-call-arguments-delta",
             AgentEventKind::ToolCallRequested { .. } => "tool-call-requested",
             AgentEventKind::ToolExecutionStarted { .. } => "tool-execution-started",
             AgentEventKind::ToolResultReady { .. } => "tool-result-ready",
@@ -277,7 +260,10 @@ impl AgentEventKind {
 
     /// Whether this is a streaming delta (not kept in a run's recorded events).
     pub fn is_delta(&self) -> bool {
-        matches!(self, AgentEventKind::TextDelta { .. })
+        matches!(
+            self,
+            AgentEventKind::SegmentDelta { .. } | AgentEventKind::ToolCallArgumentsDelta { .. }
+        )
     }
 
     /// Whether this ends a run (`run-finished`, `run-stopped`, `run-failed`).
@@ -308,10 +294,17 @@ pub struct AgentEvent {
     pub tool_call_id: Option<String>,
 }
 
-/// Receives the events of agent runs. Must be cheap and never block.
+/// Receives the events of agent runs. `emit` must be cheap and never block (it takes every
+/// event); a sink whose consumer can fall behind says so through [`AgentSink::room`], which a
+/// provider stream awaits before reading more (as [`crate::inference::EventSink::room`]).
 pub trait AgentSink: Send + Sync {
     /// Delivers one event.
     fn emit(&self, event: AgentEvent);
+
+    /// Completes when the sink's consumer can take more events. The default sink is never behind.
+    fn room(&self) -> Room<'_> {
+        Box::pin(std::future::ready(()))
+    }
 }
 
 /// A sink that drops every event.
@@ -346,18 +339,6 @@ pub fn add_usage(total: &mut JsonMap, usage: &JsonMap) {
 mod tests {
     use super::*;
     use serde_json::json;
-
-    #[test]
-    fn segment_views_share_one_buffer() {
-        let buffer = SegmentBuffer::default();
-        let first = buffer.push("ab");
-        let second = buffer.push("cd");
-        assert_eq!(first.text(), "ab");
-        assert_eq!(second.text(), "abcd");
-        assert_eq!((first.len(), second.len()), (2, 4));
-        assert!(Arc::ptr_eq(&first.buffer, &second.buffer));
-        assert_eq!(buffer.text(), "abcd");
-    }
 
     #[test]
     fn usage_adds_key_by_key() {

@@ -19,7 +19,7 @@ pub mod store;
 
 pub use emitter::{CollectingAgentSink, RunEmitter};
 pub use event::{
-    AgentEvent, AgentEventKind, AgentSink, FinishClass, RunIds, SegmentText, StopCause,
+    AgentEvent, AgentEventKind, AgentSink, FinishClass, RunIds, SegmentKind, StopCause,
 };
 pub use session::{
     AgentConfig, AgentRunOptions, AgentSession, AgentTools, ImportSource, PersistenceReport,

@@ -1,13 +1,18 @@
 //! Engine steps of an agent run: wraps the agent's engine so every step reports the canonical
 //! provider, text and tool-call events, and records its stop reason and usage.
 //!
-//! An engine reports through the session events of [`crate::inference::event`]; a step turns them
-//! into agent events: streamed `partial`s become one text segment of deltas, `tool-call`s become
-//! `tool-call-started` + `tool-call-requested`, `error` becomes `inference-error`, `interrupt`
-//! stays. An engine that streams nothing (the offline engines) gets its segments and tool calls
-//! from the blocks the step added.
+//! An engine reports through the session events of [`crate::inference::event`] and the stream
+//! details only agent steps receive ([`StreamDetail`]); a step turns them into agent events:
+//! streamed `partial`s and reasoning deltas become text and reasoning segments of deltas (a segment
+//! ends when the stream switches between text and reasoning, or when the step's stop reason is
+//! known at its end), started calls and their argument pieces become `tool-call-started` and
+//! `tool-call-arguments-delta`, `tool-call`s become `tool-call-requested` (after
+//! `tool-call-started` when the engine did not stream the call), stop reason and usage become
+//! `provider-call-metadata-updated`, `error` becomes `inference-error`, `interrupt` stays. An
+//! engine that streams nothing (the offline engines) gets its segments and tool calls from the
+//! blocks the step added.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -16,12 +21,12 @@ use parking_lot::Mutex;
 use serde_json::Value;
 
 use super::emitter::{EventScope, RunEmitter, StepReport};
-use super::event::{AgentEventKind, FinishClass, SegmentBuffer};
+use super::event::{AgentEventKind, FinishClass, SegmentKind};
 use crate::inference::context::RunContext;
 use crate::inference::engine::Engine;
 use crate::inference::error::InferenceError;
-use crate::inference::event::{Event, EventKind, EventSink};
-use crate::inference::turn::{Block, BlockKind, Turn, new_id};
+use crate::inference::event::{Event, EventKind, EventSink, Room, SharedText, StreamDetail};
+use crate::inference::turn::{Block, BlockKind, JsonMap, Turn, new_id};
 
 /// The turn metadata key a step writes its stop reason under.
 pub const STOP_REASON_KEY: &str = "stop_reason";
@@ -43,6 +48,10 @@ pub struct StepEngine {
 impl Engine for StepEngine {
     fn name(&self) -> &str {
         self.inner.name()
+    }
+
+    fn answers_in_process(&self) -> bool {
+        self.inner.answers_in_process()
     }
 
     fn run_inference<'a>(
@@ -88,17 +97,8 @@ impl Engine for StepEngine {
                         Some(Value::Object(usage)) => Some(usage.clone()),
                         _ => None,
                     };
-                    translator.finish(&added, &stop_reason);
-                    if !OFFLINE_ENGINES.contains(&self.inner.name()) {
-                        translator.emit(
-                            AgentEventKind::ProviderCallMetadataUpdated {
-                                stop_reason: Some(stop_reason.clone()),
-                                stop_sequence: None,
-                                usage: usage.clone(),
-                            },
-                            None,
-                        );
-                    }
+                    let offline = OFFLINE_ENGINES.contains(&self.inner.name());
+                    translator.finish(&added, &stop_reason, usage.as_ref(), offline);
                     translator.emit(
                         AgentEventKind::ProviderCallFinished {
                             stop_reason: Some(stop_reason.clone()),
@@ -150,19 +150,44 @@ impl Engine for StepEngine {
 
 #[derive(Default)]
 struct StepState {
-    /// The text segment being streamed.
+    /// The text or reasoning segment being streamed.
     segment: Option<OpenSegment>,
     /// Whether the engine streamed text (then the added blocks do not make segments).
     streamed_text: bool,
+    /// The calls the engine reported as started, by id, with their argument text so far.
+    started_calls: HashMap<String, StreamedCall>,
     /// Whether the engine reported tool calls itself.
     reported_tool_calls: bool,
+    /// Whether the engine reported stop reason or usage itself.
+    reported_metadata: bool,
+    /// The stop reason the engine reported, once it did.
+    stop_reason: Option<String>,
     /// Whether the engine reported its failure (`error`/`interrupt`) itself.
     reported_end: bool,
 }
 
 struct OpenSegment {
+    kind: SegmentKind,
     id: Arc<str>,
-    buffer: SegmentBuffer,
+    buffer: SharedText,
+    sequence: u64,
+}
+
+impl OpenSegment {
+    fn new(kind: SegmentKind) -> OpenSegment {
+        OpenSegment {
+            kind,
+            id: Arc::from(new_id()),
+            buffer: SharedText::new(),
+            sequence: 0,
+        }
+    }
+}
+
+/// A tool call being streamed: its argument text so far and the last piece's sequence number.
+#[derive(Default)]
+struct StreamedCall {
+    arguments: SharedText,
     sequence: u64,
 }
 
@@ -177,6 +202,7 @@ impl StepTranslator {
     fn emit(&self, kind: AgentEventKind, segment_id: Option<Arc<str>>) {
         let tool_call_id = match &kind {
             AgentEventKind::ToolCallStarted { id, .. }
+            | AgentEventKind::ToolCallArgumentsDelta { id, .. }
             | AgentEventKind::ToolCallRequested { id, .. } => Some(id.clone()),
             _ => None,
         };
@@ -190,51 +216,112 @@ impl StepTranslator {
         );
     }
 
-    /// One whole text segment: started, one delta, finished.
-    fn segment(&self, text: &str, finish_reason: &str) {
-        let id: Arc<str> = Arc::from(new_id());
-        let buffer = SegmentBuffer::default();
-        self.emit(
-            AgentEventKind::TextSegmentStarted {
-                role: "assistant".into(),
-            },
-            Some(id.clone()),
+    /// A streamed piece of text or reasoning: continues the open segment of that kind, else ends
+    /// the open one (without finish reason: the step goes on) and starts a new one.
+    fn delta(&self, kind: SegmentKind, delta: String) {
+        let mut state = self.state.lock();
+        if kind == SegmentKind::Text {
+            state.streamed_text = true;
+        }
+        let ended = match &state.segment {
+            Some(open) if open.kind != kind => state.segment.take(),
+            _ => None,
+        };
+        let opened = state.segment.is_none();
+        let segment = state.segment.get_or_insert_with(|| OpenSegment::new(kind));
+        segment.sequence += 1;
+        let (id, sequence, text) = (
+            segment.id.clone(),
+            segment.sequence,
+            segment.buffer.push_str(&delta),
         );
-        let view = buffer.push(text);
+        drop(state);
+        if let Some(ended) = ended {
+            self.end_segment(ended, None);
+        }
+        if opened {
+            self.emit(
+                AgentEventKind::SegmentStarted {
+                    kind,
+                    role: "assistant".into(),
+                },
+                Some(id.clone()),
+            );
+        }
         self.emit(
-            AgentEventKind::TextDelta {
-                delta: text.to_string(),
-                text: view,
-                sequence: 1,
-            },
-            Some(id.clone()),
-        );
-        self.emit(
-            AgentEventKind::TextSegmentFinished {
-                text: text.to_string(),
-                finish_reason: Some(finish_reason.to_string()),
+            AgentEventKind::SegmentDelta {
+                kind,
+                delta,
+                text,
+                sequence,
             },
             Some(id),
         );
     }
 
-    /// Ends a successful step: closes the streamed segment, or makes segments and tool calls from
-    /// the blocks the step added when the engine streamed none.
-    fn finish(&self, added: &[&Block], stop_reason: &str) {
+    fn end_segment(&self, segment: OpenSegment, finish_reason: Option<String>) {
+        self.emit(
+            AgentEventKind::SegmentFinished {
+                kind: segment.kind,
+                text: segment.buffer.to_text(),
+                finish_reason,
+            },
+            Some(segment.id),
+        );
+    }
+
+    /// Ends the open segment once the engine reported its stop reason (the stream is over when
+    /// the engine reports its tool calls or final text).
+    fn end_segment_at_stop(&self) {
         let mut state = self.state.lock();
-        if let Some(segment) = state.segment.take() {
-            drop(state);
-            self.emit(
-                AgentEventKind::TextSegmentFinished {
-                    text: segment.buffer.text(),
-                    finish_reason: Some(stop_reason.to_string()),
-                },
-                Some(segment.id),
-            );
-            state = self.state.lock();
-        }
-        let (streamed_text, reported_tool_calls) = (state.streamed_text, state.reported_tool_calls);
+        let Some(stop_reason) = state.stop_reason.clone() else {
+            return;
+        };
+        let segment = state.segment.take();
         drop(state);
+        if let Some(segment) = segment {
+            self.end_segment(segment, Some(stop_reason));
+        }
+    }
+
+    /// One whole text segment: started, one delta, finished.
+    fn segment(&self, text: &str, finish_reason: &str) {
+        let segment = OpenSegment::new(SegmentKind::Text);
+        self.emit(
+            AgentEventKind::SegmentStarted {
+                kind: SegmentKind::Text,
+                role: "assistant".into(),
+            },
+            Some(segment.id.clone()),
+        );
+        let view = segment.buffer.push_str(text);
+        self.emit(
+            AgentEventKind::SegmentDelta {
+                kind: SegmentKind::Text,
+                delta: text.to_string(),
+                text: view,
+                sequence: 1,
+            },
+            Some(segment.id.clone()),
+        );
+        self.end_segment(segment, Some(finish_reason.to_string()));
+    }
+
+    /// Ends a successful step: closes the streamed segment, makes segments and tool calls from
+    /// the blocks the step added when the engine streamed none, and reports stop reason and usage
+    /// when a non-offline engine did not.
+    fn finish(&self, added: &[&Block], stop_reason: &str, usage: Option<&JsonMap>, offline: bool) {
+        let mut state = self.state.lock();
+        let segment = state.segment.take();
+        let (streamed_text, reported_tool_calls, reported_metadata) = (
+            state.streamed_text,
+            state.reported_tool_calls,
+            state.reported_metadata,
+        );
+        drop(state);
+        if let Some(segment) = segment {
+            self.end_segment(segment, Some(stop_reason.to_string()));
+        }
         if !streamed_text {
             for block in added.iter().filter(|b| b.kind == BlockKind::LlmText) {
                 match block.text_payload() {
@@ -254,17 +341,31 @@ impl StepTranslator {
                 self.tool_call(id, name, input);
             }
         }
+        if !offline && !reported_metadata {
+            self.emit(
+                AgentEventKind::ProviderCallMetadataUpdated {
+                    stop_reason: Some(stop_reason.to_string()),
+                    stop_sequence: None,
+                    usage: usage.cloned(),
+                },
+                None,
+            );
+        }
     }
 
-    /// A completed tool call of the model: `tool-call-started`, `tool-call-requested`.
+    /// A completed tool call of the model: `tool-call-started` (unless the engine streamed it),
+    /// `tool-call-requested`.
     fn tool_call(&self, id: String, name: String, input: String) {
-        self.emit(
-            AgentEventKind::ToolCallStarted {
-                id: id.clone(),
-                name: name.clone(),
-            },
-            None,
-        );
+        let streamed = self.state.lock().started_calls.contains_key(&id);
+        if !streamed {
+            self.emit(
+                AgentEventKind::ToolCallStarted {
+                    id: id.clone(),
+                    name: name.clone(),
+                },
+                None,
+            );
+        }
         self.emit(AgentEventKind::ToolCallRequested { id, name, input }, None);
     }
 
@@ -272,11 +373,7 @@ impl StepTranslator {
     /// reported it.
     fn fail(&self, error: &InferenceError, cancelled: bool) {
         let mut state = self.state.lock();
-        let partial = state
-            .segment
-            .take()
-            .map(|segment| segment.buffer.text())
-            .unwrap_or_default();
+        let partial = state.segment.take().and_then(text_of).unwrap_or_default();
         let reported = state.reported_end;
         drop(state);
         if reported {
@@ -295,46 +392,21 @@ impl StepTranslator {
     }
 }
 
+/// The text of a text segment (`None` for reasoning).
+fn text_of(segment: OpenSegment) -> Option<String> {
+    (segment.kind == SegmentKind::Text).then(|| segment.buffer.to_text())
+}
+
 impl EventSink for StepTranslator {
     fn emit(&self, event: Event) {
         match event.kind {
-            EventKind::Partial { delta, .. } => {
-                let mut state = self.state.lock();
-                state.streamed_text = true;
-                let opened = state.segment.is_none();
-                let segment = state.segment.get_or_insert_with(|| OpenSegment {
-                    id: Arc::from(new_id()),
-                    buffer: SegmentBuffer::default(),
-                    sequence: 0,
-                });
-                segment.sequence += 1;
-                let (id, sequence, text) = (
-                    segment.id.clone(),
-                    segment.sequence,
-                    segment.buffer.push(&delta),
-                );
-                drop(state);
-                if opened {
-                    self.emit(
-                        AgentEventKind::TextSegmentStarted {
-                            role: "assistant".into(),
-                        },
-                        Some(id.clone()),
-                    );
-                }
-                self.emit(
-                    AgentEventKind::TextDelta {
-                        delta,
-                        text,
-                        sequence,
-                    },
-                    Some(id),
-                );
-            }
+            EventKind::Partial { delta, .. } => self.delta(SegmentKind::Text, delta),
             EventKind::ToolCall { id, name, input } => {
+                self.end_segment_at_stop();
                 self.state.lock().reported_tool_calls = true;
                 self.tool_call(id, name, input);
             }
+            EventKind::Final { .. } => self.end_segment_at_stop(),
             EventKind::Error { error } => {
                 self.state.lock().reported_end = true;
                 self.emit(AgentEventKind::InferenceError { error }, None);
@@ -342,19 +414,80 @@ impl EventSink for StepTranslator {
             EventKind::Interrupt { text } => {
                 let mut state = self.state.lock();
                 state.reported_end = true;
-                let partial = state.segment.take().map(|segment| segment.buffer.text());
+                let partial = state.segment.take().and_then(text_of);
                 drop(state);
-                let text = partial
-                    .filter(|partial| !partial.is_empty())
-                    .unwrap_or(text);
+                let text = if text.is_empty() {
+                    partial.unwrap_or_default()
+                } else {
+                    text
+                };
                 self.emit(AgentEventKind::Interrupt { text }, None);
             }
             EventKind::Start
-            | EventKind::Final { .. }
             | EventKind::ToolResult { .. }
             | EventKind::ToolCallExecute { .. }
             | EventKind::ToolCallExecutionResult { .. } => {}
         }
+    }
+
+    fn detail(&self, detail: StreamDetail<'_>) {
+        match detail {
+            StreamDetail::ReasoningDelta { source, delta } => {
+                self.delta(SegmentKind::Reasoning(source), delta.to_string())
+            }
+            StreamDetail::ToolCallStarted { id, name } => {
+                self.state
+                    .lock()
+                    .started_calls
+                    .insert(id.to_string(), StreamedCall::default());
+                self.emit(
+                    AgentEventKind::ToolCallStarted {
+                        id: id.to_string(),
+                        name: name.to_string(),
+                    },
+                    None,
+                );
+            }
+            StreamDetail::ToolCallArgumentsDelta { id, delta } => {
+                let mut state = self.state.lock();
+                let call = state.started_calls.entry(id.to_string()).or_default();
+                call.sequence += 1;
+                let (sequence, arguments) = (call.sequence, call.arguments.push_str(delta));
+                drop(state);
+                self.emit(
+                    AgentEventKind::ToolCallArgumentsDelta {
+                        id: id.to_string(),
+                        delta: delta.to_string(),
+                        arguments,
+                        sequence,
+                    },
+                    None,
+                );
+            }
+            StreamDetail::Metadata {
+                stop_reason,
+                stop_sequence,
+                usage,
+            } => {
+                let mut state = self.state.lock();
+                state.reported_metadata = true;
+                state.stop_reason = stop_reason.map(str::to_string);
+                drop(state);
+                self.emit(
+                    AgentEventKind::ProviderCallMetadataUpdated {
+                        stop_reason: stop_reason.map(str::to_string),
+                        stop_sequence: stop_sequence.map(str::to_string),
+                        usage: usage.cloned(),
+                    },
+                    None,
+                );
+            }
+        }
+    }
+
+    /// The run's room: a provider stream of the step waits for the agent events' consumer.
+    fn room(&self) -> Room<'_> {
+        EventSink::room(self.run.as_ref())
     }
 }
 

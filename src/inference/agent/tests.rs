@@ -382,11 +382,12 @@ async fn streamed_deltas_share_one_segment_buffer() {
     let deltas: Vec<(String, String, u64)> = events
         .iter()
         .filter_map(|event| match &event.kind {
-            AgentEventKind::TextDelta {
+            AgentEventKind::SegmentDelta {
+                kind: SegmentKind::Text,
                 delta,
                 text,
                 sequence,
-            } => Some((delta.clone(), text.text(), *sequence)),
+            } => Some((delta.clone(), text.to_string(), *sequence)),
             _ => None,
         })
         .collect();
@@ -406,7 +407,8 @@ async fn streamed_deltas_share_one_segment_buffer() {
     );
     assert_eq!(
         events[6].kind,
-        AgentEventKind::TextSegmentFinished {
+        AgentEventKind::SegmentFinished {
+            kind: SegmentKind::Text,
             text: "Hello!".into(),
             finish_reason: Some("end_turn".into())
         }

@@ -49,6 +49,10 @@ impl Engine for EchoEngine {
         "echo"
     }
 
+    fn answers_in_process(&self) -> bool {
+        true
+    }
+
     fn run_inference<'a>(
         &'a self,
         ctx: &'a RunContext,

@@ -325,22 +325,31 @@ impl CallEnv<'_> {
         call: &HookCall,
     ) -> Result<Result<Value, String>, InferenceError> {
         let cancel = self.ctx.cancel.child_token();
-        let tool_ctx = ToolContext::for_call(self.ctx, &call.name, &call.id, cancel.clone());
-        let running = tool.call(call.args.clone(), tool_ctx);
         let timeout_ms = self.settings.execution_timeout_ms;
+        let timeout_at =
+            (timeout_ms != 0).then(|| Instant::now() + Duration::from_millis(timeout_ms));
+        let tool_ctx =
+            ToolContext::for_call(self.ctx, &call.name, &call.id, cancel.clone(), timeout_at);
+        let running = tool.call(call.args.clone(), tool_ctx);
         let timeout = async {
-            if timeout_ms == 0 {
-                std::future::pending::<()>().await;
+            match timeout_at {
+                Some(at) => tokio::time::sleep_until(at.into()).await,
+                None => std::future::pending::<()>().await,
             }
-            tokio::time::sleep(Duration::from_millis(timeout_ms)).await;
         };
+        let timed_out = || format!("tool {} timed out after {timeout_ms} ms", call.name);
         tokio::select! {
             biased;
             _ = self.ctx.cancel.cancelled() => Err(self.ctx.cancellation_error()),
-            result = running => Ok(result),
+            // A handler that waited synchronously past the timeout (stopped by the call's
+            // deadline while this future could not run) failed because it timed out.
+            result = running => Ok(match result {
+                Err(_) if timeout_at.is_some_and(|at| Instant::now() >= at) => Err(timed_out()),
+                result => result,
+            }),
             _ = timeout => {
                 cancel.cancel();
-                Ok(Err(format!("tool {} timed out after {timeout_ms} ms", call.name)))
+                Ok(Err(timed_out()))
             }
         }
     }

@@ -4,6 +4,8 @@
 mod host;
 mod registry;
 
+use std::time::Instant;
+
 use futures_util::future::BoxFuture;
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
@@ -57,6 +59,10 @@ pub struct ToolContext {
     pub call_name: Option<String>,
     /// The run's deadline, milliseconds since the Unix epoch.
     pub deadline_ms: Option<u64>,
+    /// When the call must be over: the run's deadline or the end of the call's execution timeout,
+    /// whichever comes first. A tool that waits synchronously stops its wait at this instant even
+    /// when nothing else can run meanwhile to fire [`cancel`](Self::cancel).
+    pub deadline: Option<Instant>,
     /// Fires when the call must stop: the run was cancelled, or the call timed out.
     pub cancel: CancellationToken,
 }
@@ -73,16 +79,19 @@ impl ToolContext {
             call_id: None,
             call_name: None,
             deadline_ms: None,
+            deadline: None,
             cancel: CancellationToken::new(),
         }
     }
 
-    /// The context of tool call `call_id` of the run `ctx`, cancelled by `cancel`.
+    /// The context of tool call `call_id` of the run `ctx`, cancelled by `cancel`, to be over by
+    /// `timeout` (its execution timeout) if the run's deadline is not earlier.
     pub fn for_call(
         ctx: &RunContext,
         tool_name: &str,
         call_id: &str,
         cancel: CancellationToken,
+        timeout: Option<Instant>,
     ) -> ToolContext {
         let non_empty = |text: &str| (!text.is_empty()).then(|| text.to_string());
         ToolContext {
@@ -94,6 +103,10 @@ impl ToolContext {
             call_id: non_empty(call_id),
             call_name: non_empty(tool_name),
             deadline_ms: ctx.deadline_ms,
+            deadline: match (ctx.deadline, timeout) {
+                (Some(run), Some(call)) => Some(run.min(call)),
+                (run, call) => run.or(call),
+            },
             cancel,
         }
     }
