@@ -219,10 +219,42 @@ fn check_recorded(result: &RunResult, events: &[AgentEvent]) {
     assert_eq!(recorded, without_deltas);
 }
 
+/// `rawPayload`: every streamed delta carries the raw provider event it was decoded from (a text
+/// or reasoning delta's text is in it; Gemini's arguments arrive as an object, re-encoded); the
+/// run's own events and the step's start and end carry none.
+fn check_raw_payloads(events: &[AgentEvent]) {
+    for event in events {
+        match &event.kind {
+            AgentEventKind::SegmentDelta { delta, .. } => {
+                let raw = event
+                    .raw_payload
+                    .as_deref()
+                    .expect("a delta has its raw event");
+                let escaped = serde_json::to_string(delta).unwrap();
+                assert!(
+                    raw.contains(&escaped[1..escaped.len() - 1]),
+                    "{raw:?} holds {delta:?}"
+                );
+            }
+            AgentEventKind::ToolCallArgumentsDelta { .. } => {
+                assert!(event.raw_payload.is_some(), "{event:?}");
+            }
+            AgentEventKind::RunStarted { .. }
+            | AgentEventKind::RunFinished
+            | AgentEventKind::ProviderCallStarted
+            | AgentEventKind::ProviderCallFinished { .. } => {
+                assert_eq!(event.raw_payload, None, "{event:?}")
+            }
+            _ => {}
+        }
+    }
+}
+
 fn check(result: &RunResult, events: &[AgentEvent], expected: &[&str]) {
     assert_eq!(describe_all(events), expected);
     check_correlation(events);
     check_recorded(result, events);
+    check_raw_payloads(events);
 }
 
 #[tokio::test]

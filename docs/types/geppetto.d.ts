@@ -1162,6 +1162,8 @@ declare module "geppetto" {
             inferenceId: string;
             turnId: string;
             correlation: Record<string, string>;
+            /** The raw provider stream event (its data text) the event was decoded from, when it came from one. */
+            rawPayload?: string;
             [field: string]: unknown;
         }
 

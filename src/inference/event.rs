@@ -177,6 +177,12 @@ pub enum StreamDetail<'a> {
         /// The new argument text.
         delta: &'a str,
     },
+    /// The raw text of the server-sent event being decoded now (`None` once it is decoded): the
+    /// details and events reported meanwhile came from it.
+    RawEvent {
+        /// The event's data, as the provider sent it.
+        data: Option<&'a str>,
+    },
     /// The provider reported a stop reason or usage (the values known so far).
     Metadata {
         /// The provider's stop reason, verbatim.

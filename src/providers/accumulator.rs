@@ -143,6 +143,12 @@ impl<'a> Accumulator<'a> {
         }
     }
 
+    /// Says which server-sent event is being decoded (its raw data), or with `None` that it is
+    /// done: what is reported meanwhile came from it (an agent event's `rawPayload`).
+    pub fn raw_event(&self, data: Option<&str>) {
+        self.ctx.emit_detail(StreamDetail::RawEvent { data });
+    }
+
     /// Ends one stream event: announces the calls whose id and name became known
     /// (`tool-call-started`, then their argument text so far) and reports stop reason, stop
     /// sequence and usage when they changed. A call never named with an id while streaming is

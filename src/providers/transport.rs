@@ -238,10 +238,12 @@ pub(crate) async fn read_stream(
                     let elapsed = i64::try_from(sent.elapsed().as_millis()).unwrap_or(i64::MAX);
                     spans::record(span, "time_to_first_token_ms", elapsed);
                 }
+                out.raw_event(Some(&event.data));
                 decoder
                     .on_event(&event, out)
                     .map_err(|message| failed("provider_error", message))?;
                 out.end_event();
+                out.raw_event(None);
                 last_event = Some(describe_event(&event));
                 if decoder.is_complete() {
                     return Ok(());

@@ -68,7 +68,11 @@ eq(reasoning.map(segment), [
 eq(new Set(reasoning.map((e) => e.correlation.segment_id)).size, 1, "one segment id for the reasoning segment");
 eq(reasoningDeltas.map((e) => e.text), ["I need the weather", "I need the weather and a doubling."], "named emission of reasoning-delta");
 eq(Object.keys(reasoningDeltas[0]).filter((k) => !["timestampMs", "sessionId", "inferenceId", "turnId", "correlation"].includes(k)),
-  ["type", "source", "delta", "text", "sequence"], "reasoning-delta fields");
+  ["type", "rawPayload", "source", "delta", "text", "sequence"], "reasoning-delta fields");
+eq(reasoningDeltas.map((e) => JSON.parse(e.rawPayload).delta), [
+  { type: "thinking_delta", thinking: "I need the weather" },
+  { type: "thinking_delta", thinking: " and a doubling." },
+], "rawPayload: the raw event of each reasoning delta");
 
 const texts = seen.filter((e) => e.type.startsWith("text-"));
 eq(texts.map(segment), [

@@ -66,6 +66,9 @@ eq(seen.filter((e) => e.type === "provider-call-metadata-updated").map((e) => [e
 eq(result.events().map((e) => e.type), seen.map((e) => e.type).filter((t) => !t.endsWith("-delta")), "recorded events: no deltas");
 const deltas = seen.filter((e) => e.type === "text-delta");
 eq(deltas.map((e) => [e.delta, e.text, e.sequence]), [["Hello", "Hello", 1], [", wor", "Hello, wor", 2], ["ld!", "Hello, world!", 3]], "deltas");
+// Each delta carries the raw provider chunk it came from; the run's own events carry none.
+eq(deltas.map((e) => JSON.parse(e.rawPayload).choices[0].delta.content), ["Hello", ", wor", "ld!"], "rawPayload: the chunk of each delta");
+eq(seen.filter((e) => e.type.startsWith("run-") || e.type === "provider-call-started").map((e) => "rawPayload" in e), seen.filter((e) => e.type.startsWith("run-") || e.type === "provider-call-started").map(() => false), "no rawPayload outside the stream");
 const steps = seen.filter((e) => e.type === "provider-call-finished");
 eq(steps.map((e) => [e.finishClass, e.stopReason, e.hasToolCalls]), [["tool_calls_pending", "tool_calls", true], ["completed", "stop", false]], "steps");
 eq(seen.filter((e) => e.type === "tool-call-requested").map((e) => [e.toolCall.id, e.toolCall.name, JSON.parse(e.toolCall.input)]),

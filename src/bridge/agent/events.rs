@@ -13,8 +13,8 @@ use crate::inference::turn::JsonMap;
 use crate::inference::{Room, TextPrefix};
 use crate::owner::{CallOptions, CallbackId, WeakOwnerHandle, local};
 
-/// The JS payload of `event`: `{type, timestampMs, sessionId, inferenceId, turnId, correlation}`
-/// plus the type's fields. A delta's `text` (an arguments delta's `toolCall.arguments`) is a
+/// The JS payload of `event`: `{type, timestampMs, sessionId, inferenceId, turnId, correlation,
+/// rawPayload?}` plus the type's fields (`rawPayload`: the provider stream event it came from). A delta's `text` (an arguments delta's `toolCall.arguments`) is a
 /// getter: the text so far is copied only when read.
 pub fn event_to_js<'js>(ctx: &Ctx<'js>, event: &AgentEvent) -> rquickjs::Result<Object<'js>> {
     let object = Object::new(ctx.clone())?;
@@ -37,6 +37,9 @@ pub fn event_to_js<'js>(ctx: &Ctx<'js>, event: &AgentEvent) -> rquickjs::Result<
         correlation.set("tool_call_id", id.as_str())?;
     }
     object.set("correlation", correlation)?;
+    if let Some(raw) = &event.raw_payload {
+        object.set("rawPayload", raw.as_ref())?;
+    }
     fields(ctx, &object, &event.kind)?;
     Ok(object)
 }
@@ -383,6 +386,7 @@ mod tests {
             provider_call_id: None,
             segment_id: None,
             tool_call_id: None,
+            raw_payload: None,
         }
     }
 

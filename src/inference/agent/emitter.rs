@@ -48,6 +48,8 @@ pub struct EventScope {
     pub segment_id: Option<Arc<str>>,
     /// The tool call.
     pub tool_call_id: Option<String>,
+    /// The raw provider event the event came from.
+    pub raw_payload: Option<Arc<str>>,
 }
 
 impl RunEmitter {
@@ -81,6 +83,7 @@ impl RunEmitter {
             provider_call_id: scope.provider_call_id,
             segment_id: scope.segment_id,
             tool_call_id: scope.tool_call_id,
+            raw_payload: scope.raw_payload,
         };
         if !event.kind.is_delta() {
             self.recorded.lock().push(event.clone());

@@ -292,6 +292,8 @@ pub struct AgentEvent {
     pub segment_id: Option<Arc<str>>,
     /// The tool call id, on tool events.
     pub tool_call_id: Option<String>,
+    /// The raw text of the provider's stream event this event came from, when it came from one.
+    pub raw_payload: Option<Arc<str>>,
 }
 
 /// Receives the events of agent runs. `emit` must be cheap and never block (it takes every

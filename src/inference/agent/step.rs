@@ -66,6 +66,7 @@ impl Engine for StepEngine {
                 run: self.run.clone(),
                 call_id: call_id.clone(),
                 state: Mutex::new(StepState::default()),
+                raw_event: Mutex::new(None),
             });
             translator.emit(AgentEventKind::ProviderCallStarted, None);
             turn.metadata.remove(STOP_REASON_KEY);
@@ -196,6 +197,8 @@ struct StepTranslator {
     run: Arc<RunEmitter>,
     call_id: Arc<str>,
     state: Mutex<StepState>,
+    /// The provider stream event being decoded, if any (see [`StreamDetail::RawEvent`]).
+    raw_event: Mutex<Option<Arc<str>>>,
 }
 
 impl StepTranslator {
@@ -212,6 +215,7 @@ impl StepTranslator {
                 provider_call_id: Some(self.call_id.clone()),
                 segment_id,
                 tool_call_id,
+                raw_payload: self.raw_event.lock().clone(),
             },
         );
     }
@@ -432,6 +436,7 @@ impl EventSink for StepTranslator {
 
     fn detail(&self, detail: StreamDetail<'_>) {
         match detail {
+            StreamDetail::RawEvent { data } => *self.raw_event.lock() = data.map(Arc::from),
             StreamDetail::ReasoningDelta { source, delta } => {
                 self.delta(SegmentKind::Reasoning(source), delta.to_string())
             }
