@@ -291,9 +291,26 @@ fn js_values_held_at_shutdown_are_released_before_the_runtime() {
     drop(owner); // joins the thread; reaching the next line means no abort
 }
 
-/// What a future polled by `block_on_here_group` saw: the thread polling it, a value sent from
+/// What a future polled on the owner thread saw: the thread polling it, a value sent from
 /// another thread, and the result of an owner call it made.
 type PolledHere = (std::thread::ThreadId, i32, i32);
+
+/// The checks of a future polled on the owner thread: a wake-up from another thread reaches the
+/// pump (7 is sent from a plain thread), and an owner call runs inline, at once (`6 * 7`).
+async fn wake_from_a_thread_then_call_inline(handle: OwnerHandle) -> PolledHere {
+    let polled_on = std::thread::current().id();
+    let (sender, receiver) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(5));
+        let _ = sender.send(7);
+    });
+    let sent = receiver.await.unwrap();
+    let inline = handle
+        .call("inline", |ctx| ctx.eval::<i32, _>("6 * 7"))
+        .await
+        .unwrap();
+    (polled_on, sent, inline)
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn block_on_here_polls_on_the_owner_thread_with_tokio_and_inline_calls() {
@@ -303,22 +320,9 @@ async fn block_on_here_polls_on_the_owner_thread_with_tokio_and_inline_calls() {
         owner.call("poll-here", |ctx| {
             let handle = local::weak_handle().unwrap().upgrade().unwrap();
             let future = async move {
-                let polled_on = std::thread::current().id();
                 // tokio timers work: the runtime is entered while polling.
                 tokio::time::sleep(Duration::from_millis(1)).await;
-                // A wake-up from another thread reaches the pump.
-                let (sender, receiver) = tokio::sync::oneshot::channel();
-                std::thread::spawn(move || {
-                    std::thread::sleep(Duration::from_millis(5));
-                    let _ = sender.send(7);
-                });
-                let sent = receiver.await.unwrap();
-                // An owner call runs inline, at once.
-                let inline = handle
-                    .call("inline", |ctx| ctx.eval::<i32, _>("6 * 7"))
-                    .await
-                    .unwrap();
-                (polled_on, sent, inline)
+                wake_from_a_thread_then_call_inline(handle).await
             };
             let here = std::thread::current().id();
             local::block_on_here_group(ctx, "poll-here", None, future)
@@ -422,23 +426,13 @@ async fn block_on_here_repolls_a_future_that_woke_itself_while_polled() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn spawn_here_polls_on_the_owner_thread_with_inline_calls() {
     let owner = spawn("spawn-here");
-    let (done, seen) = tokio::sync::oneshot::channel::<(std::thread::ThreadId, i32, i32)>();
+    let (done, seen) = tokio::sync::oneshot::channel::<PolledHere>();
     let owner_thread = bounded(
         "spawn task",
         owner.call("spawn-task", move |_ctx| {
             let handle = local::weak_handle().unwrap().upgrade().unwrap();
             let task = async move {
-                let (sender, receiver) = tokio::sync::oneshot::channel();
-                std::thread::spawn(move || {
-                    std::thread::sleep(Duration::from_millis(5));
-                    let _ = sender.send(7);
-                });
-                let sent = receiver.await.unwrap();
-                let inline = handle
-                    .call("inline", |ctx| ctx.eval::<i32, _>("6 * 7"))
-                    .await
-                    .unwrap();
-                let _ = done.send((std::thread::current().id(), sent, inline));
+                let _ = done.send(wake_from_a_thread_then_call_inline(handle).await);
             };
             assert!(local::spawn_here(task));
             Ok(std::thread::current().id())

@@ -26,7 +26,6 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
@@ -542,13 +541,10 @@ pub(crate) async fn bounded(
     // The watchdog fires the token when the deadline passes. The work is polled first, so an
     // engine that watches the token can still emit its `interrupt` event and return; one that does
     // not is dropped on the next poll.
-    let deadline_hit = AtomicBool::new(false);
     // Only a run with a deadline holds a timer (boxed, so the others do not carry its space).
-    let hit = &deadline_hit;
     let watchdog: Pin<Box<dyn Future<Output = ()> + Send + '_>> = match ctx.deadline {
         Some(deadline) => Box::pin(async move {
             tokio::time::sleep_until(tokio::time::Instant::from_std(deadline)).await;
-            hit.store(true, Ordering::SeqCst);
             ctx.cancel.cancel();
             std::future::pending::<()>().await
         }),
@@ -562,18 +558,12 @@ pub(crate) async fn bounded(
     };
     // A run whose work failed once the deadline had passed exceeded it, whether the watchdog
     // fired the token or a callback waiting synchronously was stopped by its own deadline while
-    // this future could not run.
-    let past_deadline = || {
-        ctx.deadline
-            .is_some_and(|deadline| Instant::now() >= deadline)
-    };
+    // this future could not run. Read on the watchdog's clock (tokio's, which tests may pause).
+    let past_deadline = ctx.deadline.is_some_and(|deadline| {
+        tokio::time::Instant::now() >= tokio::time::Instant::from_std(deadline)
+    });
     match result {
-        Err(error)
-            if (error.is_cancellation() && deadline_hit.load(Ordering::SeqCst))
-                || past_deadline() =>
-        {
-            Err(InferenceError::DeadlineExceeded)
-        }
+        Err(_) if past_deadline => Err(InferenceError::DeadlineExceeded),
         result => result,
     }
 }

@@ -3,6 +3,7 @@
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
+use std::thread::ThreadId;
 use std::time::Instant;
 
 use super::lifecycle::Lifecycle;
@@ -73,6 +74,14 @@ impl Inbox {
         message
     }
 
+    /// A waker of this owner's pump; must be called on the owner thread.
+    pub(crate) fn pump_waker(&self) -> PumpWaker {
+        PumpWaker {
+            owner_thread: std::thread::current().id(),
+            wake: self.wake.clone(),
+        }
+    }
+
     /// Whether no message waits, in the inbox or the channel.
     pub(crate) fn is_empty(&self) -> bool {
         self.queue.borrow().is_empty() && self.rx.is_empty()
@@ -97,6 +106,31 @@ impl Inbox {
                 return;
             }
             std::thread::yield_now();
+        }
+    }
+}
+
+/// Wakes the pump of one owner for a future or task polled on its thread. Made on the owner
+/// thread (see [`Inbox::pump_waker`]).
+#[derive(Clone)]
+pub(crate) struct PumpWaker {
+    owner_thread: ThreadId,
+    wake: flume::WeakSender<Message>,
+}
+
+impl PumpWaker {
+    /// Sends the pump a wake-up: a waiting pump goes round its loop (and polls what is due).
+    pub(crate) fn wake(&self) {
+        if let Some(sender) = self.wake.upgrade() {
+            let _ = sender.send(Message::Wake);
+        }
+    }
+
+    /// Like [`wake`](Self::wake), but only from another thread: on the owner thread the pump
+    /// checks what is due before it waits for a message.
+    pub(crate) fn wake_from_elsewhere(&self) {
+        if std::thread::current().id() != self.owner_thread {
+            self.wake();
         }
     }
 }

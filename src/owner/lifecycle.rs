@@ -160,7 +160,6 @@ impl Lifecycle {
         self.inbox_len.load(Ordering::Relaxed)
     }
 
-    /// Set by the owner thread only.
     /// Whether the owner is in a nested wait in the middle of a JS turn.
     pub(crate) fn is_waiting_mid_turn(&self) -> bool {
         self.mid_turn_waits.load(Ordering::Acquire) > 0
@@ -172,6 +171,7 @@ impl Lifecycle {
         MidTurnShown { lifecycle: self }
     }
 
+    /// Set by the owner thread only.
     pub(crate) fn set_inbox_len(&self, len: usize) {
         self.inbox_len.store(len, Ordering::Relaxed);
     }

@@ -15,6 +15,7 @@ use super::actor::{self, OwnerLocal};
 use super::callbacks::CallbackId;
 use super::error::OwnerError;
 use super::handle::{OwnerHandle, WeakOwnerHandle};
+use super::inbox::PumpWaker;
 use super::lifecycle::Lifecycle;
 use super::mailbox::Message;
 use super::pump::NestedWait;
@@ -152,8 +153,7 @@ where
     let mut guarded = std::pin::pin!(guarded);
     let signal = Arc::new(PollSignal {
         woken: AtomicBool::new(true),
-        owner_thread: std::thread::current().id(),
-        wake: local.inbox.wake.clone(),
+        pump: local.inbox.pump_waker(),
     });
     let waker = std::task::Waker::from(signal.clone());
     let mut finished = false;
@@ -187,8 +187,7 @@ where
 /// caught by [`PollSignal::repoll_if_woken_meanwhile`].
 struct PollSignal {
     woken: AtomicBool,
-    owner_thread: std::thread::ThreadId,
-    wake: flume::WeakSender<Message>,
+    pump: PumpWaker,
 }
 
 impl PollSignal {
@@ -197,10 +196,8 @@ impl PollSignal {
     /// and the pump would park with the future due for a poll. Sends one so the pump serves what
     /// is waiting and polls again instead of parking.
     fn repoll_if_woken_meanwhile(&self) {
-        if self.woken.load(Ordering::Acquire)
-            && let Some(sender) = self.wake.upgrade()
-        {
-            let _ = sender.send(Message::Wake);
+        if self.woken.load(Ordering::Acquire) {
+            self.pump.wake();
         }
     }
 }
@@ -211,12 +208,8 @@ impl std::task::Wake for PollSignal {
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
-        let was_woken = self.woken.swap(true, Ordering::AcqRel);
-        if !was_woken
-            && std::thread::current().id() != self.owner_thread
-            && let Some(sender) = self.wake.upgrade()
-        {
-            let _ = sender.send(Message::Wake);
+        if !self.woken.swap(true, Ordering::AcqRel) {
+            self.pump.wake_from_elsewhere();
         }
     }
 }

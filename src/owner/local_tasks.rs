@@ -14,11 +14,10 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll, Wake, Waker};
-use std::thread::ThreadId;
 
 use parking_lot::Mutex;
 
-use super::mailbox::Message;
+use super::inbox::PumpWaker;
 use super::stray_panic::panic_text;
 
 /// A task's future.
@@ -43,9 +42,8 @@ pub(crate) struct LocalTasks {
 /// Ids of tasks woken since their last poll; shared with their wakers.
 struct ReadyQueue {
     ids: Mutex<Vec<u64>>,
-    owner_thread: ThreadId,
     /// Wakes the owner's pump when a task is woken from another thread.
-    wake: flume::WeakSender<Message>,
+    pump: PumpWaker,
 }
 
 /// Wakes one task: queues its id once until its next poll.
@@ -69,24 +67,19 @@ impl Wake for TaskWaker {
             ids.push(self.id);
             ids.len() == 1
         };
-        // On the owner thread the pump polls ready tasks before it waits for a message.
-        if first
-            && std::thread::current().id() != self.ready.owner_thread
-            && let Some(sender) = self.ready.wake.upgrade()
-        {
-            let _ = sender.send(Message::Wake);
+        if first {
+            self.ready.pump.wake_from_elsewhere();
         }
     }
 }
 
 impl LocalTasks {
-    pub(crate) fn new(wake: flume::WeakSender<Message>) -> LocalTasks {
+    pub(crate) fn new(pump: PumpWaker) -> LocalTasks {
         LocalTasks {
             tasks: RefCell::new(HashMap::new()),
             ready: Arc::new(ReadyQueue {
                 ids: Mutex::new(Vec::new()),
-                owner_thread: std::thread::current().id(),
-                wake,
+                pump,
             }),
             next_id: Cell::new(0),
             polling: Cell::new(false),

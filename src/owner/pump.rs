@@ -337,10 +337,7 @@ impl OwnerLocal {
                 self.timers.borrow_mut().next_due()
             };
             let frame_deadline = frame.as_ref().and_then(|frame| frame.deadline);
-            let wake_at = match (next_due, frame_deadline) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
+            let wake_at = next_due.into_iter().chain(frame_deadline).min();
             match self.inbox.next_message(&self.lifecycle, wake_at) {
                 Ok(message) => self.dispatch(ctx, message),
                 Err(flume::RecvTimeoutError::Timeout) => {}

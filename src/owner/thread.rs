@@ -79,10 +79,12 @@ pub(crate) fn run_owner_thread(startup: Startup) {
             return;
         }
     };
+    let inbox = Inbox::new(rx, wake);
+    let local_tasks = LocalTasks::new(inbox.pump_waker());
     let local = Rc::new(OwnerLocal {
         name,
         ctx: Cell::new(None),
-        inbox: Inbox::new(rx, wake.clone()),
+        inbox,
         lifecycle: lifecycle.clone(),
         handle,
         frames: FrameStack::default(),
@@ -91,7 +93,7 @@ pub(crate) fn run_owner_thread(startup: Startup) {
         nesting: Nesting::new(options.max_nesting),
         top_level: RefCell::new(VecDeque::new()),
         parking: Parking::default(),
-        local_tasks: LocalTasks::new(wake),
+        local_tasks,
         cpu_budget: options.cpu_budget,
         memory_limited: options.memory_limit.is_some(),
         tokio,

@@ -103,10 +103,7 @@ impl ToolContext {
             call_id: non_empty(call_id),
             call_name: non_empty(tool_name),
             deadline_ms: ctx.deadline_ms,
-            deadline: match (ctx.deadline, timeout) {
-                (Some(run), Some(call)) => Some(run.min(call)),
-                (run, call) => run.or(call),
-            },
+            deadline: ctx.deadline.into_iter().chain(timeout).min(),
             cancel,
         }
     }
